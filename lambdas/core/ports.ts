@@ -1,0 +1,134 @@
+// The three ports the core talks to: a key vault with KMS semantics, a blob store and an ordered object index.
+// The core knows nothing of HTTP or AWS; adapters (embedded, AWS) implement these interfaces.
+import type { Readable } from 'node:stream';
+
+/** Key/value pairs bound to a wrapped data key; unwrapping with any other context fails. */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/** Key states as KMS names them. */
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable' | 'Creating';
+
+/**
+ * A data key as the vault hands it out. `plaintext` must never be stored or logged;
+ * it lives in memory for one request. `wrapped` is safe to store anywhere.
+ */
+export interface DataKey {
+  readonly plaintext: Buffer;
+  readonly wrapped: Buffer;
+  /** Full key id (ARN in AWS) of the CMK that wraps it. */
+  readonly keyId: string;
+  /** Key material generation inside that CMK (KMS KeyMaterialId, or the embedded vault's generation). */
+  readonly keyMaterialId: string;
+}
+
+export interface UnwrappedKey {
+  readonly plaintext: Buffer;
+  readonly keyId: string;
+  readonly keyMaterialId: string;
+}
+
+export interface RewrappedKey {
+  readonly wrapped: Buffer;
+  readonly keyId: string;
+  readonly keyMaterialId: string;
+}
+
+export interface KeyDescription {
+  readonly keyId: string;
+  readonly arn: string;
+  readonly state: KeyState;
+  readonly createdAt: Date;
+  readonly deletionDate?: Date;
+  /** Current key material generation, where the vault can tell. */
+  readonly currentKeyMaterialId?: string;
+}
+
+export interface KeyVault {
+  /** One fresh AES-256 data key, wrapped under `keyId` and bound to `context`. */
+  generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey>;
+  /** Unwraps a data key; the wrapped blob names its own CMK. Fails on a wrong context. */
+  decrypt(wrapped: Buffer, context: EncryptionContext): Promise<UnwrappedKey>;
+  /** Rewraps under `destinationKeyId` (current material) without the plaintext leaving the vault. */
+  reEncrypt(wrapped: Buffer, context: EncryptionContext, destinationKeyId: string): Promise<RewrappedKey>;
+  describeKey(keyId: string): Promise<KeyDescription>;
+  /** Encrypts a small secret (≤ 4 KiB) directly under a CMK, for access-key secrets at rest. */
+  encrypt(keyId: string, plaintext: Buffer, context: EncryptionContext): Promise<Buffer>;
+}
+
+/** Metadata stored beside a blob (S3 object metadata, or a sidecar file). Values are ASCII. */
+export type BlobMetadata = Readonly<Record<string, string>>;
+
+/** Inclusive byte range, as HTTP ranges are. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface BlobInfo {
+  readonly size: number;
+  readonly metadata: BlobMetadata;
+  readonly lastModified: Date;
+}
+
+export interface BlobStore {
+  /** Writes the whole blob atomically: either it exists complete afterwards, or not at all. */
+  put(blobId: string, body: Readable, metadata: BlobMetadata): Promise<{ size: number }>;
+  /** Reads the blob or one byte range of it. Throws BlobNotFoundError. */
+  get(blobId: string, range?: ByteRange): Promise<Readable>;
+  head(blobId: string): Promise<BlobInfo>;
+  /** Replaces the metadata without touching the body (used by rewrap). */
+  replaceMetadata(blobId: string, metadata: BlobMetadata): Promise<void>;
+  /** Idempotent: deleting a missing blob is not an error. */
+  delete(blobId: string): Promise<void>;
+}
+
+/** Attribute values an index item may hold (JSON-shaped, maps to DynamoDB types). */
+export type AttrValue = string | number | boolean | null | Buffer | AttrValue[] | { [name: string]: AttrValue };
+
+/**
+ * One item of the ordered index. `pk` partitions, `sk` orders within a partition (binary UTF-8 order).
+ * `gsi1pk`/`gsi1sk`, when set, place the item in the one secondary index (e.g. objects by CMK).
+ */
+export interface IndexItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+}
+
+export type Condition =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'present' }
+  | { readonly kind: 'equals'; readonly attr: string; readonly value: string | number };
+
+export type WriteOp =
+  | { readonly op: 'put'; readonly item: IndexItem; readonly condition?: Condition }
+  | { readonly op: 'delete'; readonly pk: string; readonly sk: string; readonly condition?: Condition };
+
+export interface QueryOptions {
+  /** Only sort keys starting with this prefix. */
+  readonly prefix?: string;
+  /** Only sort keys strictly greater than this one. */
+  readonly startAfter?: string;
+  readonly limit: number;
+}
+
+export interface QueryPage {
+  readonly items: IndexItem[];
+  /** Present when more items may follow: pass it as `startAfter` to continue. */
+  readonly lastKey?: string;
+}
+
+export interface ObjectIndex {
+  get(pk: string, sk: string): Promise<IndexItem | undefined>;
+  /** Throws ConditionFailedError when the condition does not hold. */
+  put(item: IndexItem, condition?: Condition): Promise<void>;
+  delete(pk: string, sk: string, condition?: Condition): Promise<void>;
+  /** Items of one partition in ascending sort-key order. */
+  query(pk: string, options: QueryOptions): Promise<QueryPage>;
+  /** Items of one secondary-index partition in ascending gsi1sk order; `startAfter` is an opaque `lastKey` from a previous page. */
+  queryGsi1(gsi1pk: string, options: QueryOptions): Promise<QueryPage>;
+  /** All-or-nothing; throws ConditionFailedError if any condition fails (max 100 ops). */
+  transact(ops: readonly WriteOp[]): Promise<void>;
+}
