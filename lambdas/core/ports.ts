@@ -41,6 +41,35 @@ export interface KeyDescription {
   readonly deletionDate?: Date;
   /** Current key material generation, where the vault can tell. */
   readonly currentKeyMaterialId?: string;
+  readonly aliases?: readonly string[];
+  readonly description?: string;
+}
+
+export interface KeyRotationStatus {
+  readonly enabled: boolean;
+  readonly rotationPeriodDays?: number;
+  readonly nextRotationDate?: Date;
+}
+
+/**
+ * Key management, as KMS offers it. Held by the key lifecycle job and the admin API only;
+ * the data path uses KeyVault.
+ */
+export interface KeyAdmin {
+  createKey(options: { alias?: string; description?: string }): Promise<KeyDescription>;
+  /** Accepts a key id, a key ARN, an alias name (alias/x) or an alias ARN; returns the key ARN. */
+  resolveKeyId(aliasOrKeyId: string): Promise<string>;
+  listKeys(): Promise<KeyDescription[]>;
+  createAlias(alias: string, keyId: string): Promise<void>;
+  enableKey(keyId: string): Promise<void>;
+  disableKey(keyId: string): Promise<void>;
+  /** KMS bounds: 7..30 days. Returns the deletion date. */
+  scheduleKeyDeletion(keyId: string, pendingWindowDays: number): Promise<Date>;
+  cancelKeyDeletion(keyId: string): Promise<void>;
+  enableKeyRotation(keyId: string, rotationPeriodDays: number): Promise<void>;
+  getKeyRotationStatus(keyId: string): Promise<KeyRotationStatus>;
+  /** New key material now; old material stays usable for decrypt. */
+  rotateKeyOnDemand(keyId: string): Promise<void>;
 }
 
 export interface KeyVault {
