@@ -1,0 +1,48 @@
+// Header helpers shared by the S3 operations: user metadata with S3's limits, HTTP dates and ETag quoting.
+import { MetadataTooLargeError } from './errors';
+
+export const USER_METADATA_PREFIX = 'x-amz-meta-';
+/** S3 caps user-defined metadata at 2 KiB: the UTF-8 bytes of every name (without the prefix) and value. */
+export const MAX_USER_METADATA_BYTES = 2048;
+
+/** Extracts x-amz-meta-* headers (names lower case, prefix removed); throws MetadataTooLarge past 2 KiB. */
+export function extractUserMetadata(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (!lower.startsWith(USER_METADATA_PREFIX)) continue;
+    const short = lower.slice(USER_METADATA_PREFIX.length);
+    metadata[short] = value;
+    size += Buffer.byteLength(short, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  if (size > MAX_USER_METADATA_BYTES) {
+    throw new MetadataTooLargeError('Your metadata headers exceed the maximum allowed metadata size.', {
+      Size: String(size),
+      MaxSizeAllowed: String(MAX_USER_METADATA_BYTES),
+    });
+  }
+  return metadata;
+}
+
+/** Turns stored user metadata back into response headers. */
+export function userMetadataHeaders(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) headers[`${USER_METADATA_PREFIX}${name}`] = value;
+  return headers;
+}
+
+/** IMF-fixdate, as Last-Modified and Date carry it. */
+export function httpDate(date: Date): string {
+  return date.toUTCString();
+}
+
+/** Parses an HTTP date (IMF-fixdate, RFC 850 or asctime); undefined when it is not one. */
+export function parseHttpDate(value: string | undefined): Date | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** ETags travel quoted in headers and XML; the store keeps them bare. */
+export { quoteETag, unquoteETag } from './etag';

@@ -1,0 +1,251 @@
+// Maps a path-style S3 request (method, path, subresources) to the operation it names, validating names on the way.
+import {
+  InvalidArgumentError,
+  InvalidBucketNameError,
+  InvalidRequestError,
+  KeyTooLongError,
+  MethodNotAllowedError,
+  NotImplementedError,
+} from '../core/errors';
+import { lookup, type S3Request } from './request';
+
+export type S3Op =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'HeadBucket'
+  | 'DeleteBucket'
+  | 'GetBucketLocation'
+  | 'ListObjectsV2'
+  | 'ListObjects'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'DeleteObject'
+  | 'DeleteObjects'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads';
+
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export type S3Route =
+  | {
+      readonly op: S3Op;
+      readonly bucket?: string;
+      readonly key?: string;
+      readonly uploadId?: string;
+      /** 1..10000, validated. */
+      readonly partNumber?: number;
+      /** Parsed x-amz-copy-source of CopyObject / UploadPartCopy. */
+      readonly copySource?: CopySource;
+      readonly adminPath?: undefined;
+    }
+  | { readonly op: 'Admin'; readonly adminPath: string; readonly bucket?: undefined; readonly key?: undefined };
+
+/** No S3 bucket can be named this (bucket names cannot contain '_'), so the admin API cannot shadow a bucket. */
+export const ADMIN_PREFIX = '/_sealstore';
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_PART_NUMBER = 10_000;
+
+/**
+ * Subresources S3 defines that this store does not implement. Any other unknown parameter is ignored,
+ * as S3 ignores it.
+ */
+const UNSUPPORTED_SUBRESOURCES = new Set([
+  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
+  'legal-hold', 'lifecycle', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
+  'object-lock', 'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject',
+  'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
+  'versioning', 'versions', 'website',
+]);
+
+export function routeS3(req: S3Request): S3Route {
+  const { method, path, query } = req;
+  if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) {
+    return { op: 'Admin', adminPath: path.slice(ADMIN_PREFIX.length) || '/' };
+  }
+  if (!path.startsWith('/')) throw new InvalidArgumentError('The request path must begin with "/".');
+  rejectUnsupported(query);
+  rejectVersionId(query);
+
+  const rest = path.slice(1);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const key = slash < 0 ? '' : rest.slice(slash + 1);
+
+  if (bucket === '') {
+    if (method === 'GET') return { op: 'ListBuckets' };
+    throw notAllowed(method);
+  }
+  validateBucketName(bucket);
+  if (key === '') return routeBucket(method, bucket, query);
+  validateKey(key);
+  return routeObject(req, bucket, key);
+}
+
+function routeBucket(method: string, bucket: string, query: Readonly<Record<string, string>>): S3Route {
+  const has = (name: string) => lookup(query, name) !== undefined;
+  switch (method) {
+    case 'GET':
+      if (has('location')) return { op: 'GetBucketLocation', bucket };
+      if (has('uploads')) return { op: 'ListMultipartUploads', bucket };
+      if (lookup(query, 'list-type') === '2') return { op: 'ListObjectsV2', bucket };
+      if (has('list-type') && lookup(query, 'list-type') !== '1') {
+        throw new InvalidArgumentError('Invalid List Type specified.', { ArgumentName: 'list-type' });
+      }
+      return { op: 'ListObjects', bucket };
+    case 'HEAD':
+      return { op: 'HeadBucket', bucket };
+    case 'PUT':
+      return { op: 'CreateBucket', bucket };
+    case 'DELETE':
+      return { op: 'DeleteBucket', bucket };
+    case 'POST':
+      if (has('delete')) return { op: 'DeleteObjects', bucket };
+      // Browser-form POST uploads are an S3 feature this store does not offer.
+      throw new NotImplementedError('POST object uploads are not implemented.');
+    default:
+      throw notAllowed(method);
+  }
+}
+
+function routeObject(req: S3Request, bucket: string, key: string): S3Route {
+  const { method, query } = req;
+  const uploadId = lookup(query, 'uploadId');
+  const partNumberText = lookup(query, 'partNumber');
+  const copySourceHeader = lookup(req.headers, 'x-amz-copy-source');
+  switch (method) {
+    case 'PUT': {
+      if (uploadId !== undefined || partNumberText !== undefined) {
+        if (uploadId === undefined || partNumberText === undefined) {
+          throw new InvalidRequestError('UploadPart needs both partNumber and uploadId.');
+        }
+        const partNumber = parsePartNumber(partNumberText);
+        if (copySourceHeader !== undefined) {
+          return { op: 'UploadPartCopy', bucket, key, uploadId, partNumber, copySource: parseCopySource(copySourceHeader) };
+        }
+        return { op: 'UploadPart', bucket, key, uploadId, partNumber };
+      }
+      if (copySourceHeader !== undefined) {
+        return { op: 'CopyObject', bucket, key, copySource: parseCopySource(copySourceHeader) };
+      }
+      return { op: 'PutObject', bucket, key };
+    }
+    case 'GET':
+      if (uploadId !== undefined) return { op: 'ListParts', bucket, key, uploadId };
+      if (partNumberText !== undefined) return { op: 'GetObject', bucket, key, partNumber: parsePartNumber(partNumberText) };
+      return { op: 'GetObject', bucket, key };
+    case 'HEAD':
+      if (partNumberText !== undefined) return { op: 'HeadObject', bucket, key, partNumber: parsePartNumber(partNumberText) };
+      return { op: 'HeadObject', bucket, key };
+    case 'DELETE':
+      if (uploadId !== undefined) return { op: 'AbortMultipartUpload', bucket, key, uploadId };
+      return { op: 'DeleteObject', bucket, key };
+    case 'POST':
+      if (lookup(query, 'uploads') !== undefined) return { op: 'CreateMultipartUpload', bucket, key };
+      if (uploadId !== undefined) return { op: 'CompleteMultipartUpload', bucket, key, uploadId };
+      throw notAllowed(method);
+    default:
+      throw notAllowed(method);
+  }
+}
+
+function rejectUnsupported(query: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(query)) {
+    if (UNSUPPORTED_SUBRESOURCES.has(name)) {
+      throw new NotImplementedError(`The ${name} subresource is not implemented.`);
+    }
+  }
+}
+
+/** The store keeps no versions; 'null' is the id S3 gives objects of unversioned buckets, so it alone passes. */
+function rejectVersionId(query: Readonly<Record<string, string>>): void {
+  const versionId = lookup(query, 'versionId');
+  if (versionId !== undefined && versionId !== 'null') {
+    throw new NotImplementedError('Object versioning is not implemented.');
+  }
+}
+
+function notAllowed(method: string): MethodNotAllowedError {
+  return new MethodNotAllowedError('The specified method is not allowed against this resource.', {
+    Method: method,
+    ResourceType: 'OBJECT',
+  });
+}
+
+function parsePartNumber(text: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PART_NUMBER) {
+    throw new InvalidArgumentError(`Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, {
+      ArgumentName: 'partNumber',
+      ArgumentValue: text,
+    });
+  }
+  return Number(text);
+}
+
+/** x-amz-copy-source is '[/]bucket/key[?versionId=id]' with the key URL-encoded. */
+export function parseCopySource(header: string): CopySource {
+  const invalid = () =>
+    new InvalidArgumentError('Invalid copy source object key', { ArgumentName: 'x-amz-copy-source', ArgumentValue: header });
+  const [pathPart = '', queryPart] = splitOnce(header, '?');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathPart);
+  } catch {
+    throw invalid();
+  }
+  const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded;
+  const slash = trimmed.indexOf('/');
+  if (slash <= 0 || slash === trimmed.length - 1) throw invalid();
+  const bucket = trimmed.slice(0, slash);
+  const key = trimmed.slice(slash + 1);
+  validateBucketName(bucket);
+  validateKey(key);
+  let versionId: string | undefined;
+  if (queryPart !== undefined) {
+    const params = new URLSearchParams(queryPart);
+    versionId = params.get('versionId') ?? undefined;
+    if (versionId !== undefined && versionId !== 'null') {
+      throw new NotImplementedError('Object versioning is not implemented.');
+    }
+  }
+  return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** S3's general-purpose bucket naming rules. */
+export function validateBucketName(name: string): void {
+  const invalid = () => new InvalidBucketNameError('The specified bucket is not valid.', { BucketName: name });
+  if (name.length < 3 || name.length > 63) throw invalid();
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) throw invalid();
+  if (name.includes('..')) throw invalid();
+  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) throw invalid();
+  if (RESERVED_PREFIXES.some((p) => name.startsWith(p))) throw invalid();
+  if (RESERVED_SUFFIXES.some((s) => name.endsWith(s))) throw invalid();
+}
+
+export function validateKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new KeyTooLongError('Your key is too long', {
+      Size: String(Buffer.byteLength(key, 'utf8')),
+      MaxSizeAllowed: String(MAX_KEY_BYTES),
+    });
+  }
+}

@@ -1,0 +1,328 @@
+// Renders S3's XML response bodies, element for element as S3 names and nests them.
+import { quoteETag } from './etag';
+import { document, element, escapeXml, S3_XMLNS, text, type XmlNode } from './xml-writer';
+
+export interface Owner {
+  readonly id: string;
+  readonly displayName?: string;
+}
+
+export interface BucketSummary {
+  readonly name: string;
+  readonly creationDate: Date;
+}
+
+export interface ObjectSummary {
+  readonly key: string;
+  readonly lastModified: Date;
+  /** Bare or quoted; rendered quoted. */
+  readonly etag: string;
+  readonly size: number;
+  /** @default 'STANDARD' */
+  readonly storageClass?: string;
+  readonly owner?: Owner;
+}
+
+/** 'url' asks S3 to URL-encode keys, prefixes, delimiters and markers in list responses. */
+export type EncodingType = 'url';
+
+export interface ListObjectsV2Result {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly delimiter?: string;
+  readonly maxKeys: number;
+  readonly isTruncated: boolean;
+  readonly contents: readonly ObjectSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly continuationToken?: string;
+  readonly nextContinuationToken?: string;
+  readonly startAfter?: string;
+  readonly encodingType?: EncodingType;
+}
+
+export interface ListObjectsV1Result {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly marker: string;
+  readonly delimiter?: string;
+  readonly maxKeys: number;
+  readonly isTruncated: boolean;
+  /** S3 returns it only with a delimiter; without one, clients use the last key. */
+  readonly nextMarker?: string;
+  readonly contents: readonly ObjectSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly encodingType?: EncodingType;
+}
+
+export interface PartSummary {
+  readonly partNumber: number;
+  readonly lastModified: Date;
+  readonly etag: string;
+  readonly size: number;
+}
+
+export interface ListPartsResult {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly partNumberMarker: number;
+  readonly nextPartNumberMarker?: number;
+  readonly maxParts: number;
+  readonly isTruncated: boolean;
+  readonly parts: readonly PartSummary[];
+  readonly owner?: Owner;
+  /** @default 'STANDARD' */
+  readonly storageClass?: string;
+}
+
+export interface UploadSummary {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly initiated: Date;
+  readonly owner?: Owner;
+  /** @default 'STANDARD' */
+  readonly storageClass?: string;
+}
+
+export interface ListMultipartUploadsResult {
+  readonly bucket: string;
+  readonly keyMarker: string;
+  readonly uploadIdMarker: string;
+  readonly nextKeyMarker?: string;
+  readonly nextUploadIdMarker?: string;
+  readonly prefix?: string;
+  readonly delimiter?: string;
+  readonly maxUploads: number;
+  readonly isTruncated: boolean;
+  readonly uploads: readonly UploadSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly encodingType?: EncodingType;
+}
+
+export interface DeletedEntry {
+  readonly key: string;
+}
+
+export interface DeleteErrorEntry {
+  readonly key: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface DeleteResult {
+  readonly deleted: readonly DeletedEntry[];
+  readonly errors: readonly DeleteErrorEntry[];
+  /** Quiet mode reports only the failures. */
+  readonly quiet: boolean;
+}
+
+/** S3 timestamps in XML: ISO 8601 with milliseconds. */
+export function isoDate(date: Date): string {
+  return date.toISOString();
+}
+
+/**
+ * S3's EncodingType=url: UTF-8 percent-encoding that keeps unreserved characters and '/', with space as '+'
+ * (what botocore's unquote_plus and S3 itself expect).
+ */
+export function s3UrlEncode(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~/]/.test(ch)) out += ch;
+    else if (byte === 0x20) out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+const encoder = (encodingType: EncodingType | undefined) => (value: string | undefined) =>
+  value === undefined || encodingType !== 'url' ? value : s3UrlEncode(value);
+
+function ownerXml(owner: Owner | undefined): XmlNode {
+  if (owner === undefined) return undefined;
+  return element('Owner', text('ID', owner.id), text('DisplayName', owner.displayName));
+}
+
+function contentsXml(objects: readonly ObjectSummary[], encode: (v: string) => string | undefined): XmlNode[] {
+  return objects.map((o) =>
+    element(
+      'Contents',
+      text('Key', encode(o.key)),
+      text('LastModified', isoDate(o.lastModified)),
+      text('ETag', quoteETag(o.etag)),
+      text('Size', o.size),
+      ownerXml(o.owner),
+      text('StorageClass', o.storageClass ?? 'STANDARD'),
+    ),
+  );
+}
+
+function commonPrefixesXml(prefixes: readonly string[], encode: (v: string) => string | undefined): XmlNode[] {
+  return prefixes.map((p) => element('CommonPrefixes', text('Prefix', encode(p))));
+}
+
+export function renderListBuckets(owner: Owner, buckets: readonly BucketSummary[]): string {
+  return document(
+    'ListAllMyBucketsResult',
+    S3_XMLNS,
+    ownerXml(owner),
+    element(
+      'Buckets',
+      buckets.map((b) => element('Bucket', text('Name', b.name), text('CreationDate', isoDate(b.creationDate)))),
+    ),
+  );
+}
+
+export function renderListObjectsV2(r: ListObjectsV2Result): string {
+  const encode = encoder(r.encodingType);
+  return document(
+    'ListBucketResult',
+    S3_XMLNS,
+    text('Name', r.bucket),
+    text('Prefix', encode(r.prefix)),
+    text('Delimiter', encode(r.delimiter)),
+    text('MaxKeys', r.maxKeys),
+    text('KeyCount', r.contents.length + r.commonPrefixes.length),
+    text('IsTruncated', r.isTruncated),
+    text('ContinuationToken', r.continuationToken),
+    text('NextContinuationToken', r.nextContinuationToken),
+    text('StartAfter', encode(r.startAfter)),
+    text('EncodingType', r.encodingType),
+    contentsXml(r.contents, encode),
+    commonPrefixesXml(r.commonPrefixes, encode),
+  );
+}
+
+export function renderListObjectsV1(r: ListObjectsV1Result): string {
+  const encode = encoder(r.encodingType);
+  return document(
+    'ListBucketResult',
+    S3_XMLNS,
+    text('Name', r.bucket),
+    text('Prefix', encode(r.prefix)),
+    text('Marker', encode(r.marker)),
+    text('NextMarker', encode(r.nextMarker)),
+    text('MaxKeys', r.maxKeys),
+    text('Delimiter', encode(r.delimiter)),
+    text('IsTruncated', r.isTruncated),
+    text('EncodingType', r.encodingType),
+    contentsXml(r.contents, encode),
+    commonPrefixesXml(r.commonPrefixes, encode),
+  );
+}
+
+/** S3 answers us-east-1 with an empty LocationConstraint, every other region by name. */
+export function renderLocationConstraint(region: string): string {
+  return document('LocationConstraint', S3_XMLNS, region === 'us-east-1' ? undefined : escapeXml(region));
+}
+
+export function renderCopyObjectResult(r: { etag: string; lastModified: Date }): string {
+  return document('CopyObjectResult', S3_XMLNS, text('LastModified', isoDate(r.lastModified)), text('ETag', quoteETag(r.etag)));
+}
+
+export function renderCopyPartResult(r: { etag: string; lastModified: Date }): string {
+  return document('CopyPartResult', S3_XMLNS, text('LastModified', isoDate(r.lastModified)), text('ETag', quoteETag(r.etag)));
+}
+
+export function renderInitiateMultipartUpload(r: { bucket: string; key: string; uploadId: string }): string {
+  return document('InitiateMultipartUploadResult', S3_XMLNS, text('Bucket', r.bucket), text('Key', r.key), text('UploadId', r.uploadId));
+}
+
+export function renderCompleteMultipartUpload(r: { location: string; bucket: string; key: string; etag: string }): string {
+  return document(
+    'CompleteMultipartUploadResult',
+    S3_XMLNS,
+    text('Location', r.location),
+    text('Bucket', r.bucket),
+    text('Key', r.key),
+    text('ETag', quoteETag(r.etag)),
+  );
+}
+
+export function renderListParts(r: ListPartsResult): string {
+  return document(
+    'ListPartsResult',
+    S3_XMLNS,
+    text('Bucket', r.bucket),
+    text('Key', r.key),
+    text('UploadId', r.uploadId),
+    r.owner && element('Initiator', text('ID', r.owner.id), text('DisplayName', r.owner.displayName)),
+    ownerXml(r.owner),
+    text('StorageClass', r.storageClass ?? 'STANDARD'),
+    text('PartNumberMarker', r.partNumberMarker),
+    text('NextPartNumberMarker', r.nextPartNumberMarker),
+    text('MaxParts', r.maxParts),
+    text('IsTruncated', r.isTruncated),
+    r.parts.map((p) =>
+      element(
+        'Part',
+        text('PartNumber', p.partNumber),
+        text('LastModified', isoDate(p.lastModified)),
+        text('ETag', quoteETag(p.etag)),
+        text('Size', p.size),
+      ),
+    ),
+  );
+}
+
+export function renderListMultipartUploads(r: ListMultipartUploadsResult): string {
+  const encode = encoder(r.encodingType);
+  return document(
+    'ListMultipartUploadsResult',
+    S3_XMLNS,
+    text('Bucket', r.bucket),
+    text('KeyMarker', encode(r.keyMarker)),
+    text('UploadIdMarker', r.uploadIdMarker),
+    text('NextKeyMarker', encode(r.nextKeyMarker)),
+    text('NextUploadIdMarker', r.nextUploadIdMarker),
+    text('Prefix', encode(r.prefix)),
+    text('Delimiter', encode(r.delimiter)),
+    text('MaxUploads', r.maxUploads),
+    text('IsTruncated', r.isTruncated),
+    text('EncodingType', r.encodingType),
+    r.uploads.map((u) =>
+      element(
+        'Upload',
+        text('Key', encode(u.key)),
+        text('UploadId', u.uploadId),
+        u.owner && element('Initiator', text('ID', u.owner.id), text('DisplayName', u.owner.displayName)),
+        ownerXml(u.owner),
+        text('StorageClass', u.storageClass ?? 'STANDARD'),
+        text('Initiated', isoDate(u.initiated)),
+      ),
+    ),
+    commonPrefixesXml(r.commonPrefixes, encode),
+  );
+}
+
+export function renderDeleteResult(r: DeleteResult): string {
+  return document(
+    'DeleteResult',
+    S3_XMLNS,
+    !r.quiet && r.deleted.map((d) => element('Deleted', text('Key', d.key))),
+    r.errors.map((e) => element('Error', text('Key', e.key), text('Code', e.code), text('Message', e.message))),
+  );
+}
+
+/** S3's <Error> document; `extra` adds fields such as BucketName or RangeRequested after the standard ones. */
+export function renderErrorXml(e: {
+  code: string;
+  message: string;
+  resource: string;
+  requestId: string;
+  extra?: Readonly<Record<string, string>>;
+}): string {
+  const extras = Object.entries(e.extra ?? {})
+    .filter(([name]) => /^[A-Za-z][A-Za-z0-9_-]*$/.test(name))
+    .map(([name, value]) => text(name, value));
+  return document(
+    'Error',
+    undefined,
+    text('Code', e.code),
+    text('Message', e.message),
+    extras,
+    text('Resource', e.resource),
+    text('RequestId', e.requestId),
+  );
+}

@@ -1,0 +1,85 @@
+// Runs the ObjectIndex contract against the embedded SQLite index, plus what only a file-backed index can show.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteObjectIndex } from '../../lambdas/adapters/embedded/sqlite-index';
+import { describeObjectIndexContract } from '../contract/object-index.contract';
+
+describeObjectIndexContract('SqliteObjectIndex (ObjectIndex contract)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealstore-index-'));
+  const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+  return {
+    index,
+    cleanup: async () => {
+      index.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteObjectIndex', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sealstore-index-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps committed items, secondary keys and Buffers across a reopen', async () => {
+    const file = join(dir, 'index.sqlite');
+    const first = new SqliteObjectIndex(file);
+    await first.put({ pk: 'b#photos', sk: 'cat.jpg', gsi1pk: 'cmk#1', gsi1sk: 'gen-1#x', attrs: { key: Buffer.from([1, 2]) } });
+    await first.transact([{ op: 'put', item: { pk: 'b#photos', sk: 'dog.jpg', attrs: { size: 3 } } }]);
+    first.close();
+
+    const second = new SqliteObjectIndex(file);
+    try {
+      expect(await second.get('b#photos', 'cat.jpg')).toEqual({
+        pk: 'b#photos',
+        sk: 'cat.jpg',
+        gsi1pk: 'cmk#1',
+        gsi1sk: 'gen-1#x',
+        attrs: { key: Buffer.from([1, 2]) },
+      });
+      expect((await second.query('b#photos', { limit: 10 })).items.map((i) => i.sk)).toEqual(['cat.jpg', 'dog.jpg']);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('rejects a transaction of more than 100 operations before writing anything', async () => {
+    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    try {
+      const ops = Array.from({ length: 101 }, (_, i) => ({ op: 'put' as const, item: { pk: 'p', sk: `k${i}`, attrs: {} } }));
+      await expect(index.transact(ops)).rejects.toThrow(RangeError);
+      expect((await index.query('p', { limit: 200 })).items).toEqual([]);
+    } finally {
+      index.close();
+    }
+  });
+
+  it('rejects a forged secondary-index cursor', async () => {
+    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    try {
+      await expect(index.queryGsi1('g', { limit: 1, startAfter: Buffer.from('[1]').toString('base64url') })).rejects.toThrow(
+        RangeError,
+      );
+    } finally {
+      index.close();
+    }
+  });
+
+  it('keeps an attribute named __proto__ as plain data', async () => {
+    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    try {
+      const attrs = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, never>;
+      await index.put({ pk: 'p', sk: 'k', attrs });
+      const back = await index.get('p', 'k');
+      expect(Object.getPrototypeOf(back?.attrs)).toBe(Object.prototype);
+      expect(Object.keys(back?.attrs ?? {})).toEqual(['__proto__', 'ok']);
+    } finally {
+      index.close();
+    }
+  });
+});
