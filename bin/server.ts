@@ -1,0 +1,103 @@
+// `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRootCredentials, startServer, type Backend } from '../local/server';
+import { consoleLogger, quietLogger } from '../local/logger';
+
+const HELP = `sealstore server
+
+Usage: npm start -- [options]
+
+  --backend embedded|aws  embedded (default): files, SQLite and a local key vault under the data dir.
+                          aws: KMS, S3 and DynamoDB through the standard SDK environment
+                          (AWS_ENDPOINT_URL, AWS_REGION, credentials) and SEALSTORE_TABLE_NAME,
+                          SEALSTORE_BLOB_BUCKET, SEALSTORE_KMS_KEY_ID.
+  --init                  with --backend aws: create the table, bucket and CMK if missing
+                          (for LocalStack or moto).
+  --port N                port (env PORT, default 9000)
+  --host H                address (env HOST, default 127.0.0.1)
+  --data-dir D            data directory (env SEALSTORE_DATA_DIR, default ./.sealstore)
+  --verbose               log every request
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'embedded' },
+      init: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const env = process.env;
+  const dataDir = resolve(values['data-dir'] ?? env['SEALSTORE_DATA_DIR'] ?? '.sealstore');
+  const host = values.host ?? env['HOST'] ?? '127.0.0.1';
+  const port = Number(values.port ?? env['PORT'] ?? '9000');
+  const region = env['SEALSTORE_REGION'] ?? env['AWS_REGION'] ?? 'us-east-1';
+  const logger = values.verbose ? consoleLogger : quietLogger;
+
+  let backend: Backend;
+  if (values.backend === 'embedded') {
+    const { openEmbeddedBackend } = await import('../lambdas/adapters/embedded');
+    backend = await openEmbeddedBackend(dataDir);
+  } else if (values.backend === 'aws') {
+    const aws = await import('../lambdas/adapters/aws');
+    if (values.init) {
+      const created = await aws.initFromEnv(env);
+      process.stdout.write(`initialised: table ${created.tableName}, bucket ${created.bucket}, key ${created.keyId}\n`);
+    }
+    const opened = await aws.openAwsBackend(env);
+    backend = { ...opened, close: async () => undefined };
+  } else {
+    throw new Error(`--backend must be embedded or aws, not ${values.backend}`);
+  }
+
+  const { credentials, created } = await loadRootCredentials(dataDir, env);
+  const server = await startServer({ backend, credentials, host, port, region, logger });
+  const url = server.url;
+  process.stdout.write(
+    [
+      `sealstore (${values.backend}) listening on ${url}`,
+      `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
+      created
+        ? `root credentials (printed once, saved in ${dataDir}/root-credentials.json, mode 0600):`
+        : `root credentials: ${env['SEALSTORE_ACCESS_KEY_ID'] ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/root-credentials.json`}`,
+      ...(created ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
+      '',
+      'Try it:',
+      `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_DEFAULT_REGION=${region}`,
+      `  aws --endpoint-url ${url} s3 mb s3://demo`,
+      `  aws --endpoint-url ${url} s3 cp ./README.md s3://demo/README.md`,
+      `  curl --aws-sigv4 "aws:amz:${region}:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${url}/demo/README.md`,
+      '',
+    ].join('\n'),
+  );
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(`${signal}: closing\n`);
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`sealstore: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+// API Gateway REST proxy events in and out: the one shape both Lambda and the embedded server speak.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { Readable } from 'node:stream';
+import type { S3Request } from '../http/request';
+import { InvalidURIError } from '../http/errors';
+
+/** A response whose body may stream (Lambda response streaming, or the local server's socket). */
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | Readable;
+}
+
+/**
+ * The request as the client signed it. API Gateway's `path` drops the stage, but the client signed the
+ * stage prefix too, so the canonical path comes from requestContext.path when there is one.
+ */
+export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Request; canonicalPath?: string } {
+  const headers: Record<string, string> = {};
+  if (event.multiValueHeaders) {
+    for (const [name, values] of Object.entries(event.multiValueHeaders)) {
+      if (values && values.length > 0) headers[name.toLowerCase()] = values.join(',');
+    }
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined && headers[name.toLowerCase()] === undefined) headers[name.toLowerCase()] = value;
+  }
+  const query: Record<string, string> = {};
+  if (event.multiValueQueryStringParameters) {
+    for (const [name, values] of Object.entries(event.multiValueQueryStringParameters)) {
+      if (values && values.length > 0) query[name] = values[values.length - 1] ?? '';
+    }
+  }
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (query[name] === undefined) query[name] = value ?? '';
+  }
+  const body = event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  // REST APIs deliver paths still percent-encoded; the S3 layer works on the decoded key.
+  const path = decodePath(event.path);
+  const stagePath = event.requestContext?.path;
+  const canonicalPath = stagePath && stagePath !== event.path && stagePath.endsWith(event.path) ? decodePath(stagePath) : undefined;
+  return {
+    request: { method: event.httpMethod.toUpperCase(), path, query, headers, body },
+    canonicalPath,
+  };
+}
+
+function decodePath(raw: string): string {
+  try {
+    return raw.split('/').map((segment) => decodeURIComponent(segment)).join('/');
+  } catch {
+    throw new InvalidURIError('Couldn\'t parse the specified URI: it is not valid percent-encoding.');
+  }
+}

@@ -1,0 +1,83 @@
+// Who may do what: access keys carry roles per bucket, and each S3 action needs one role.
+import { AccessDeniedError } from './errors';
+
+export type Role = 'read' | 'write' | 'delete' | 'rewrap' | 'admin';
+export const ROLES: readonly Role[] = ['read', 'write', 'delete', 'rewrap', 'admin'];
+
+/** A role on one bucket, or on every bucket when `bucket` is '*'. */
+export interface Grant {
+  readonly bucket: string;
+  readonly role: Role;
+}
+
+export interface Principal {
+  readonly accessKeyId: string;
+  readonly grants: readonly Grant[];
+}
+
+/** What an action needs. Bucket-less actions (ListBuckets, the admin API) are checked against '*'. */
+export type Action =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'DeleteBucket'
+  | 'ReadBucket'
+  | 'ReadObject'
+  | 'WriteObject'
+  | 'DeleteObject'
+  | 'Rewrap'
+  | 'Admin';
+
+const NEEDS: Readonly<Record<Action, readonly Role[]>> = {
+  ListBuckets: ['read', 'write', 'delete', 'admin'],
+  CreateBucket: ['admin'],
+  DeleteBucket: ['admin'],
+  ReadBucket: ['read', 'write', 'delete', 'admin'],
+  ReadObject: ['read', 'admin'],
+  WriteObject: ['write', 'admin'],
+  DeleteObject: ['delete', 'admin'],
+  // Rewrap moves wrapped keys between CMKs; it never needs, and never grants, object bodies.
+  Rewrap: ['rewrap', 'admin'],
+  Admin: ['admin'],
+};
+
+export function isAllowed(principal: Principal, action: Action, bucket?: string): boolean {
+  const roles = NEEDS[action];
+  return principal.grants.some(
+    (g) => roles.includes(g.role) && (g.bucket === '*' || (bucket !== undefined && g.bucket === bucket) || (bucket === undefined && action === 'ListBuckets')),
+  );
+}
+
+export function authorize(principal: Principal, action: Action, bucket?: string): void {
+  if (!isAllowed(principal, action, bucket)) {
+    const on = bucket ? ` on bucket ${bucket}` : '';
+    throw new AccessDeniedError(`Access key ${principal.accessKeyId} is not allowed to ${action}${on}; ask an admin for a key with the right role.`);
+  }
+}
+
+/** Looks up access keys; the root key comes from configuration, others from the index (sealed at rest). */
+export interface CredentialStore {
+  lookup(accessKeyId: string): Promise<{ readonly secret: string; readonly principal: Principal } | undefined>;
+}
+
+/** The root key: admin on everything. */
+export class StaticCredentialStore implements CredentialStore {
+  constructor(private readonly accessKeyId: string, private readonly secret: string) {}
+
+  async lookup(accessKeyId: string): Promise<{ secret: string; principal: Principal } | undefined> {
+    if (accessKeyId !== this.accessKeyId) return undefined;
+    return { secret: this.secret, principal: { accessKeyId, grants: [{ bucket: '*', role: 'admin' }] } };
+  }
+}
+
+/** Tries each store in order (root first, then stored access keys). */
+export class ChainedCredentialStore implements CredentialStore {
+  constructor(private readonly stores: readonly CredentialStore[]) {}
+
+  async lookup(accessKeyId: string): Promise<{ secret: string; principal: Principal } | undefined> {
+    for (const s of this.stores) {
+      const found = await s.lookup(accessKeyId);
+      if (found) return found;
+    }
+    return undefined;
+  }
+}
