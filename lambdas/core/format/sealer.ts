@@ -1,0 +1,176 @@
+// Sealing one part: header, then frames of AES-256-GCM under the part key; a stream and a buffer form.
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { EntityTooLargeError } from '../errors';
+import { DEFAULT_FRAME_SIZE, MAX_PART_SIZE, SALT_SIZE, TAG_SIZE } from './constants';
+import { FrameAad, frameNonce } from './frame-binding';
+import { sealedSize } from './geometry';
+import { encodeHeader, encodeHeaderPrefix } from './header';
+import type { PartIdentity } from './identity';
+import { derivePartKeys, type PartKeys } from './keys';
+
+export interface SealOptions {
+  readonly frameSize?: number;
+  /** Fixed salt, for test vectors only: a repeated salt repeats the part key. */
+  readonly salt?: Buffer;
+}
+
+export interface SealedPartSummary {
+  readonly partNumber: number;
+  readonly plaintextSize: number;
+  readonly sealedSize: number;
+  readonly frameSize: number;
+  /** The encoded header bytes; not secret. */
+  readonly header: Buffer;
+}
+
+type Emit = (bytes: Buffer) => void;
+
+/**
+ * The framing state machine, free of stream plumbing. It holds at most one frame of plaintext (plus the
+ * chunk that proved the frame is not the last): a frame's AAD carries the final flag, and GCM needs the
+ * AAD before the data, so a frame is sealed only once we know whether more bytes follow. Pending chunks
+ * are kept by reference, not copied: as with any Writable, a chunk must not be mutated once written.
+ */
+export class PartSealer {
+  readonly header: Buffer;
+  readonly frameSize: number;
+  private readonly keys: PartKeys;
+  private readonly aad: FrameAad;
+  private readonly partNumber: number;
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private nextFrame = 0;
+  private plaintextSize = 0;
+  private finished = false;
+
+  constructor(dataKey: Buffer, id: PartIdentity, options: SealOptions = {}) {
+    this.frameSize = options.frameSize ?? DEFAULT_FRAME_SIZE;
+    const prefix = encodeHeaderPrefix(this.frameSize);
+    const salt = options.salt ?? randomBytes(SALT_SIZE);
+    this.keys = derivePartKeys(dataKey, salt, prefix, id);
+    this.aad = new FrameAad(id);
+    this.partNumber = id.partNumber;
+    this.header = encodeHeader(prefix, salt, this.keys.commitment);
+  }
+
+  update(chunk: Buffer, emit: Emit): void {
+    if (this.finished) throw new Error('sealer already finished');
+    if (chunk.length === 0) return;
+    if (this.plaintextSize + chunk.length > MAX_PART_SIZE) {
+      throw new EntityTooLargeError(`a sealed part holds at most ${MAX_PART_SIZE} bytes`);
+    }
+    this.plaintextSize += chunk.length;
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    while (this.pendingLength > this.frameSize) this.sealFrame(this.frameSize, false, emit);
+  }
+
+  finish(emit: Emit): SealedPartSummary {
+    if (this.finished) throw new Error('sealer already finished');
+    this.sealFrame(this.pendingLength, true, emit);
+    this.finished = true;
+    return this.summary();
+  }
+
+  summary(): SealedPartSummary {
+    if (!this.finished) throw new Error('summary is available once the sealer has ended');
+    return {
+      partNumber: this.partNumber,
+      plaintextSize: this.plaintextSize,
+      sealedSize: sealedSize(this.plaintextSize, this.frameSize),
+      frameSize: this.frameSize,
+      header: this.header,
+    };
+  }
+
+  /** Encrypts the next `length` pending bytes slice by slice: no concatenation of input chunks. */
+  private sealFrame(length: number, final: boolean, emit: Emit): void {
+    const index = this.nextFrame++;
+    const cipher = createCipheriv('aes-256-gcm', this.keys.frameKey, frameNonce(index));
+    cipher.setAAD(this.aad.for(index, final));
+    let remaining = length;
+    while (remaining > 0) {
+      const head = this.pending[0] as Buffer;
+      if (head.length <= remaining) {
+        this.pending.shift();
+        emit(cipher.update(head));
+        remaining -= head.length;
+      } else {
+        emit(cipher.update(head.subarray(0, remaining)));
+        this.pending[0] = head.subarray(remaining);
+        remaining = 0;
+      }
+    }
+    this.pendingLength -= length;
+    cipher.final(); // GCM is a stream mode: final() yields no bytes, it computes the tag
+    emit(cipher.getAuthTag());
+  }
+}
+
+/** A Transform from plaintext to the sealed blob (header then frames). summary() is valid after 'end'. */
+export class Sealer extends Transform {
+  private readonly core: PartSealer;
+  private headerSent = false;
+  private result: SealedPartSummary | undefined;
+
+  constructor(dataKey: Buffer, id: PartIdentity, options?: SealOptions) {
+    // Buffer about one frame each side (default 16 KiB would force a drain round trip per frame).
+    const frameSize = options?.frameSize ?? DEFAULT_FRAME_SIZE;
+    super({ writableHighWaterMark: frameSize, readableHighWaterMark: frameSize + TAG_SIZE });
+    this.core = new PartSealer(dataKey, id, options);
+  }
+
+  summary(): SealedPartSummary {
+    if (this.result === undefined) throw new Error('summary is available once the sealer has ended');
+    return this.result;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.core.update(chunk, this.pushBytes);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.result = this.core.finish(this.pushBytes);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  private readonly pushBytes = (bytes: Buffer): void => {
+    if (bytes.length > 0) this.push(bytes);
+  };
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.push(this.core.header);
+  }
+}
+
+export function createSealer(dataKey: Buffer, id: PartIdentity, options?: SealOptions): Sealer {
+  return new Sealer(dataKey, id, options);
+}
+
+export function sealBuffer(
+  dataKey: Buffer,
+  id: PartIdentity,
+  plaintext: Buffer,
+  options?: SealOptions,
+): { sealed: Buffer; summary: SealedPartSummary } {
+  const sealer = new PartSealer(dataKey, id, options);
+  const pieces: Buffer[] = [sealer.header];
+  const emit: Emit = (bytes) => pieces.push(bytes);
+  sealer.update(plaintext, emit);
+  const summary = sealer.finish(emit);
+  return { sealed: Buffer.concat(pieces, summary.sealedSize), summary };
+}

@@ -1,0 +1,55 @@
+// Regenerates docs/format-vectors.json (npx tsx test/format/vectors.generate.ts). Only run when the format
+// version changes: the vectors are a published contract, and vectors.test.ts checks them byte for byte.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { computeObjectMac, FORMAT_VERSION, sealBuffer } from '../../lambdas/core/format';
+import { referenceObjectMac, referenceSeal } from './reference';
+import { VECTOR_INPUTS, vectorSalt } from './vector-inputs';
+
+const { dataKey, bucket, objectId, frameSize, parts } = VECTOR_INPUTS;
+const sealedParts = parts.map((part) => {
+  const plaintext = Buffer.from(part.plaintextHex, 'hex');
+  const salt = vectorSalt(part.partNumber);
+  const id = { bucket, objectId, partNumber: part.partNumber };
+  const { sealed, summary } = sealBuffer(dataKey, id, plaintext, { frameSize, salt });
+  const reference = referenceSeal(dataKey, salt, bucket, objectId, part.partNumber, frameSize, plaintext);
+  if (!reference.sealed.equals(sealed)) throw new Error(`reference and library disagree on part ${part.partNumber}`);
+  return {
+    description: part.description,
+    partNumber: part.partNumber,
+    plaintext: part.plaintextHex,
+    salt: salt.toString('hex'),
+    partKey: reference.partKey.toString('hex'),
+    commitment: reference.commitment.toString('hex'),
+    firstFrameNonce: '000000000000000000000000',
+    firstFrameAad: reference.firstFrameAad.toString('hex'),
+    header: summary.header.toString('hex'),
+    sealed: sealed.toString('hex'),
+    sealedSize: summary.sealedSize,
+  };
+});
+const digestInputs = sealedParts.map((p) => ({
+  partNumber: p.partNumber,
+  plaintextSize: p.plaintext.length / 2,
+  header: Buffer.from(p.header, 'hex'),
+}));
+const mac = computeObjectMac(dataKey, bucket, objectId, digestInputs);
+const reference = referenceObjectMac(dataKey, bucket, objectId, digestInputs);
+if (!reference.mac.equals(mac)) throw new Error('reference and library disagree on the object MAC');
+
+const document = {
+  description: 'Known-answer vectors of the sealstore sealed object format; see docs/FORMAT.md.',
+  formatVersion: FORMAT_VERSION,
+  dataKey: dataKey.toString('hex'),
+  bucket,
+  objectId,
+  frameSize,
+  parts: sealedParts,
+  object: {
+    description: 'object MAC over all parts above, in ascending part number order',
+    parts: sealedParts.map((p) => ({ partNumber: p.partNumber, plaintextSize: p.plaintext.length / 2 })),
+    macKey: reference.macKey.toString('hex'),
+    mac: mac.toString('hex'),
+  },
+};
+writeFileSync(join(__dirname, '../../docs/format-vectors.json'), `${JSON.stringify(document, null, 2)}\n`);
