@@ -6,10 +6,31 @@ import { InternalError } from './errors';
 export const BUCKETS_PK = 'B';
 export const LEDGER_PK = 'L';
 export const objectsPk = (bucket: string): string => `O#${bucket}`;
+/** Multipart uploads of a bucket, sorted by key, then by upload id (which starts with the initiation time). */
+export const uploadsPk = (bucket: string): string => `U#${bucket}`;
+/** Keys may hold any character; U+0001 only separates, and the upload id after the last one never contains it. */
+export const uploadSk = (key: string, uploadId: string): string => `${key}\u0001${uploadId}`;
+/** Uploaded parts of one upload (upload ids are random and unique across buckets). */
+export const uploadPartsPk = (uploadId: string): string => `P#${uploadId}`;
+export const uploadPartSk = (partNumber: number): string => String(partNumber).padStart(5, '0');
+/** Manifest chunks of an object with more parts than fit in its own index item. */
+export const manifestPk = (objectId: string): string => `M#${objectId}`;
+export const manifestChunkSk = (chunk: number): string => String(chunk).padStart(5, '0');
+/** Ledger sort key of a whole chunked manifest turned garbage (blob ids are hex, so they never collide). */
+export const manifestLedgerSk = (objectId: string): string => `M#${objectId}`;
+
+/**
+ * Objects with at most this many parts keep their part list inline: one index read serves a GET, and
+ * replacing the object moves every part to the garbage ledger inside one ≤100-op transaction.
+ */
+export const MAX_INLINE_PARTS = 64;
+/** Parts per manifest chunk item: ~220 bytes a part keeps a chunk near 110 KB, far below DynamoDB's 400 KB. */
+export const MANIFEST_CHUNK_PARTS = 500;
 /** Objects by the CMK that wraps their data key; sorted by key material, so "still on old material" is a range. */
 export const objectsByKeyPk = (keyId: string): string => `K#${keyId}`;
-export const objectsByKeySk = (keyMaterialId: string, bucket: string, key: string): string =>
-  `${keyMaterialId}#${bucket}/${key}`;
+// The object id, not the key name: DynamoDB caps index key attributes at 1,024 bytes, and S3 keys alone may
+// take all of that. The object id is unique per write, which is all a rewrap scan needs.
+export const objectsByKeySk = (keyMaterialId: string, objectId: string): string => `${keyMaterialId}#${objectId}`;
 
 export interface BucketRecord {
   readonly name: string;
@@ -47,15 +68,55 @@ export interface ObjectRecord {
   readonly parts: readonly PartRecord[];
   /** Whole-object MAC over part count and sizes, keyed from the data key. */
   readonly mac: Buffer;
+  /**
+   * Set when the part list lives in manifest chunk items (more than MAX_INLINE_PARTS parts). `parts` is then
+   * empty in a record read straight from its item, and filled once the service has loaded the chunks.
+   */
+  readonly manifest?: { readonly chunks: number; readonly partCount: number };
 }
 
-export type LedgerKind = 'pending' | 'garbage';
+export type UploadState = 'open' | 'completing' | 'aborting' | 'completed';
 
-/** A blob that may be unreferenced: written but not yet committed, or replaced and not yet deleted. */
+/**
+ * A multipart upload in progress. The data key is generated once, at create, and kept wrapped here (and with
+ * every part blob); `objectId` is fixed at create because every part is sealed under it.
+ */
+export interface UploadRecord {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly objectId: string;
+  readonly keyId: string;
+  readonly keyMaterialId: string;
+  readonly wrappedKey: Buffer;
+  readonly contentType: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly initiated: Date;
+  /** Last part upload or state change; the upload sweep aborts uploads idle past its age. */
+  readonly lastActivity: Date;
+  readonly state: UploadState;
+}
+
+/** One uploaded part of an upload: a sealed blob, not yet part of any object. */
+export interface UploadedPartRecord extends PartRecord {
+  readonly lastModified: Date;
+  /** Flexible checksum the client sent with the part (e.g. CRC32), echoed in ListParts and checked at complete. */
+  readonly checksum?: { readonly algorithm: string; readonly value: string };
+}
+
+export type LedgerKind = 'pending' | 'garbage' | 'manifest';
+
+/**
+ * A blob that may be unreferenced: written but not yet committed, or replaced and not yet deleted.
+ * Kind 'manifest' stands for every blob of a chunked manifest at once (`blobId` is then manifestLedgerSk):
+ * one entry lets a 10,000-part object turn garbage inside one transaction.
+ */
 export interface LedgerRecord {
   readonly blobId: string;
   readonly kind: LedgerKind;
   readonly createdAt: Date;
+  /** For kind 'manifest': the object whose manifest chunks list the blobs. */
+  readonly objectId?: string;
 }
 
 function str(attrs: Readonly<Record<string, AttrValue>>, name: string): string {
@@ -73,6 +134,11 @@ function buf(attrs: Readonly<Record<string, AttrValue>>, name: string): Buffer {
   if (!Buffer.isBuffer(v)) throw new InternalError(`index item is missing binary attribute ${name}`);
   return v;
 }
+function strMap(v: AttrValue | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isMap(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}
 function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
@@ -89,7 +155,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
     pk: objectsPk(o.bucket),
     sk: o.key,
     gsi1pk: objectsByKeyPk(o.keyId),
-    gsi1sk: objectsByKeySk(o.keyMaterialId, o.bucket, o.key),
+    gsi1sk: objectsByKeySk(o.keyMaterialId, o.objectId),
     attrs: {
       bucket: o.bucket,
       objectId: o.objectId,
@@ -102,37 +168,44 @@ export function objectItem(o: ObjectRecord): IndexItem {
       keyMaterialId: o.keyMaterialId,
       wrappedKey: o.wrappedKey,
       wrappedAt: o.wrappedAt.getTime(),
-      parts: o.parts.map((p) => ({
-        partNumber: p.partNumber,
-        blobId: p.blobId,
-        plaintextSize: p.plaintextSize,
-        sealedSize: p.sealedSize,
-        header: p.header,
-        etag: p.etag,
-      })),
+      parts: o.manifest ? [] : o.parts.map(partAttrs),
+      ...(o.manifest ? { manifestChunks: o.manifest.chunks, partCount: o.manifest.partCount } : {}),
       mac: o.mac,
     },
   };
 }
 
+function partAttrs(p: PartRecord): { [name: string]: AttrValue } {
+  return {
+    partNumber: p.partNumber,
+    blobId: p.blobId,
+    plaintextSize: p.plaintextSize,
+    sealedSize: p.sealedSize,
+    header: p.header,
+    etag: p.etag,
+  };
+}
+
+function partFromAttrs(p: AttrValue): PartRecord {
+  if (!isMap(p)) throw new InternalError('index item has a malformed part');
+  return {
+    partNumber: num(p, 'partNumber'),
+    blobId: str(p, 'blobId'),
+    plaintextSize: num(p, 'plaintextSize'),
+    sealedSize: num(p, 'sealedSize'),
+    header: buf(p, 'header'),
+    etag: str(p, 'etag'),
+  };
+}
+
 export function objectFromItem(item: IndexItem): ObjectRecord {
   const a = item.attrs;
-  const meta = a['userMetadata'];
-  const userMetadata: Record<string, string> = {};
-  if (isMap(meta)) for (const [k, v] of Object.entries(meta)) if (typeof v === 'string') userMetadata[k] = v;
+  const userMetadata = strMap(a['userMetadata']);
   const rawParts = a['parts'];
   if (!Array.isArray(rawParts)) throw new InternalError('index item is missing its part list');
-  const parts = rawParts.map((p): PartRecord => {
-    if (!isMap(p)) throw new InternalError('index item has a malformed part');
-    return {
-      partNumber: num(p, 'partNumber'),
-      blobId: str(p, 'blobId'),
-      plaintextSize: num(p, 'plaintextSize'),
-      sealedSize: num(p, 'sealedSize'),
-      header: buf(p, 'header'),
-      etag: str(p, 'etag'),
-    };
-  });
+  const parts = rawParts.map(partFromAttrs);
+  const chunks = a['manifestChunks'];
+  const manifest = typeof chunks === 'number' ? { chunks, partCount: num(a, 'partCount') } : undefined;
   return {
     bucket: str(a, 'bucket'),
     key: item.sk,
@@ -148,17 +221,99 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
     wrappedAt: new Date(num(a, 'wrappedAt')),
     parts,
     mac: buf(a, 'mac'),
+    ...(manifest ? { manifest } : {}),
+  };
+}
+
+/** One chunk of a manifest: parts [chunk × MANIFEST_CHUNK_PARTS, …) of the object, in part-number order. */
+export function manifestChunkItem(objectId: string, chunk: number, parts: readonly PartRecord[]): IndexItem {
+  return { pk: manifestPk(objectId), sk: manifestChunkSk(chunk), attrs: { parts: parts.map(partAttrs) } };
+}
+export function partsFromManifestChunk(item: IndexItem): PartRecord[] {
+  const raw = item.attrs['parts'];
+  if (!Array.isArray(raw)) throw new InternalError('manifest chunk is missing its part list');
+  return raw.map(partFromAttrs);
+}
+
+export function uploadItem(u: UploadRecord): IndexItem {
+  return {
+    pk: uploadsPk(u.bucket),
+    sk: uploadSk(u.key, u.uploadId),
+    attrs: {
+      bucket: u.bucket,
+      key: u.key,
+      uploadId: u.uploadId,
+      objectId: u.objectId,
+      keyId: u.keyId,
+      keyMaterialId: u.keyMaterialId,
+      wrappedKey: u.wrappedKey,
+      contentType: u.contentType,
+      userMetadata: { ...u.userMetadata },
+      initiated: u.initiated.getTime(),
+      lastActivity: u.lastActivity.getTime(),
+      state: u.state,
+    },
+  };
+}
+export function uploadFromItem(item: IndexItem): UploadRecord {
+  const a = item.attrs;
+  const state = str(a, 'state');
+  if (state !== 'open' && state !== 'completing' && state !== 'aborting' && state !== 'completed') {
+    throw new InternalError(`upload item has unknown state ${state}`);
+  }
+  return {
+    bucket: str(a, 'bucket'),
+    key: str(a, 'key'),
+    uploadId: str(a, 'uploadId'),
+    objectId: str(a, 'objectId'),
+    keyId: str(a, 'keyId'),
+    keyMaterialId: str(a, 'keyMaterialId'),
+    wrappedKey: buf(a, 'wrappedKey'),
+    contentType: str(a, 'contentType'),
+    userMetadata: strMap(a['userMetadata']),
+    initiated: new Date(num(a, 'initiated')),
+    lastActivity: new Date(num(a, 'lastActivity')),
+    state,
+  };
+}
+
+export function uploadedPartItem(uploadId: string, p: UploadedPartRecord): IndexItem {
+  return {
+    pk: uploadPartsPk(uploadId),
+    sk: uploadPartSk(p.partNumber),
+    attrs: {
+      ...partAttrs(p),
+      lastModified: p.lastModified.getTime(),
+      ...(p.checksum ? { checksumAlgorithm: p.checksum.algorithm, checksumValue: p.checksum.value } : {}),
+    },
+  };
+}
+export function uploadedPartFromItem(item: IndexItem): UploadedPartRecord {
+  const a = item.attrs;
+  const algorithm = a['checksumAlgorithm'];
+  const value = a['checksumValue'];
+  return {
+    ...partFromAttrs(a as { [name: string]: AttrValue }),
+    lastModified: new Date(num(a, 'lastModified')),
+    ...(typeof algorithm === 'string' && typeof value === 'string' ? { checksum: { algorithm, value } } : {}),
   };
 }
 
 export function ledgerItem(l: LedgerRecord): IndexItem {
-  return { pk: LEDGER_PK, sk: l.blobId, attrs: { kind: l.kind, createdAt: l.createdAt.getTime() } };
+  return {
+    pk: LEDGER_PK,
+    sk: l.blobId,
+    attrs: { kind: l.kind, createdAt: l.createdAt.getTime(), ...(l.objectId !== undefined ? { objectId: l.objectId } : {}) },
+  };
+}
+/** The ledger entry that marks every blob of an object's chunked manifest as garbage. */
+export function manifestGarbageItem(objectId: string, createdAt: Date): IndexItem {
+  return ledgerItem({ blobId: manifestLedgerSk(objectId), kind: 'manifest', createdAt, objectId });
 }
 export function ledgerFromItem(item: IndexItem): LedgerRecord {
   const kind = str(item.attrs, 'kind');
-  return {
-    blobId: item.sk,
-    kind: kind === 'garbage' ? 'garbage' : 'pending',
-    createdAt: new Date(num(item.attrs, 'createdAt')),
-  };
+  const createdAt = new Date(num(item.attrs, 'createdAt'));
+  if (kind === 'manifest') return { blobId: item.sk, kind, createdAt, objectId: str(item.attrs, 'objectId') };
+  // Unknown kinds read as pending: the sweep then only removes them once they are old.
+  return { blobId: item.sk, kind: kind === 'garbage' ? 'garbage' : 'pending', createdAt };
 }

@@ -22,6 +22,8 @@ export interface KeyVaultFixture {
    * the rotation assertions on keyMaterialId are then skipped. Defaults to true.
    */
   tracksKeyMaterial?: boolean;
+  /** False where the backend ignores RotationPeriodInDays (moto 5.2 returns only KeyRotationEnabled). */
+  reportsRotationPeriod?: boolean;
   cleanup(): Promise<void>;
 }
 
@@ -249,7 +251,11 @@ export function describeKeyVaultContract(
         await admin.enableKeyRotation(arn, 90);
         const status = await admin.getKeyRotationStatus(arn);
         expect(status.enabled).toBe(true);
-        expect(status.rotationPeriodDays).toBe(90);
+        if (fixture.reportsRotationPeriod === false) {
+          console.warn('rotation period not checked: this backend does not report RotationPeriodInDays (moto 5.2)');
+        } else {
+          expect(status.rotationPeriodDays).toBe(90);
+        }
         if (status.nextRotationDate !== undefined) {
           const expected = Date.now() + 90 * DAY_MS;
           expect(Math.abs(status.nextRotationDate.getTime() - expected)).toBeLessThan(2 * DAY_MS);

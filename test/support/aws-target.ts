@@ -1,0 +1,56 @@
+// Starts sealstore over the AWS adapters against a fresh moto_server: the deployed code path, on loopback.
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
+import { startServer, type RunningServer, type ServerOptions } from '../../local/server';
+import type { S3Target } from '../blackbox/s3-suite';
+import { motoClients } from '../aws/moto-clients';
+import { findMotoServer, motoMissingReason, startMoto } from './moto';
+import { testCreds } from './embedded-target';
+
+export interface AwsTarget extends S3Target {
+  readonly server: RunningServer;
+  readonly endpoint: string;
+}
+
+/** Why the AWS-backend suites cannot run here, or undefined when they can. */
+export const awsBackendUnavailable: string | undefined = findMotoServer() === undefined ? motoMissingReason : undefined;
+
+export async function startAwsOnMoto(options: Partial<Omit<ServerOptions, 'backend'>> = {}): Promise<AwsTarget> {
+  const moto = await startMoto();
+  if (!moto) throw new Error(motoMissingReason);
+  const clients = motoClients(moto.endpoint);
+  const suffix = randomBytes(4).toString('hex');
+  const names = { tableName: `sealstore-${suffix}`, bucket: `sealstore-blobs-${suffix}`, keyAlias: `alias/sealstore-${suffix}` };
+  await initAwsResources(clients, names);
+  const env = { SEALSTORE_TABLE_NAME: names.tableName, SEALSTORE_BLOB_BUCKET: names.bucket, SEALSTORE_KMS_KEY_ID: names.keyAlias };
+  const backend = await openAwsBackend(env, clients);
+  const creds = options.credentials ?? testCreds();
+  const server = await startServer({ ...options, backend: { ...backend, close: async () => undefined }, credentials: creds });
+  return {
+    url: server.url,
+    endpoint: moto.endpoint,
+    creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    server,
+    rawBlobs: async () => {
+      const out: Buffer[] = [];
+      let token: string | undefined;
+      do {
+        const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: names.bucket, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) {
+          const got = await clients.s3.send(new GetObjectCommand({ Bucket: names.bucket, Key: o.Key! }));
+          out.push(Buffer.from(await got.Body!.transformToByteArray()));
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    close: async () => {
+      await server.close();
+      clients.s3.destroy();
+      clients.kms.destroy();
+      clients.dynamodb.destroy();
+      await moto.stop();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// Starts a throwaway moto_server on a free loopback port so AWS adapters can be tested over the wire.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/** Where the image's pyenv puts the shim when PATH lacks it (CI runs with a trimmed environment). */
+const PYENV_SHIM = '/root/.pyenv/shims/moto_server';
+const START_TIMEOUT_MS = 30_000;
+
+export const motoMissingReason = 'moto_server not found on PATH: AWS-backend tests skipped';
+
+/** Dummy credentials: moto accepts any, and the SDK must never reach for real ones in tests. */
+export const motoCredentials = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+export const motoRegion = 'us-east-1';
+
+const isExecutable = (file: string): boolean => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The moto_server executable, or undefined. Synchronous so test files can decide at collection time. */
+export function findMotoServer(env: NodeJS.ProcessEnv = process.env, fallback: string = PYENV_SHIM): string | undefined {
+  const dirs = (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '');
+  const onPath = dirs.map((dir) => join(dir, 'moto_server')).find(isExecutable);
+  return onPath ?? (isExecutable(fallback) ? fallback : undefined);
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${log()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`moto_server did not answer on ${endpoint} within ${START_TIMEOUT_MS} ms: ${log()}`);
+}
+
+export interface MotoServer {
+  readonly endpoint: string;
+  /** Milliseconds from spawn until the server answered HTTP. */
+  readonly startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns moto_server on 127.0.0.1 and a free port; undefined when moto_server is not installed. */
+export async function startMoto(): Promise<MotoServer | undefined> {
+  const executable = findMotoServer();
+  if (executable === undefined) return undefined;
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  const child = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // Keep only the tail: moto logs every request to stderr.
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  try {
+    await waitUntilAnswering(endpoint, child, () => stderr);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, startupMs: Date.now() - started, stop };
+}
+
+/**
+ * A describe block backed by one moto_server for the whole file. When moto_server is missing it
+ * registers a single skipped test saying so (and warns), so a missing emulator never passes silently.
+ */
+export function describeWithMoto(title: string, fn: (ctx: () => { endpoint: string }) => void): void {
+  if (findMotoServer() === undefined) {
+    describe(title, () => {
+      console.warn(`${title}: ${motoMissingReason}`);
+      it.skip(motoMissingReason, () => undefined);
+    });
+    return;
+  }
+  describe(title, () => {
+    let moto: MotoServer | undefined;
+    beforeAll(async () => {
+      moto = await startMoto();
+    }, START_TIMEOUT_MS + 5000);
+    afterAll(async () => {
+      await moto?.stop();
+    });
+    fn(() => {
+      if (moto === undefined) throw new Error('moto_server is not running (beforeAll failed?)');
+      return { endpoint: moto.endpoint };
+    });
+  });
+}
