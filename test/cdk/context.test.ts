@@ -1,0 +1,44 @@
+// Specification of how CDK context (cdk.json, `-c key=value`) becomes stack props.
+import { App } from 'aws-cdk-lib';
+import { stackNameFromContext, stackPropsFromContext } from '../../lib/context';
+
+const propsFrom = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }).node);
+
+describe('stackPropsFromContext', () => {
+  it('leaves every prop unset when no context is given, so the documented defaults apply', () => {
+    expect(propsFrom({})).toEqual({});
+    expect(stackNameFromContext(new App().node)).toBe('Sealstore');
+  });
+
+  it('parses strings as the CLI passes them', () => {
+    const props = propsFrom({
+      'sealstore:keyRotationPeriodDays': '180',
+      'sealstore:keyPendingWindowDays': '7',
+      'sealstore:rotationSchedule': 'rate(12 hours)',
+      'sealstore:logRetentionDays': '90',
+      'sealstore:blobAccessLogging': 'none',
+      'sealstore:additionalTrustedKeyArns': 'arn:a, arn:b',
+      'sealstore:bundle': 'false',
+      'sealstore:apiTimeoutSeconds': '120',
+    });
+    expect(props.keyRotationPeriod?.toDays()).toBe(180);
+    expect(props.keyPendingWindow?.toDays()).toBe(7);
+    expect(props.rotationSchedule).toBe('rate(12 hours)');
+    expect(props.logRetentionDays).toBe(90);
+    expect(props.blobAccessLogging).toBe('none');
+    expect(props.additionalTrustedKeyArns).toEqual(['arn:a', 'arn:b']);
+    expect(props.bundle).toBe(false);
+    expect(props.apiTimeout?.toSeconds()).toBe(120);
+  });
+
+  it('accepts native JSON types from cdk.json', () => {
+    const props = propsFrom({ 'sealstore:throttlingRateLimit': 25, 'sealstore:manageApiGatewayAccountRole': false, 'sealstore:keyAdminArns': ['arn:x'] });
+    expect(props).toMatchObject({ throttlingRateLimit: 25, manageApiGatewayAccountRole: false, keyAdminArns: ['arn:x'] });
+  });
+
+  it('rejects values it cannot read, naming the context key', () => {
+    expect(() => propsFrom({ 'sealstore:keyPendingWindowDays': 'soon' })).toThrow(/sealstore:keyPendingWindowDays must be a positive integer/);
+    expect(() => propsFrom({ 'sealstore:bundle': 'yes' })).toThrow(/sealstore:bundle must be true or false/);
+    expect(() => propsFrom({ 'sealstore:blobAccessLogging': 'all' })).toThrow(/sealstore:blobAccessLogging must be one of/);
+  });
+});
