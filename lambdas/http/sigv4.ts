@@ -161,6 +161,8 @@ async function expectedHeaderSignature(signer: SignatureV4, req: S3Request, auth
     path,
     query: { ...req.query },
     headers: signedHeaderBag(req, auth),
+    // Without x-amz-content-sha256 the signer hashes the body itself, as the client did.
+    body: lookup(req.headers, 'x-amz-content-sha256') === undefined ? req.body : undefined,
   });
   const signed = await signer.sign(request, {
     signingDate: auth.signingDate,

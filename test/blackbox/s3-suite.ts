@@ -243,6 +243,21 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(tamperedBody.status).toBe(400);
     });
 
+    live('accepts requests signed without x-amz-content-sha256 (curl --aws-sigv4) and binds their body', async () => {
+      const b = bucketName();
+      await s3.send(new CreateBucketCommand({ Bucket: b }));
+      const body = randomBytes(5000);
+      const put = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'curl-like'), body, omitContentSha256: true });
+      expect(put.status).toBe(200);
+      const got = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b, 'curl-like'), omitContentSha256: true });
+      expect(got.body.equals(body)).toBe(true);
+      const tampered = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'curl-like'), body, omitContentSha256: true, tamperBody: true });
+      expect(tampered.status).toBe(403);
+      expect(errorCode(tampered)).toBe('SignatureDoesNotMatch');
+      const still = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'curl-like' }));
+      expect(Buffer.from(await still.Body!.transformToByteArray()).equals(body)).toBe(true);
+    });
+
     live('refuses a body over the per-request limit with EntityTooLarge naming multipart upload', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));

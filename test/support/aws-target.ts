@@ -3,6 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
 import { startServer, type RunningServer, type ServerOptions } from '../../local/server';
+import { consoleLogger } from '../../local/logger';
 import type { S3Target } from '../blackbox/s3-suite';
 import { motoClients } from '../aws/moto-clients';
 import { findMotoServer, motoMissingReason, startMoto } from './moto';
@@ -26,7 +27,7 @@ export async function startAwsOnMoto(options: Partial<Omit<ServerOptions, 'backe
   const env = { SEALSTORE_TABLE_NAME: names.tableName, SEALSTORE_BLOB_BUCKET: names.bucket, SEALSTORE_KMS_KEY_ID: names.keyAlias };
   const backend = await openAwsBackend(env, clients);
   const creds = options.credentials ?? testCreds();
-  const server = await startServer({ ...options, backend: { ...backend, close: async () => undefined }, credentials: creds });
+  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...options, backend: { ...backend, close: async () => undefined }, credentials: creds });
   return {
     url: server.url,
     endpoint: moto.endpoint,

@@ -28,6 +28,10 @@ export interface SignedRequestOptions {
   /** Sign with these instead (e.g. a wrong secret). */
   readonly creds?: Creds;
   readonly unsignedPayload?: boolean;
+  /** Sign without x-amz-content-sha256, as curl --aws-sigv4 does (the signer then hashes the body). */
+  readonly omitContentSha256?: boolean;
+  /** Flip a body bit after signing. */
+  readonly tamperBody?: boolean;
 }
 
 /** S3's path encoding: every byte but unreserved characters and '/'. */
@@ -38,7 +42,7 @@ export function s3Path(bucket: string, key?: string): string {
 
 export async function signedRequest(baseUrl: string, creds: Creds, opts: SignedRequestOptions): Promise<RawResponse> {
   const url = new URL(baseUrl);
-  const body = opts.body ?? Buffer.alloc(0);
+  const body = Buffer.from(opts.body ?? Buffer.alloc(0));
   const signer = new SignatureV4({
     credentials: opts.creds ?? creds,
     region: opts.region ?? 'us-east-1',
@@ -56,12 +60,13 @@ export async function signedRequest(baseUrl: string, creds: Creds, opts: SignedR
     query: opts.query ?? {},
     headers: {
       host: url.host,
-      'x-amz-content-sha256': opts.unsignedPayload ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(body).digest('hex'),
+      ...(opts.omitContentSha256 ? {} : { 'x-amz-content-sha256': opts.unsignedPayload ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(body).digest('hex') }),
       ...(opts.headers ?? {}),
     },
     body,
   });
   const signed = await signer.sign(req, { signingDate: opts.signingDate ?? new Date() });
+  if (opts.tamperBody) body[0] = (body[0] ?? 0) ^ 1;
   const qs = Object.entries(signed.query ?? {})
     .map(([k, v]) => (v === '' || v === null ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`))
     .join('&');
