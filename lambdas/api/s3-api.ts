@@ -2,7 +2,7 @@
 // Protocol details (routing, SigV4, ranges, XML) live in lambdas/http; storage lives behind the service.
 import { Readable } from 'node:stream';
 import { authorize, type Action, type CredentialStore, type Principal } from '../core/access';
-import { EntityTooLargeError, InvalidArgumentError, StoreError } from '../core/errors';
+import { EntityTooLargeError, InvalidArgumentError, InvalidRequestError, PreconditionFailedError, StoreError } from '../core/errors';
 import { newRequestId } from '../core/ids';
 import { MAX_LIST_KEYS, MAX_REQUEST_BODY_BYTES } from '../core/limits';
 import type { ObjectService } from '../core/object-service';
@@ -11,6 +11,8 @@ import type { S3Request } from '../http/request';
 import type { ApiResponse } from './event';
 import { routeS3, type S3Route } from '../http/router';
 import { verifyRequest } from '../http/sigv4';
+import type { Checksum } from '../http/checksums';
+import { lookup } from '../http/request';
 import { parseRange } from '../http/range';
 import { evaluateConditions } from '../http/conditional';
 import { renderError } from '../http/errors';
@@ -39,6 +41,8 @@ interface Context {
   readonly principal: Principal;
   readonly payload: Buffer;
   readonly requestId: string;
+  /** The flexible checksum the client sent and the signature layer verified. */
+  readonly checksum?: Checksum;
 }
 
 const XML = 'application/xml';
@@ -53,6 +57,27 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
 
   function xmlResponse(requestId: string, body: string, statusCode = 200): ApiResponse {
     return respond(statusCode, { 'content-type': XML, 'x-amz-request-id': requestId }, Buffer.from(body, 'utf8'));
+  }
+
+  function sseHeaders(keyId: string, requestId: string): Record<string, string> {
+    return { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': keyId, 'x-amz-request-id': requestId };
+  }
+
+  /** The source of CopyObject / UploadPartCopy, after its x-amz-copy-source-if-* conditions (failures are 412). */
+  async function copySource(ctx: Context): Promise<ObjectRecord> {
+    const src = ctx.route.op === 'Admin' ? undefined : ctx.route.copySource;
+    if (!src) throw new InvalidArgumentError('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
+    authorize(ctx.principal, 'ReadObject', src.bucket);
+    const source = await service.headObject(src.bucket, src.key);
+    const conditions: Record<string, string> = {};
+    for (const name of ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since']) {
+      const value = lookup(ctx.req.headers, `x-amz-copy-source-${name}`);
+      if (value !== undefined) conditions[name] = value;
+    }
+    if (evaluateConditions(conditions, { etag: source.etag, lastModified: source.lastModified }, 'read') === 'not-modified') {
+      throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold', { Condition: 'x-amz-copy-source-If-None-Match' });
+    }
+    return source;
   }
 
   function objectHeaders(o: ObjectRecord): Record<string, string> {
@@ -198,13 +223,131 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
         }
         return xmlResponse(requestId, xml.renderDeleteResult({ deleted, errors, quiet: request.quiet }));
       }
+      case 'CopyObject': {
+        can('WriteObject', bucket);
+        const source = await copySource(ctx);
+        const directive = (req.headers['x-amz-metadata-directive'] ?? 'COPY').toUpperCase();
+        if (directive !== 'COPY' && directive !== 'REPLACE') {
+          throw new InvalidArgumentError('Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+        }
+        if (directive === 'COPY' && source.bucket === bucket && source.key === key) {
+          throw new InvalidRequestError("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+        }
+        const record = await service.copyObject({
+          source,
+          bucket,
+          key,
+          metadataDirective: directive,
+          contentType: req.headers['content-type'],
+          userMetadata: extractUserMetadata(req.headers),
+          preconditions: { ifNoneMatch: req.headers['if-none-match'], ifMatch: req.headers['if-match'] },
+        });
+        return respond(200, { 'content-type': XML, ...sseHeaders(record.keyId, requestId) }, Buffer.from(xml.renderCopyObjectResult({ etag: record.etag, lastModified: record.lastModified }), 'utf8'));
+      }
+      case 'CreateMultipartUpload': {
+        can('WriteObject', bucket);
+        const upload = await service.createMultipartUpload({ bucket, key, contentType: req.headers['content-type'], userMetadata: extractUserMetadata(req.headers) });
+        const algorithm = req.headers['x-amz-checksum-algorithm'];
+        const headers = { 'content-type': XML, ...sseHeaders(upload.keyId, requestId), ...(algorithm ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {}) };
+        return respond(200, headers, Buffer.from(xml.renderInitiateMultipartUpload({ bucket, key, uploadId: upload.uploadId }), 'utf8'));
+      }
+      case 'UploadPart': {
+        can('WriteObject', bucket);
+        const part = await service.uploadPart({
+          bucket,
+          key,
+          uploadId: route.uploadId ?? '',
+          partNumber: route.partNumber ?? 0,
+          body: ctx.payload,
+          ...(ctx.checksum ? { checksum: ctx.checksum } : {}),
+        });
+        const echo: Record<string, string> = ctx.checksum ? { [`x-amz-checksum-${ctx.checksum.algorithm.toLowerCase()}`]: ctx.checksum.value } : {};
+        return respond(200, { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-request-id': requestId, ...echo });
+      }
+      case 'UploadPartCopy': {
+        can('WriteObject', bucket);
+        const source = await copySource(ctx);
+        const part = await service.uploadPartCopy({
+          bucket,
+          key,
+          uploadId: route.uploadId ?? '',
+          partNumber: route.partNumber ?? 0,
+          source,
+          range: parseCopySourceRange(req.headers['x-amz-copy-source-range'], source.size),
+        });
+        return respond(200, { 'content-type': XML, 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-request-id': requestId }, Buffer.from(xml.renderCopyPartResult({ etag: part.etag, lastModified: part.lastModified }), 'utf8'));
+      }
+      case 'ListParts': {
+        can('ReadBucket', bucket);
+        const q = req.query;
+        const maxParts = parseLimit(q['max-parts'], 'max-parts', 1000);
+        const marker = q['part-number-marker'] ? parseLimit(q['part-number-marker'], 'part-number-marker', 10_000) : 0;
+        const result = await service.listParts({ bucket, key, uploadId: route.uploadId ?? '', partNumberMarker: marker, maxParts: Math.max(1, maxParts) });
+        return xmlResponse(requestId, xml.renderListParts({
+          bucket,
+          key,
+          uploadId: result.upload.uploadId,
+          partNumberMarker: marker,
+          nextPartNumberMarker: result.nextPartNumberMarker,
+          maxParts,
+          isTruncated: result.isTruncated,
+          parts: result.parts.map((p) => ({ partNumber: p.partNumber, lastModified: p.lastModified, etag: p.etag, size: p.plaintextSize })),
+          owner: { id: ctx.principal.accessKeyId },
+        }));
+      }
+      case 'CompleteMultipartUpload': {
+        can('WriteObject', bucket);
+        const request = xml.parseCompleteMultipartUpload(ctx.payload);
+        const record = await service.completeMultipartUpload({
+          bucket,
+          key,
+          uploadId: route.uploadId ?? '',
+          parts: request.parts,
+          preconditions: { ifNoneMatch: req.headers['if-none-match'], ifMatch: req.headers['if-match'] },
+        });
+        const host = req.headers['host'] ?? 'localhost';
+        const location = `${req.headers['x-forwarded-proto'] ?? 'http'}://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+        return respond(200, { 'content-type': XML, ...sseHeaders(record.keyId, requestId) }, Buffer.from(xml.renderCompleteMultipartUpload({ location, bucket, key, etag: record.etag }), 'utf8'));
+      }
+      case 'AbortMultipartUpload': {
+        can('WriteObject', bucket);
+        await service.abortMultipartUpload(bucket, key, route.uploadId ?? '');
+        return respond(204, { 'x-amz-request-id': requestId });
+      }
+      case 'ListMultipartUploads': {
+        can('ReadBucket', bucket);
+        const q = req.query;
+        const maxUploads = parseLimit(q['max-uploads'], 'max-uploads', 1000);
+        const result = await service.listMultipartUploads({
+          bucket,
+          prefix: q['prefix'],
+          delimiter: q['delimiter'] || undefined,
+          keyMarker: q['key-marker'],
+          uploadIdMarker: q['upload-id-marker'],
+          maxUploads,
+        });
+        return xmlResponse(requestId, xml.renderListMultipartUploads({
+          bucket,
+          keyMarker: q['key-marker'] ?? '',
+          uploadIdMarker: q['upload-id-marker'] ?? '',
+          nextKeyMarker: result.nextKeyMarker,
+          nextUploadIdMarker: result.nextUploadIdMarker,
+          prefix: q['prefix'],
+          delimiter: q['delimiter'] || undefined,
+          maxUploads,
+          isTruncated: result.isTruncated,
+          encodingType: q['encoding-type'] === 'url' ? 'url' : undefined,
+          uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: ctx.principal.accessKeyId } })),
+          commonPrefixes: result.commonPrefixes,
+        }));
+      }
       case 'Admin': {
         can('Admin');
         if (!deps.admin || route.adminPath === undefined) throw new InvalidArgumentError('The admin API is not available in this deployment.');
         return deps.admin(req, ctx.principal, route.adminPath);
       }
       default:
-        throw new InvalidArgumentError(`${route.op} is not supported yet.`);
+        throw new InvalidArgumentError(`${(route as S3Route).op} is not supported yet.`);
     }
   }
 
@@ -233,7 +376,7 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
       if (!principal || principal.accessKeyId !== verified.accessKeyId) {
         throw new InvalidArgumentError('credentials changed during the request');
       }
-      const response = await run({ req, route, principal, payload: verified.payload, requestId });
+      const response = await run({ req, route, principal, payload: verified.payload, requestId, ...(verified.checksum ? { checksum: verified.checksum } : {}) });
       deps.logger?.info('request', { requestId, op: route.op, bucket: route.bucket, status: response.statusCode });
       return response;
     } catch (e) {
@@ -243,6 +386,26 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
       return { statusCode: rendered.statusCode, headers: rendered.headers, body: Buffer.from(rendered.body, 'utf8') };
     }
   };
+}
+
+/** A non-negative integer query parameter, capped as S3 caps it. */
+function parseLimit(raw: string | undefined, name: string, cap: number): number {
+  if (raw === undefined || raw === '') return cap;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer.`, { ArgumentName: name, ArgumentValue: raw });
+  return Math.min(n, cap);
+}
+
+/** x-amz-copy-source-range is 'bytes=first-last', both inside the source (no open or suffix forms). */
+export function parseCopySourceRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
+  const start = m ? Number(m[1]) : NaN;
+  const end = m ? Number(m[2]) : NaN;
+  if (!m || start > end || end >= size) {
+    throw new InvalidArgumentError(`Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  return { start, end };
 }
 
 function parseMaxKeys(raw: string | undefined): number {

@@ -1,29 +1,27 @@
 // The object service: buckets and objects over the three ports, sealing every object under its own data key.
 // It knows nothing of HTTP or AWS. Invariant: a reader sees the old object or the new one, never a half-written
 // one, and a failure at any step never loses the previous object.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { computeObjectMac, verifyObjectMac } from './format';
 import {
-  computeObjectMac,
-  createOpener,
-  createSealer,
-  parseHeader,
-  sealedRangeFor,
-  verifyObjectMac,
-  type PartIdentity,
-} from './format';
-import {
-  BlobNotFoundError,
   BucketAlreadyOwnedByYouError,
   BucketNotEmptyError,
   ConditionFailedError,
+  ConditionalRequestConflictError,
   InternalError,
   NoSuchBucketError,
   NoSuchKeyError,
   PreconditionFailedError,
 } from './errors';
+import { Garbage } from './garbage';
 import { newBlobId, newObjectId } from './ids';
-import type { BlobMetadata, BlobStore, ByteRange, Condition, EncryptionContext, KeyVault, ObjectIndex, WriteOp } from './ports';
+import { loadParts } from './manifest';
+import { MultipartUploads, type CompleteInput, type CreateUploadInput, type ListPartsInput, type ListPartsResult, type ListUploadsInput, type ListUploadsResult, type UploadPartInput, type UploadSweepResult } from './multipart';
+import { commonPrefixOf } from './list-keys';
+import { openRange } from './part-reader';
+import { writeSealedPart } from './part-writer';
+import type { BlobStore, ByteRange, Condition, KeyVault, ObjectIndex, WriteOp } from './ports';
+import { blobMetadata, dataKeyContext } from './sealing-context';
 import {
   BUCKETS_PK,
   LEDGER_PK,
@@ -36,7 +34,8 @@ import {
   objectsPk,
   type BucketRecord,
   type ObjectRecord,
-  type PartRecord,
+  type UploadRecord,
+  type UploadedPartRecord,
 } from './records';
 
 /** Where new objects get their data keys from; the key lifecycle decides which CMK is active. */
@@ -65,6 +64,8 @@ export interface ObjectServiceDeps {
   readonly frameSize?: number;
   readonly hooks?: ObjectServiceHooks;
   readonly logger?: ServiceLogger;
+  /** Smallest non-last part CompleteMultipartUpload accepts; MIN_PART_SIZE when omitted. */
+  readonly minPartSize?: number;
 }
 
 export interface PutObjectInput {
@@ -103,34 +104,62 @@ export interface SweepResult {
   readonly ledgerEntriesCleared: number;
 }
 
-/** Encryption context binding a data key to the object it seals (KMS refuses any other). */
-export function dataKeyContext(bucket: string, objectId: string): EncryptionContext {
-  return { 'sealstore:bucket': bucket, 'sealstore:object': objectId };
+/** What a write needs of the object it replaces (S3 conditional writes). */
+export interface WritePreconditions {
+  /** '*' makes the write create-only. */
+  readonly ifNoneMatch?: string;
+  /** The write succeeds only if the current object has this ETag. */
+  readonly ifMatch?: string;
 }
 
-/** Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS. */
-export function blobMetadata(
-  record: Pick<ObjectRecord, 'bucket' | 'objectId' | 'keyId' | 'keyMaterialId' | 'wrappedKey'>,
-  partNumber: number,
-): BlobMetadata {
-  return {
-    'sealstore-format': '1',
-    'sealstore-bucket': encodeURIComponent(record.bucket),
-    'sealstore-object-id': record.objectId,
-    'sealstore-part': String(partNumber),
-    'sealstore-key-id': record.keyId,
-    'sealstore-key-material': record.keyMaterialId,
-    'sealstore-wrapped-key': record.wrappedKey.toString('base64'),
-  };
+export interface CopyObjectInput {
+  readonly source: ObjectRecord;
+  readonly bucket: string;
+  readonly key: string;
+  /** COPY keeps the source's content type and metadata; REPLACE takes the ones given here. */
+  readonly metadataDirective: 'COPY' | 'REPLACE';
+  readonly contentType?: string;
+  readonly userMetadata?: Readonly<Record<string, string>>;
+  readonly preconditions?: WritePreconditions;
 }
+
+export interface CommitOptions {
+  readonly preconditions?: WritePreconditions;
+  /** Blobs with a pending ledger entry that this commit makes live. */
+  readonly newBlobs: readonly string[];
+  /** Writes that must succeed in the same transaction (e.g. marking an upload completed). */
+  readonly extraOps?: readonly WriteOp[];
+  /** Runs when a condition failed, before retrying: throws when retrying cannot help. */
+  readonly onConditionFailed?: () => Promise<void>;
+}
+
+export { blobMetadata, dataKeyContext } from './sealing-context';
 
 const COMMIT_ATTEMPTS = 5;
+/** The index caps one transaction at 100 writes; every commit here is built to stay within it. */
+const MAX_TRANSACTION_OPS = 100;
 
 export class ObjectService {
   private readonly now: () => Date;
+  private readonly garbage: Garbage;
+  private readonly multipart: MultipartUploads;
 
   constructor(private readonly deps: ObjectServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.garbage = new Garbage(deps.blobs, deps.index, deps.logger);
+    this.multipart = new MultipartUploads({
+      vault: deps.vault,
+      blobs: deps.blobs,
+      index: deps.index,
+      keys: deps.keys,
+      now: this.now,
+      frameSize: deps.frameSize,
+      minPartSize: deps.minPartSize,
+      garbage: this.garbage,
+      logger: deps.logger,
+      headBucket: (bucket) => this.headBucket(bucket),
+      commitObject: (record, options) => this.commitObject(record, options),
+    });
   }
 
   // ---- buckets -------------------------------------------------------------------------------
@@ -176,13 +205,14 @@ export class ObjectService {
 
   // ---- objects -------------------------------------------------------------------------------
 
+  /** The object with its whole part list: one index read, plus the manifest chunks of a many-part object. */
   async headObject(bucket: string, key: string): Promise<ObjectRecord> {
     const item = await this.deps.index.get(objectsPk(bucket), key);
     if (!item) {
       await this.headBucket(bucket);
       throw new NoSuchKeyError(`The key ${key} does not exist in bucket ${bucket}.`, { Key: key });
     }
-    return objectFromItem(item);
+    return loadParts(this.deps.index, objectFromItem(item));
   }
 
   /**
@@ -191,206 +221,148 @@ export class ObjectService {
    * recorded as garbage in the same transaction so nothing leaks if we stop right after.
    */
   async putObject(input: PutObjectInput): Promise<ObjectRecord> {
+    return this.writeSinglePart(input, input, () => Readable.from([input.body]), {
+      contentType: input.contentType ?? 'binary/octet-stream',
+      userMetadata: input.userMetadata ?? {},
+    });
+  }
+
+  /**
+   * Copies an object under a fresh data key: plaintext never leaves the service, and it streams part by part,
+   * so a large source is never buffered. A multipart source is copied as a multipart-shaped object with the
+   * same part boundaries, hence the same ETag.
+   */
+  async copyObject(input: CopyObjectInput): Promise<ObjectRecord> {
+    const { source } = input;
     await this.headBucket(input.bucket);
-    if (input.ifNoneMatch !== undefined || input.ifMatch !== undefined) {
+    const meta = input.metadataDirective === 'REPLACE'
+      ? { contentType: input.contentType ?? 'binary/octet-stream', userMetadata: input.userMetadata ?? {} }
+      : { contentType: source.contentType, userMetadata: source.userMetadata };
+    const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
+    try {
+      verifyObjectMac(sourceKey, source.bucket, source.objectId, source.parts, source.mac);
+      const preconditions = input.preconditions ?? {};
+      if (source.parts.length === 1 && !source.etag.includes('-')) {
+        return await this.writeSinglePart({ bucket: input.bucket, key: input.key }, preconditions, () => this.plaintextOf(source, sourceKey), meta);
+      }
+      return await this.multipart.copyParts({ source, sourceKey, bucket: input.bucket, key: input.key, ...meta, preconditions });
+    } finally {
+      sourceKey.fill(0);
+    }
+  }
+
+  private plaintextOf(record: ObjectRecord, dataKey: Buffer, range?: ByteRange): Readable {
+    if (record.size === 0) return Readable.from([]);
+    return openRange(this.deps.blobs, record, dataKey, range ?? { start: 0, end: record.size - 1 });
+  }
+
+  /** One part sealed under a fresh data key from a plaintext stream, then committed like any PUT. */
+  private async writeSinglePart(
+    target: { bucket: string; key: string },
+    preconditions: WritePreconditions,
+    plaintext: () => Readable,
+    meta: { contentType: string; userMetadata: Readonly<Record<string, string>> },
+  ): Promise<ObjectRecord> {
+    await this.headBucket(target.bucket);
+    if (preconditions.ifNoneMatch !== undefined || preconditions.ifMatch !== undefined) {
       // Fail fast before spending a data key; the commit re-checks atomically.
-      const current = await this.deps.index.get(objectsPk(input.bucket), input.key);
-      this.checkWritePreconditions(input, current ? objectFromItem(current) : undefined);
+      const current = await this.deps.index.get(objectsPk(target.bucket), target.key);
+      checkWritePreconditions(preconditions, target.key, current ? objectFromItem(current) : undefined);
     }
     const objectId = newObjectId();
     const keyId = await this.deps.keys.activeKeyId();
-    const dataKey = await this.deps.vault.generateDataKey(keyId, dataKeyContext(input.bucket, objectId));
+    const dataKey = await this.deps.vault.generateDataKey(keyId, dataKeyContext(target.bucket, objectId));
     const blobId = newBlobId();
     try {
       const wrapped = {
-        bucket: input.bucket,
+        bucket: target.bucket,
         objectId,
         keyId: dataKey.keyId,
         keyMaterialId: dataKey.keyMaterialId,
         wrappedKey: dataKey.wrapped,
       };
       await this.deps.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.now() }));
-      const part = await this.writePart(dataKey.plaintext, { bucket: input.bucket, objectId, partNumber: 1 }, blobId, input.body, blobMetadata(wrapped, 1));
-      const etag = part.etag;
+      const part = await writeSealedPart(this.deps.blobs, dataKey.plaintext, { bucket: target.bucket, objectId, partNumber: 1 }, blobId, plaintext(), blobMetadata(wrapped, 1), this.deps.frameSize);
       const now = this.now();
       const record: ObjectRecord = {
         ...wrapped,
-        key: input.key,
-        size: input.body.length,
-        etag,
-        contentType: input.contentType ?? 'binary/octet-stream',
-        userMetadata: input.userMetadata ?? {},
+        key: target.key,
+        size: part.plaintextSize,
+        etag: part.etag,
+        contentType: meta.contentType,
+        userMetadata: meta.userMetadata,
         lastModified: now,
         wrappedAt: now,
         parts: [part],
-        mac: computeObjectMac(dataKey.plaintext, input.bucket, objectId, [part]),
+        mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
       };
       await this.deps.hooks?.afterBlobWrite?.(blobId);
-      await this.commit(record, input, [blobId]);
+      await this.commitObject(record, { preconditions, newBlobs: [blobId] });
       return record;
     } catch (e) {
-      await this.discardBlobs([blobId]);
+      await this.garbage.collect([blobId]);
       throw e;
     } finally {
       dataKey.plaintext.fill(0);
     }
   }
 
-  /** Seals one part from a buffer and writes it as one blob. */
-  private async writePart(
-    dataKey: Buffer,
-    id: PartIdentity,
-    blobId: string,
-    body: Buffer,
-    metadata: BlobMetadata,
-  ): Promise<PartRecord> {
-    const sealer = createSealer(dataKey, id, { frameSize: this.deps.frameSize });
-    const source = Readable.from([body]);
-    source.on('error', (e) => sealer.destroy(e));
-    const { size } = await this.deps.blobs.put(blobId, source.pipe(sealer), metadata);
-    const summary = sealer.summary();
-    if (summary.sealedSize !== size || summary.plaintextSize !== body.length) {
-      throw new InternalError(`blob ${blobId} was stored with ${size} bytes, expected ${summary.sealedSize}`);
-    }
-    return {
-      partNumber: id.partNumber,
-      blobId,
-      plaintextSize: summary.plaintextSize,
-      sealedSize: summary.sealedSize,
-      header: summary.header,
-      etag: createHash('md5').update(body).digest('hex'),
-    };
-  }
-
-  private checkWritePreconditions(input: PutObjectInput, current: ObjectRecord | undefined): void {
-    if (input.ifNoneMatch !== undefined && current) {
-      throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the object already exists (If-None-Match: *).', { Condition: 'If-None-Match' });
-    }
-    if (input.ifMatch !== undefined) {
-      const want = input.ifMatch.replace(/"/g, '').trim();
-      if (!current) throw new NoSuchKeyError(`The key ${input.key} does not exist (If-Match).`, { Key: input.key });
-      if (want !== '*' && want !== current.etag) {
-        throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the ETag does not match (If-Match).', { Condition: 'If-Match' });
-      }
-    }
-  }
-
   /**
    * Commits the index entry atomically with the ledger: the new blobs stop being pending, the replaced
    * object's blobs become garbage. A concurrent writer makes the condition fail; we re-read and retry,
-   * so the last writer wins as in S3, without losing track of any blob.
+   * so the last writer wins as in S3, without losing track of any blob. A chunked manifest must already
+   * be written (writeManifestChunks).
    */
-  private async commit(record: ObjectRecord, input: Pick<PutObjectInput, 'ifMatch' | 'ifNoneMatch' | 'key'>, newBlobs: readonly string[]): Promise<void> {
+  async commitObject(record: ObjectRecord, options: CommitOptions): Promise<void> {
+    const preconditions = options.preconditions ?? {};
     for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
       const currentItem = await this.deps.index.get(objectsPk(record.bucket), record.key);
       const current = currentItem ? objectFromItem(currentItem) : undefined;
-      this.checkWritePreconditions({ ...input, bucket: record.bucket, body: Buffer.alloc(0) }, current);
+      checkWritePreconditions(preconditions, record.key, current);
       const condition: Condition = current ? { kind: 'equals', attr: 'objectId', value: current.objectId } : { kind: 'absent' };
       const now = this.now();
       const ops: WriteOp[] = [
         { op: 'put', item: objectItem(record), condition },
         // The pending entry must still be there: if the sweep judged this write dead and removed its blob,
         // the commit must fail rather than publish an object whose blob is gone.
-        ...newBlobs.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } })),
-        ...(current?.parts ?? []).map((p): WriteOp => ({ op: 'put', item: ledgerItem({ blobId: p.blobId, kind: 'garbage', createdAt: now }) })),
+        ...options.newBlobs.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } })),
+        ...(options.extraOps ?? []),
+        ...(current ? this.garbage.opsFor(current, now) : []),
       ];
+      if (ops.length > MAX_TRANSACTION_OPS) throw new InternalError(`a commit of ${ops.length} index writes exceeds one transaction`);
       try {
-        await this.transactInChunks(ops);
+        await this.deps.index.transact(ops);
       } catch (e) {
+        if (e instanceof ConditionalRequestConflictError) {
+          await backoff(attempt);
+          continue;
+        }
         if (!(e instanceof ConditionFailedError)) throw e;
-        for (const blobId of newBlobs) {
+        for (const blobId of options.newBlobs) {
           if (!(await this.deps.index.get(LEDGER_PK, blobId))) {
             throw new InternalError('The upload took too long and its data was swept; retry the request.');
           }
         }
+        await options.onConditionFailed?.();
         continue;
       }
-      if (current) await this.collectGarbage(current.parts.map((p) => p.blobId));
+      if (current) await this.garbage.collectObject(current);
       return;
     }
     throw new PreconditionFailedError(`Too many concurrent writes to ${record.key}; retry the request.`);
   }
 
-  /** The index caps a transaction at 100 items; object puts carry at most a few ledger items each. */
-  private async transactInChunks(ops: readonly WriteOp[]): Promise<void> {
-    if (ops.length <= 100) return this.deps.index.transact(ops);
-    // The first chunk holds the conditional object write; later chunks only move ledger entries,
-    // which the sweep tolerates in either state.
-    await this.deps.index.transact(ops.slice(0, 100));
-    for (let i = 100; i < ops.length; i += 100) await this.deps.index.transact(ops.slice(i, i + 100));
-  }
-
-  /** Deletes blobs that are recorded as garbage, then their ledger entries. Failures are left to the sweep. */
-  private async collectGarbage(blobIds: readonly string[]): Promise<void> {
-    for (const blobId of blobIds) {
-      try {
-        await this.deps.blobs.delete(blobId);
-        await this.deps.index.delete(LEDGER_PK, blobId);
-      } catch (e) {
-        this.deps.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
-      }
-    }
-  }
-
-  /** Best-effort removal of blobs that never became visible; the sweep finishes what this cannot. */
-  private async discardBlobs(blobIds: readonly string[]): Promise<void> {
-    for (const blobId of blobIds) {
-      try {
-        await this.deps.blobs.delete(blobId);
-        await this.deps.index.delete(LEDGER_PK, blobId);
-      } catch (e) {
-        this.deps.logger?.warn('pending blob left for the sweep', { blobId, error: String(e) });
-      }
-    }
-  }
-
   /**
    * Opens an object's plaintext, whole or one inclusive byte range. Everything that can fail before the
    * first byte (key unwrap, object MAC, key commitment of every part) fails here, so the caller can still
-   * answer with an error status. Tampering found later in the stream destroys the stream.
+   * answer with an error status. Tampering found later in the stream destroys the stream. Only the frames
+   * the range touches are fetched, across part boundaries too.
    */
   async openObject(record: ObjectRecord, range?: ByteRange): Promise<Readable> {
     const { plaintext: dataKey } = await this.deps.vault.decrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId));
     try {
       verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
-      if (record.size === 0) return Readable.from([]);
-      const want = range ?? { start: 0, end: record.size - 1 };
-      const reads: Array<{ part: PartRecord; opener: ReturnType<typeof createOpener>; sealed: ByteRange }> = [];
-      let offset = 0;
-      for (const part of record.parts) {
-        const partStart = offset;
-        const partEnd = offset + part.plaintextSize - 1;
-        offset += part.plaintextSize;
-        if (part.plaintextSize === 0 || partEnd < want.start || partStart > want.end) continue;
-        const id = { bucket: record.bucket, objectId: record.objectId, partNumber: part.partNumber };
-        const local = { start: Math.max(want.start, partStart) - partStart, end: Math.min(want.end, partEnd) - partStart };
-        const sealed = sealedRangeFor(part.plaintextSize, parseHeader(part.header).frameSize, local);
-        // Throws at once if the part's key commitment does not match: before any status line is sent.
-        const opener = createOpener(dataKey, id, { header: part.header, plaintextSize: part.plaintextSize, range: local });
-        reads.push({ part, opener, sealed: { start: sealed.start, end: sealed.end } });
-      }
-      const keyCopy = Buffer.from(dataKey);
-      const blobs = this.deps.blobs;
-      return Readable.from(
-        (async function* stream() {
-          try {
-            for (const r of reads) {
-              let source: Readable;
-              try {
-                source = await blobs.get(r.part.blobId, r.sealed);
-              } catch (e) {
-                if (e instanceof BlobNotFoundError) throw new NoSuchKeyError(`The object ${record.key} was deleted while being read.`, { Key: record.key });
-                throw e;
-              }
-              source.on('error', (e) => r.opener.destroy(e));
-              for await (const chunk of source.pipe(r.opener)) yield chunk as Buffer;
-            }
-          } finally {
-            keyCopy.fill(0);
-          }
-        })(),
-        { objectMode: false },
-      );
+      return this.plaintextOf(record, dataKey, range);
     } finally {
       dataKey.fill(0);
     }
@@ -402,18 +374,21 @@ export class ObjectService {
       const item = await this.deps.index.get(objectsPk(bucket), key);
       if (!item) return; // S3 answers 204 for a missing key
       const current = objectFromItem(item);
-      const now = this.now();
       try {
-        await this.transactInChunks([
+        await this.deps.index.transact([
           { op: 'delete', pk: objectsPk(bucket), sk: key, condition: { kind: 'equals', attr: 'objectId', value: current.objectId } },
-          ...current.parts.map((p): WriteOp => ({ op: 'put', item: ledgerItem({ blobId: p.blobId, kind: 'garbage', createdAt: now }) })),
+          ...this.garbage.opsFor(current, this.now()),
         ]);
       } catch (e) {
         if (e instanceof ConditionFailedError) continue;
+        if (e instanceof ConditionalRequestConflictError) {
+          await backoff(attempt);
+          continue;
+        }
         throw e;
       }
       // Crypto-shredding: the index entry (one copy of the wrapped key) is gone; deleting the blob removes the other.
-      await this.collectGarbage(current.parts.map((p) => p.blobId));
+      await this.garbage.collectObject(current);
       return;
     }
     throw new PreconditionFailedError(`Too many concurrent writes to ${key}; retry the request.`);
@@ -461,9 +436,55 @@ export class ObjectService {
     }
   }
 
+  // ---- multipart upload ----------------------------------------------------------------------
+
+  createMultipartUpload(input: CreateUploadInput): Promise<UploadRecord> {
+    return this.multipart.create(input);
+  }
+
+  uploadPart(input: UploadPartInput): Promise<UploadedPartRecord> {
+    return this.multipart.uploadPart(input);
+  }
+
+  /** UploadPartCopy: one byte range of an existing object becomes a part, re-sealed under the upload's key. */
+  async uploadPartCopy(input: Omit<UploadPartInput, 'body' | 'checksum'> & { source: ObjectRecord; range?: ByteRange }): Promise<UploadedPartRecord> {
+    const { source } = input;
+    const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
+    try {
+      verifyObjectMac(sourceKey, source.bucket, source.objectId, source.parts, source.mac);
+      const plaintext = () => this.plaintextOf(source, sourceKey, input.range);
+      return await this.multipart.uploadPartFrom(input, plaintext);
+    } finally {
+      sourceKey.fill(0);
+    }
+  }
+
+  listParts(input: ListPartsInput): Promise<ListPartsResult> {
+    return this.multipart.listParts(input);
+  }
+
+  completeMultipartUpload(input: CompleteInput): Promise<ObjectRecord> {
+    return this.multipart.complete(input);
+  }
+
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.multipart.abort(bucket, key, uploadId);
+  }
+
+  listMultipartUploads(input: ListUploadsInput): Promise<ListUploadsResult> {
+    return this.multipart.list(input);
+  }
+
+  /** Aborts uploads idle for longer than `maxAgeMs` and finishes any abort or completion a crash interrupted. */
+  async sweepUploads(maxAgeMs: number): Promise<UploadSweepResult> {
+    return this.multipart.sweep(await this.listBuckets(), maxAgeMs);
+  }
+
+  // ---- housekeeping --------------------------------------------------------------------------
+
   /**
    * Removes blobs that no object references: pending ones older than `olderThanMs` (a writer that died
-   * between blob write and commit) and all garbage (replaced or deleted objects).
+   * between blob write and commit) and all garbage (replaced or deleted objects, aborted uploads).
    */
   async sweep(olderThanMs: number): Promise<SweepResult> {
     const cutoff = this.now().getTime() - olderThanMs;
@@ -475,6 +496,11 @@ export class ObjectService {
       for (const item of page.items) {
         const entry = ledgerFromItem(item);
         if (entry.kind === 'pending' && entry.createdAt.getTime() > cutoff) continue;
+        if (entry.kind === 'manifest' && entry.objectId !== undefined) {
+          blobsDeleted += await this.garbage.collectManifest(entry.objectId);
+          ledgerEntriesCleared++;
+          continue;
+        }
         await this.deps.blobs.delete(entry.blobId);
         blobsDeleted++;
         try {
@@ -490,9 +516,24 @@ export class ObjectService {
   }
 }
 
-/** The common prefix a key rolls up into under ListObjects' delimiter rule, if any. */
-export function commonPrefixOf(key: string, prefix: string, delimiter: string | undefined): string | undefined {
-  if (!delimiter) return undefined;
-  const at = key.indexOf(delimiter, prefix.length);
-  return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+/** S3 conditional writes: If-None-Match: * (create-only) and If-Match: etag, checked against the current object. */
+export function checkWritePreconditions(p: WritePreconditions, key: string, current: ObjectRecord | undefined): void {
+  if (p.ifNoneMatch !== undefined && current) {
+    throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the object already exists (If-None-Match: *).', { Condition: 'If-None-Match' });
+  }
+  if (p.ifMatch !== undefined) {
+    const want = p.ifMatch.replace(/"/g, '').trim();
+    if (!current) throw new NoSuchKeyError(`The key ${key} does not exist (If-Match).`, { Key: key });
+    if (want !== '*' && want !== current.etag) {
+      throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the ETag does not match (If-Match).', { Condition: 'If-Match' });
+    }
+  }
 }
+
+/** Jittered backoff for index transaction conflicts (DynamoDB TransactionConflict), which clear in milliseconds. */
+export function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * 20 * 2 ** attempt;
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { commonPrefixOf } from './list-keys';

@@ -95,6 +95,12 @@ export interface UploadRecord {
   /** Last part upload or state change; the upload sweep aborts uploads idle past its age. */
   readonly lastActivity: Date;
   readonly state: UploadState;
+  /** Set while one CompleteMultipartUpload holds the upload: only that request may commit it. */
+  readonly completionId?: string;
+  /** Once completed: the part numbers the object uses, as ranges ("1-37,40"); the other parts are garbage. */
+  readonly usedParts?: string;
+  /** An upload the service opened itself (to copy a multipart object); not listed by ListMultipartUploads. */
+  readonly hidden?: boolean;
 }
 
 /** One uploaded part of an upload: a sealed blob, not yet part of any object. */
@@ -252,6 +258,9 @@ export function uploadItem(u: UploadRecord): IndexItem {
       initiated: u.initiated.getTime(),
       lastActivity: u.lastActivity.getTime(),
       state: u.state,
+      ...(u.completionId !== undefined ? { completionId: u.completionId } : {}),
+      ...(u.usedParts !== undefined ? { usedParts: u.usedParts } : {}),
+      ...(u.hidden ? { hidden: true } : {}),
     },
   };
 }
@@ -274,6 +283,9 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     initiated: new Date(num(a, 'initiated')),
     lastActivity: new Date(num(a, 'lastActivity')),
     state,
+    ...(typeof a['completionId'] === 'string' ? { completionId: a['completionId'] } : {}),
+    ...(typeof a['usedParts'] === 'string' ? { usedParts: a['usedParts'] } : {}),
+    ...(a['hidden'] === true ? { hidden: true } : {}),
   };
 }
 

@@ -1,0 +1,64 @@
+// The blob ledger's garbage side: which ledger writes retire an object's blobs, and deleting what they retired.
+import { ConditionFailedError } from './errors';
+import { deleteManifestChunks, manifestBlobIds } from './manifest';
+import type { BlobStore, ObjectIndex, WriteOp } from './ports';
+import { LEDGER_PK, ledgerItem, manifestGarbageItem, manifestLedgerSk, type ObjectRecord } from './records';
+
+export interface GarbageLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export class Garbage {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly index: ObjectIndex,
+    private readonly logger?: GarbageLogger,
+  ) {}
+
+  /**
+   * Ledger writes that retire every blob of `record`, to ride in the transaction that unlinks it. A chunked
+   * manifest retires with one entry whatever its part count, which keeps a 10,000-part replace atomic.
+   */
+  opsFor(record: ObjectRecord, now: Date): WriteOp[] {
+    if (record.manifest) return [{ op: 'put', item: manifestGarbageItem(record.objectId, now) }];
+    return record.parts.map((p): WriteOp => ({ op: 'put', item: ledgerItem({ blobId: p.blobId, kind: 'garbage', createdAt: now }) }));
+  }
+
+  /** Deletes what opsFor retired; failures are logged and left to the sweep. */
+  async collectObject(record: ObjectRecord): Promise<void> {
+    if (record.manifest) {
+      try {
+        await this.collectManifest(record.objectId);
+      } catch (e) {
+        this.logger?.warn('garbage manifest left for the sweep', { objectId: record.objectId, error: String(e) });
+      }
+      return;
+    }
+    await this.collect(record.parts.map((p) => p.blobId));
+  }
+
+  /** Deletes blobs recorded as garbage (or pending blobs of a failed write), then their ledger entries. */
+  async collect(blobIds: readonly string[]): Promise<void> {
+    for (const blobId of blobIds) {
+      try {
+        await this.blobs.delete(blobId);
+        await this.index.delete(LEDGER_PK, blobId);
+      } catch (e) {
+        this.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
+      }
+    }
+  }
+
+  /** Blobs first, then the chunks that list them, then the ledger entry: a crash anywhere leaves it resumable. */
+  async collectManifest(objectId: string): Promise<number> {
+    const blobIds = await manifestBlobIds(this.index, objectId);
+    for (const blobId of blobIds) await this.blobs.delete(blobId);
+    await deleteManifestChunks(this.index, objectId);
+    try {
+      await this.index.delete(LEDGER_PK, manifestLedgerSk(objectId), { kind: 'equals', attr: 'kind', value: 'manifest' });
+    } catch (e) {
+      if (!(e instanceof ConditionFailedError)) throw e;
+    }
+    return blobIds.length;
+  }
+}

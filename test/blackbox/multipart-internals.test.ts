@@ -1,0 +1,193 @@
+// The multipart machinery on the embedded adapters, watched from the ports: key-vault calls, blob bytes read,
+// manifest chunk items for many-part objects, the ledger, and recovery from interrupted completions and aborts.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { ObjectService } from '../../lambdas/core/object-service';
+import { multipartEtag } from '../../lambdas/core/multipart';
+import { LEDGER_PK, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
+import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
+import { readAllFiles } from '../support/embedded-target';
+import { CountingBlobStore, CountingKeyVault, FaultyIndex } from '../support/counting-backend';
+
+const MiB = 1024 * 1024;
+const FRAME = 64 * 1024;
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe('multipart upload inside the object service (embedded adapters)', () => {
+  let dir: string;
+  let backend: EmbeddedBackend;
+  let blobs: CountingBlobStore;
+  let vault: CountingKeyVault;
+  let index: FaultyIndex;
+  let clock: number;
+  const warnings: string[] = [];
+  const service = (minPartSize?: number) =>
+    new ObjectService({
+      vault,
+      blobs,
+      index,
+      keys: { activeKeyId: async () => backend.defaultKeyId },
+      now: () => new Date(clock),
+      frameSize: FRAME,
+      minPartSize,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+  const blobFiles = async () => (await readAllFiles(join(dir, 'blobs'))).length;
+  const ledger = async () => (await index.query(LEDGER_PK, { limit: 1000 })).items;
+  let n = 0;
+  const newBucket = async (svc: ObjectService) => {
+    const name = `int-${n++}`;
+    await svc.createBucket(name);
+    return name;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sealstore-mp-'));
+    backend = await openEmbeddedBackend(dir);
+    blobs = new CountingBlobStore(backend.blobs);
+    vault = new CountingKeyVault(backend.vault);
+    index = new FaultyIndex(backend.index);
+  });
+  afterAll(async () => {
+    await backend?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    clock = Date.parse('2026-01-01T00:00:00Z');
+    vault.reset();
+    blobs.reset();
+  });
+
+  it('asks the key vault for one data key per upload and one Decrypt per part request', async () => {
+    const svc = service();
+    const b = await newBucket(svc);
+    vault.reset();
+    const upload = await svc.createMultipartUpload({ bucket: b, key: 'k' });
+    expect([vault.generated, vault.decrypted]).toEqual([1, 0]);
+    const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(10)];
+    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body });
+    expect([vault.generated, vault.decrypted]).toEqual([1, 3]);
+    await svc.completeMultipartUpload({ bucket: b, key: 'k', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
+    expect([vault.generated, vault.decrypted]).toEqual([1, 4]);
+    // Every part blob carries the wrapped key and names its part, so a blob alone is recoverable with KMS.
+    const record = await svc.headObject(b, 'k');
+    const info = await backend.blobs.head(record.parts[1]!.blobId);
+    expect(info.metadata['sealstore-wrapped-key']).toBe(record.wrappedKey.toString('base64'));
+    expect(info.metadata['sealstore-part']).toBe('2');
+  });
+
+  it('reads only the frames a range touches, across a part boundary', async () => {
+    const svc = service();
+    const b = await newBucket(svc);
+    const upload = await svc.createMultipartUpload({ bucket: b, key: 'r' });
+    const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(MiB)];
+    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'r', uploadId: upload.uploadId, partNumber: i + 1, body });
+    await svc.completeMultipartUpload({ bucket: b, key: 'r', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
+    const whole = Buffer.concat(bodies);
+    const record = await svc.headObject(b, 'r');
+    blobs.reset();
+    const got = await readAll(await svc.openObject(record, { start: MiB - 10, end: MiB + 9 }));
+    expect(got.equals(whole.subarray(MiB - 10, MiB + 10))).toBe(true);
+    // The last frame of part 1 and the first frame of part 2: nothing else, not even the headers.
+    expect(blobs.gets).toBe(2);
+    expect(blobs.bytesRead).toBe(2 * (FRAME + TAG_SIZE));
+    blobs.reset();
+    await readAll(await svc.openObject(record));
+    expect(blobs.bytesRead).toBe(3 * (MiB + (MiB / FRAME) * TAG_SIZE));
+    expect(HEADER_SIZE).toBeGreaterThan(0);
+  });
+
+  it('commits a 520-part object atomically with its manifest in chunk items, and replacing it shreds every blob', async () => {
+    const svc = service(1);
+    const b = await newBucket(svc);
+    const filesBefore = await blobFiles();
+    const upload = await svc.createMultipartUpload({ bucket: b, key: 'many', userMetadata: { big: 'yes' } });
+    const bodies = Array.from({ length: 520 }, (_, i) => randomBytes(50 + (i % 7)));
+    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'many', uploadId: upload.uploadId, partNumber: i + 1, body });
+    const record = await svc.completeMultipartUpload({ bucket: b, key: 'many', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
+    expect(record.etag).toBe(multipartEtag(bodies.map((x) => ({ etag: md5(x) }))));
+    const item = await index.get(objectsPk(b), 'many');
+    expect(item?.attrs['parts']).toEqual([]);
+    expect(item?.attrs['manifestChunks']).toBe(2);
+    expect(JSON.stringify(item).length).toBeLessThan(4096);
+    expect((await index.query(manifestPk(record.objectId), { limit: 10 })).items).toHaveLength(2);
+    // The upload is gone entirely: no upload item, no part items.
+    expect((await index.query(uploadsPk(b), { limit: 10 })).items).toEqual([]);
+    expect((await index.query(uploadPartsPk(upload.uploadId), { limit: 10 })).items).toEqual([]);
+    const head = await svc.headObject(b, 'many');
+    expect(head.parts).toHaveLength(520);
+    const whole = Buffer.concat(bodies);
+    expect((await readAll(await svc.openObject(head))).equals(whole)).toBe(true);
+    expect((await readAll(await svc.openObject(head, { start: 30_000, end: 30_100 }))).equals(whole.subarray(30_000, 30_101))).toBe(true);
+    expect(await blobFiles()).toBe(filesBefore + 520);
+    // One ledger entry retires all 520 blobs inside the replacing transaction.
+    await svc.putObject({ bucket: b, key: 'many', body: Buffer.from('small now') });
+    expect(await blobFiles()).toBe(filesBefore + 1);
+    expect((await index.query(manifestPk(record.objectId), { limit: 10 })).items).toEqual([]);
+    expect(await ledger()).toEqual([]);
+    expect(MAX_INLINE_PARTS).toBeLessThan(520);
+  }, 60_000);
+
+  it('keeps a failed completion\'s upload open, so the client can retry it', async () => {
+    const svc = service();
+    const b = await newBucket(svc);
+    const upload = await svc.createMultipartUpload({ bucket: b, key: 'retry' });
+    const body = randomBytes(5000);
+    await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body });
+    index.failNextTransact((ops) => ops.some((op) => op.op === 'put' && op.item.pk === objectsPk(b)));
+    await expect(svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: md5(body) }] })).rejects.toThrow('injected');
+    await expect(svc.headObject(b, 'retry')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    const listed = await svc.listMultipartUploads({ bucket: b, maxUploads: 10 });
+    expect(listed.uploads.map((u) => [u.uploadId, u.state])).toEqual([[upload.uploadId, 'open']]);
+    await svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: md5(body) }] });
+    expect((await readAll(await svc.openObject(await svc.headObject(b, 'retry')))).equals(body)).toBe(true);
+  });
+
+  it('sweeps: aborts idle uploads, and finishes completions and aborts that were interrupted', async () => {
+    const svc = service();
+    const b = await newBucket(svc);
+    const filesBefore = await blobFiles();
+    const put = async (key: string, count: number) => {
+      const u = await svc.createMultipartUpload({ bucket: b, key });
+      const bodies = Array.from({ length: count }, () => randomBytes(MiB));
+      for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key, uploadId: u.uploadId, partNumber: i + 1, body });
+      return { u, bodies };
+    };
+    const idle = await put('idle', 2);
+    const busy = await put('busy', 1);
+    // Completion crashes while dropping part items (part 2 was not used): object live, leftovers remain.
+    const completing = await put('completing', 2);
+    index.failNextTransact((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(completing.u.uploadId)));
+    await svc.completeMultipartUpload({ bucket: b, key: 'completing', uploadId: completing.u.uploadId, parts: [{ partNumber: 1, etag: md5(completing.bodies[0]!) }] });
+    expect(warnings.some((w) => w.includes('completed upload left for the sweep'))).toBe(true);
+    // Abort crashes after marking the upload aborting.
+    const aborting = await put('aborting', 2);
+    index.failNextTransact((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(aborting.u.uploadId)));
+    await expect(svc.abortMultipartUpload(b, 'aborting', aborting.u.uploadId)).rejects.toThrow('injected');
+    expect(await blobFiles()).toBe(filesBefore + 7);
+    expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy', 'idle']);
+
+    clock += 2 * 3600_000;
+    await svc.uploadPart({ bucket: b, key: 'busy', uploadId: busy.u.uploadId, partNumber: 2, body: randomBytes(10) });
+    clock += 1000;
+    const swept = await svc.sweepUploads(3600_000);
+    expect(swept).toEqual({ aborted: 1, finished: 2 });
+    expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy']);
+    expect((await index.query(uploadsPk(b), { limit: 10 })).items).toHaveLength(1);
+    for (const u of [idle.u, completing.u, aborting.u]) expect((await index.query(uploadPartsPk(u.uploadId), { limit: 10 })).items).toEqual([]);
+    // Left: busy's two parts and the completed object's one part. Nothing in the ledger.
+    expect(await blobFiles()).toBe(filesBefore + 3);
+    expect(await ledger()).toEqual([]);
+    expect((await readAll(await svc.openObject(await svc.headObject(b, 'completing')))).equals(completing.bodies[0]!)).toBe(true);
+    await expect(svc.uploadPart({ bucket: b, key: 'idle', uploadId: idle.u.uploadId, partNumber: 3, body: Buffer.from('x') })).rejects.toMatchObject({ code: 'NoSuchUpload' });
+  });
+});
