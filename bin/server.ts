@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRootCredentials, startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
+import type { KeyLifecycle } from '../lambdas/core/key-lifecycle';
 
 const HELP = `sealstore server
 
@@ -17,6 +18,9 @@ Usage: npm start -- [options]
   --port N                port (env PORT, default 9000)
   --host H                address (env HOST, default 127.0.0.1)
   --data-dir D            data directory (env SEALSTORE_DATA_DIR, default ./.sealstore)
+  --rotation-interval S   run the key lifecycle job (rotate when due, rewrap, retire) every S seconds
+                          (env SEALSTORE_ROTATION_INTERVAL_SECONDS, default 3600; 0 turns the timer off;
+                          \`npx sealstore keys rewrap\` runs it on demand)
   --verbose               log every request
 `;
 
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'rotation-interval': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -61,6 +66,9 @@ async function main(): Promise<void> {
 
   const { credentials, created } = await loadRootCredentials(dataDir, env);
   const server = await startServer({ backend, credentials, host, port, region, logger });
+  const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
+  if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
+  const rotationTimer = server.lifecycle && rotationSeconds > 0 ? startRotationTimer(server.lifecycle, rotationSeconds * 1000) : undefined;
   const url = server.url;
   process.stdout.write(
     [
@@ -84,6 +92,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    if (rotationTimer) clearInterval(rotationTimer);
     process.stdout.write(`${signal}: closing\n`);
     server.close().then(
       () => process.exit(0),
@@ -95,6 +104,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** The local stand-in for the EventBridge schedule: one lifecycle run per interval, reported on stdout. */
+function startRotationTimer(lifecycle: KeyLifecycle, intervalMs: number): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return; // a slow run is not stacked; the lease would refuse it anyway
+    running = true;
+    lifecycle
+      .runJob()
+      .then((report) => consoleLogger.info('key lifecycle run', { ...report }))
+      .catch((e: unknown) => consoleLogger.error('key lifecycle run failed', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 main().catch((e: unknown) => {

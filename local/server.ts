@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChainedCredentialStore, StaticCredentialStore, type CredentialStore } from '../lambdas/core/access';
 import { ObjectService, type ObjectServiceHooks } from '../lambdas/core/object-service';
-import type { BlobStore, KeyVault, ObjectIndex } from '../lambdas/core/ports';
+import type { BlobStore, KeyAdmin, KeyVault, ObjectIndex } from '../lambdas/core/ports';
+import { AccessKeyStore } from '../lambdas/core/access-keys';
+import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from '../lambdas/core/key-lifecycle';
+import { makeAdminApi } from '../lambdas/api/admin-api';
 import { MAX_REQUEST_BODY_BYTES } from '../lambdas/core/limits';
 import { newRequestId } from '../lambdas/core/ids';
 import { makeHandler, type ApiHandler } from '../lambdas/handlers/api-handler';
@@ -24,6 +27,8 @@ export interface Backend {
   readonly blobs: BlobStore;
   readonly index: ObjectIndex;
   readonly defaultKeyId: string;
+  /** Key management for the lifecycle and admin API; the embedded vault is its own. */
+  readonly admin?: KeyAdmin;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,9 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Plaintext bytes per sealed frame (tests use small frames). */
   readonly frameSize?: number;
+  /** Key lifecycle settings (tests shorten the retire grace). */
+  readonly lifecycleConfig?: Partial<LifecycleConfig>;
+  readonly rewrapHooks?: RewrapHooks;
 }
 
 export interface RunningServer {
@@ -44,6 +52,9 @@ export interface RunningServer {
   readonly port: number;
   readonly service: ObjectService;
   readonly handler: ApiHandler;
+  /** Present when the backend offers key management (KeyAdmin). */
+  readonly lifecycle?: KeyLifecycle;
+  readonly accessKeys?: AccessKeyStore;
   close(): Promise<void>;
 }
 
@@ -74,19 +85,37 @@ export async function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEn
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
   const backend = options.backend;
+  const admin = backend.admin;
+  const lifecycle = admin
+    ? new KeyLifecycle({
+        vault: backend.vault,
+        admin,
+        blobs: backend.blobs,
+        index: backend.index,
+        defaultKeyId: backend.defaultKeyId,
+        ...(options.lifecycleConfig ? { config: options.lifecycleConfig } : {}),
+        ...(options.rewrapHooks ? { hooks: options.rewrapHooks } : {}),
+        logger,
+      })
+    : undefined;
   const service = new ObjectService({
     vault: backend.vault,
     blobs: backend.blobs,
     index: backend.index,
-    keys: { activeKeyId: async () => backend.defaultKeyId },
+    keys: lifecycle ? lifecycle.activeKeys : { activeKeyId: async () => backend.defaultKeyId },
     hooks: options.hooks,
     logger,
     frameSize: options.frameSize,
   });
+  const accessKeys = lifecycle ? new AccessKeyStore({ index: backend.index, vault: backend.vault, activeKeys: lifecycle.activeKeys }) : undefined;
+  if (lifecycle && accessKeys) lifecycle.useSealedSecrets(accessKeys);
   const credentials: CredentialStore = new ChainedCredentialStore([
     new StaticCredentialStore(options.credentials.accessKeyId, options.credentials.secretAccessKey),
+    ...(accessKeys ? [accessKeys] : []),
   ]);
-  const handler = makeHandler({ service, credentials, region: options.region ?? 'us-east-1', logger });
+  const region = options.region ?? 'us-east-1';
+  const adminApi = lifecycle && accessKeys ? makeAdminApi({ lifecycle, accessKeys }) : undefined;
+  const handler = makeHandler({ service, credentials, region, logger, ...(adminApi ? { admin: adminApi } : {}) });
 
   const server = createServer((req, res) => {
     serve(handler, req, res, logger).catch((e: unknown) => {
@@ -107,6 +136,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     service,
     handler,
+    ...(lifecycle ? { lifecycle } : {}),
+    ...(accessKeys ? { accessKeys } : {}),
     close: () => closeServer(server, backend),
   };
 }
@@ -180,5 +211,3 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: B
   }
   return { bytes: Buffer.concat(chunks, size), truncated: false };
 }
-
-export { consoleLogger };

@@ -6,6 +6,7 @@ import { EntityTooLargeError, InvalidArgumentError, InvalidRequestError, Precond
 import { newRequestId } from '../core/ids';
 import { MAX_LIST_KEYS, MAX_REQUEST_BODY_BYTES } from '../core/limits';
 import type { ObjectService } from '../core/object-service';
+import { ObjectChangedError } from '../core/part-reader';
 import type { ObjectRecord } from '../core/records';
 import type { S3Request } from '../http/request';
 import type { ApiResponse } from './event';
@@ -185,21 +186,29 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
       case 'GetObject':
       case 'HeadObject': {
         can('ReadObject', bucket);
-        const record = await service.headObject(bucket, key);
-        const headers: Record<string, string> = { ...objectHeaders(record), 'x-amz-request-id': requestId };
-        const verdict = evaluateConditions(req.headers, { etag: record.etag, lastModified: record.lastModified }, 'read');
-        if (verdict === 'not-modified') {
-          return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': requestId });
+        // A concurrent overwrite may remove the blobs of the version just looked up; the reader then gets the
+        // new version, as S3 would, instead of an error (bounded: a key rewritten faster than this is rare).
+        for (let attempt = 1; ; attempt++) {
+          const record = await service.headObject(bucket, key);
+          const headers: Record<string, string> = { ...objectHeaders(record), 'x-amz-request-id': requestId };
+          const verdict = evaluateConditions(req.headers, { etag: record.etag, lastModified: record.lastModified }, 'read');
+          if (verdict === 'not-modified') {
+            return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': requestId });
+          }
+          const range = parseRange(req.headers['range'], record.size);
+          const length = range ? range.end - range.start + 1 : record.size;
+          const rangeHeaders: Record<string, string> = range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {};
+          const status = range ? 206 : 200;
+          if (route.op === 'HeadObject') {
+            return respond(status, { ...headers, ...rangeHeaders, 'content-length': String(length) });
+          }
+          try {
+            const body = await service.openObject(record, range);
+            return respond(status, { ...headers, ...rangeHeaders, 'content-length': String(length) }, body);
+          } catch (e) {
+            if (!(e instanceof ObjectChangedError) || attempt >= 3) throw e;
+          }
         }
-        const range = parseRange(req.headers['range'], record.size);
-        const length = range ? range.end - range.start + 1 : record.size;
-        const rangeHeaders: Record<string, string> = range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {};
-        const status = range ? 206 : 200;
-        if (route.op === 'HeadObject') {
-          return respond(status, { ...headers, ...rangeHeaders, 'content-length': String(length) });
-        }
-        const body = await service.openObject(record, range);
-        return respond(status, { ...headers, ...rangeHeaders, 'content-length': String(length) }, body);
       }
       case 'DeleteObject': {
         can('DeleteObject', bucket);
@@ -342,9 +351,9 @@ export function makeS3Api(deps: S3ApiDeps): (req: S3Request, canonicalPath?: str
         }));
       }
       case 'Admin': {
-        can('Admin');
+        // Each admin route authorises itself: rewrap and rotation are open to the rewrap role, the rest to admin.
         if (!deps.admin || route.adminPath === undefined) throw new InvalidArgumentError('The admin API is not available in this deployment.');
-        return deps.admin(req, ctx.principal, route.adminPath);
+        return deps.admin({ ...req, body: ctx.payload }, ctx.principal, route.adminPath);
       }
       default:
         throw new InvalidArgumentError(`${(route as S3Route).op} is not supported yet.`);

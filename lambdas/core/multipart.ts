@@ -265,7 +265,7 @@ export class MultipartUploads {
 
   async uploadPartFrom(
     input: Pick<UploadPartInput, 'bucket' | 'key' | 'uploadId' | 'partNumber'>,
-    plaintext: () => Readable,
+    plaintext: () => Readable | Promise<Readable>,
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const upload = await this.getOpenUpload(input.bucket, input.key, input.uploadId);
@@ -286,7 +286,7 @@ export class MultipartUploads {
     upload: UploadRecord,
     partNumber: number,
     dataKey: Buffer,
-    plaintext: () => Readable,
+    plaintext: () => Readable | Promise<Readable>,
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const blobId = newBlobId();
@@ -295,7 +295,7 @@ export class MultipartUploads {
     try {
       await this.d.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.d.now() }));
       const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber };
-      const sealed = await writeSealedPart(this.d.blobs, dataKey, id, blobId, plaintext(), blobMetadata(upload, partNumber), this.d.frameSize);
+      const sealed = await writeSealedPart(this.d.blobs, dataKey, id, blobId, await plaintext(), blobMetadata(upload, partNumber), this.d.frameSize);
       part = { ...sealed, lastModified: this.d.now(), ...(checksum ? { checksum } : {}) };
       replaced = await this.commitPart(upload, part);
     } catch (e) {

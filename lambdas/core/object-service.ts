@@ -251,7 +251,7 @@ export class ObjectService {
     }
   }
 
-  private plaintextOf(record: ObjectRecord, dataKey: Buffer, range?: ByteRange): Readable {
+  private async plaintextOf(record: ObjectRecord, dataKey: Buffer, range?: ByteRange): Promise<Readable> {
     if (record.size === 0) return Readable.from([]);
     return openRange(this.deps.blobs, record, dataKey, range ?? { start: 0, end: record.size - 1 });
   }
@@ -260,7 +260,7 @@ export class ObjectService {
   private async writeSinglePart(
     target: { bucket: string; key: string },
     preconditions: WritePreconditions,
-    plaintext: () => Readable,
+    plaintext: () => Readable | Promise<Readable>,
     meta: { contentType: string; userMetadata: Readonly<Record<string, string>> },
   ): Promise<ObjectRecord> {
     await this.headBucket(target.bucket);
@@ -282,7 +282,7 @@ export class ObjectService {
         wrappedKey: dataKey.wrapped,
       };
       await this.deps.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.now() }));
-      const part = await writeSealedPart(this.deps.blobs, dataKey.plaintext, { bucket: target.bucket, objectId, partNumber: 1 }, blobId, plaintext(), blobMetadata(wrapped, 1), this.deps.frameSize);
+      const part = await writeSealedPart(this.deps.blobs, dataKey.plaintext, { bucket: target.bucket, objectId, partNumber: 1 }, blobId, await plaintext(), blobMetadata(wrapped, 1), this.deps.frameSize);
       const now = this.now();
       const record: ObjectRecord = {
         ...wrapped,
@@ -362,7 +362,7 @@ export class ObjectService {
     const { plaintext: dataKey } = await this.deps.vault.decrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId));
     try {
       verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
-      return this.plaintextOf(record, dataKey, range);
+      return await this.plaintextOf(record, dataKey, range);
     } finally {
       dataKey.fill(0);
     }

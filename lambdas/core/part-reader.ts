@@ -2,6 +2,9 @@
 import { Readable } from 'node:stream';
 import { createOpener, parseHeader, sealedRangeFor } from './format';
 import { BlobNotFoundError, NoSuchKeyError } from './errors';
+
+/** The object's blobs vanished under a reader: it was overwritten or deleted after its index entry was read. */
+export class ObjectChangedError extends NoSuchKeyError {}
 import type { BlobStore, ByteRange } from './ports';
 import type { ObjectRecord } from './records';
 
@@ -10,7 +13,7 @@ import type { ObjectRecord } from './records';
  * here, synchronously, before any byte flows, so a caller can still answer with an error status; the part
  * keys are derived up front, so `dataKey` may be zeroed as soon as this returns.
  */
-export function openRange(blobs: BlobStore, record: ObjectRecord, dataKey: Buffer, range: ByteRange): Readable {
+export async function openRange(blobs: BlobStore, record: ObjectRecord, dataKey: Buffer, range: ByteRange): Promise<Readable> {
   const reads: Array<{ blobId: string; opener: ReturnType<typeof createOpener>; sealed: ByteRange }> = [];
   let offset = 0;
   for (const part of record.parts) {
@@ -24,16 +27,21 @@ export function openRange(blobs: BlobStore, record: ObjectRecord, dataKey: Buffe
     const opener = createOpener(dataKey, id, { header: part.header, plaintextSize: part.plaintextSize, range: local });
     reads.push({ blobId: part.blobId, opener, sealed: { start: sealed.start, end: sealed.end } });
   }
+  const fetch = async (r: (typeof reads)[number]): Promise<Readable> => {
+    try {
+      return await blobs.get(r.blobId, r.sealed);
+    } catch (e) {
+      if (e instanceof BlobNotFoundError) throw new ObjectChangedError(`The object ${record.key} was replaced or deleted while being read.`, { Key: record.key });
+      throw e;
+    }
+  };
+  // The first blob is opened before returning: if a concurrent overwrite already removed it, the caller
+  // learns it before any status line is sent and can read the new version instead.
+  const first = reads[0] ? await fetch(reads[0]) : undefined;
   return Readable.from(
     (async function* stream() {
-      for (const r of reads) {
-        let source: Readable;
-        try {
-          source = await blobs.get(r.blobId, r.sealed);
-        } catch (e) {
-          if (e instanceof BlobNotFoundError) throw new NoSuchKeyError(`The object ${record.key} was deleted while being read.`, { Key: record.key });
-          throw e;
-        }
+      for (const [i, r] of reads.entries()) {
+        const source = i === 0 && first ? first : await fetch(r);
         source.on('error', (e) => r.opener.destroy(e));
         for await (const chunk of source.pipe(r.opener)) yield chunk as Buffer;
       }

@@ -15,6 +15,8 @@ export const DEFAULT_KEY_ALIAS = 'alias/sealstore-default';
 
 export interface EmbeddedBackend {
   readonly vault: EmbeddedKeyVault;
+  /** The same vault: it also implements KeyAdmin, as KMS does. */
+  readonly admin: EmbeddedKeyVault;
   readonly blobs: FsBlobStore;
   readonly index: SqliteObjectIndex;
   /** ARN of the default CMK (alias/sealstore-default), created on first start. */
@@ -36,6 +38,7 @@ export async function openEmbeddedBackend(dataDir: string): Promise<EmbeddedBack
   const index = new SqliteObjectIndex(join(dataDir, 'index.sqlite'));
   return {
     vault,
+    admin: vault,
     blobs: new FsBlobStore(blobsDir),
     index,
     defaultKeyId,

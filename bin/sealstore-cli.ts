@@ -1,0 +1,371 @@
+// The admin CLI's logic (`npx sealstore …`; entry in bin/sealstore.ts). Talks to a running store (npm start, or a
+// deployed stack) over its SigV4-signed admin API under /_sealstore/, so the same commands work everywhere.
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const HELP = `sealstore — admin CLI for a sealstore endpoint
+
+Usage: sealstore <group> <command> [options]
+
+  keys ls                                   CMKs with role, KMS state, object counts, rewrap progress
+  keys create --alias A [--description D]   a new CMK (embedded vault, or a KMS key), standby until rolled over to
+  keys create --adopt <arn|alias>           make an existing KMS key known to the store
+  keys rotate [--key <alias|arn>]           new key material now (default: the active key)
+  keys rollover --to <alias|arn>            make another CMK active; the old one is rewrapped away from and retired
+  keys rewrap [--wait]                      run the lifecycle job once (rotate if due, rewrap a batch, retire);
+                                            --wait repeats until nothing is left, with a progress bar
+  keys disable|enable <alias|arn>
+  keys schedule-deletion <alias|arn> [--days N] [--force]
+  keys cancel-deletion <alias|arn>
+  access-keys create --bucket B --role read|write|delete|rewrap|admin [--description D]
+                                            prints the secret once
+  access-keys ls
+  access-keys disable|enable|delete <access-key-id>
+
+Options: --json (machine-readable output), --endpoint URL, --region R
+Environment: SEALSTORE_ENDPOINT (default http://127.0.0.1:9000), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+  (else SEALSTORE_ACCESS_KEY_ID/SEALSTORE_SECRET_ACCESS_KEY, else <SEALSTORE_DATA_DIR or .sealstore>/root-credentials.json),
+  AWS_REGION (default us-east-1).
+Exit codes: 0 ok, 1 the store refused or failed, 2 usage error.
+`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is a terminal: progress redraws in place. */
+  readonly tty?: boolean;
+  /** Pause between rewrap runs under --wait (tests pass 0). */
+  readonly waitMs?: number;
+}
+
+class UsageError extends Error {}
+class RemoteError extends Error {
+  constructor(readonly code: string, message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+interface Target {
+  readonly endpoint: URL;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+function target(env: NodeJS.ProcessEnv, flags: { endpoint?: string; region?: string }): Target {
+  const endpoint = new URL(flags.endpoint ?? env['SEALSTORE_ENDPOINT'] ?? 'http://127.0.0.1:9000');
+  const region = flags.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  let id = env['AWS_ACCESS_KEY_ID'] ?? env['SEALSTORE_ACCESS_KEY_ID'];
+  let secret = env['AWS_ACCESS_KEY_ID'] ? env['AWS_SECRET_ACCESS_KEY'] : env['SEALSTORE_SECRET_ACCESS_KEY'];
+  if (!id || !secret) {
+    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), 'root-credentials.json');
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId?: unknown; secretAccessKey?: unknown };
+      if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
+        id = saved.accessKeyId;
+        secret = saved.secretAccessKey;
+      }
+    } catch {
+      // fall through to the error below
+    }
+  }
+  if (!id || !secret) throw new UsageError('no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or run next to the .sealstore data directory)');
+  return { endpoint, region, accessKeyId: id, secretAccessKey: secret };
+}
+
+/** One signed admin call; a StoreError answer (S3 XML) becomes a RemoteError with its code. */
+async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', route: string, body?: unknown): Promise<Record<string, unknown>> {
+  const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body), 'utf8');
+  // A deployed stack's endpoint may carry a stage path (…/prod); it is part of what the client signs.
+  const path = `${t.endpoint.pathname.replace(/\/+$/, '')}/_sealstore${route}`;
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
+    region: t.region,
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method,
+      protocol: t.endpoint.protocol,
+      hostname: t.endpoint.hostname,
+      ...(t.endpoint.port ? { port: Number(t.endpoint.port) } : {}),
+      path,
+      headers: {
+        host: t.endpoint.host,
+        'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'),
+        ...(payload.length > 0 ? { 'content-type': 'application/json' } : {}),
+      },
+      body: payload,
+    }),
+  );
+  const res = await new Promise<{ status: number; body: Buffer }>((resolveRes, reject) => {
+    const send = t.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      {
+        host: t.endpoint.hostname,
+        port: t.endpoint.port || undefined,
+        method,
+        path: encodeURI(path),
+        headers: { ...signed.headers, 'content-length': String(payload.length) },
+      },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolveRes({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        r.on('error', reject);
+      },
+    );
+    req.on('error', (e) => reject(new RemoteError('Unreachable', `cannot reach sealstore at ${t.endpoint.origin}: ${e.message}`, 0)));
+    req.end(payload);
+  });
+  const text = res.body.toString('utf8');
+  if (res.status >= 200 && res.status < 300) return JSON.parse(text) as Record<string, unknown>;
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP${res.status}`;
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200);
+  throw new RemoteError(code, unescapeXml(message), res.status);
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
+
+/** Plain aligned columns. */
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+const s = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+const day = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : '-');
+
+function keyRows(keys: ReadonlyArray<Record<string, unknown>>): string[][] {
+  return keys.map((k) => {
+    const rewrap = (k['rewrap'] ?? {}) as Record<string, unknown>;
+    const count = k['objectCount'] === undefined ? '-' : `${s(k['objectCount'])}${k['countCapped'] ? '+' : ''}`;
+    const remaining = rewrap['remaining'];
+    const progress = typeof remaining === 'number' && remaining > 0 ? `${s(rewrap['rewrapped'])} done, ${remaining} left` : rewrap['inProgress'] ? 'in progress' : '-';
+    return [s(k['alias']), s(k['role']), s(k['kmsState']), count, progress, day(k['rotatedAt'] ?? k['createdAt']), day(k['deletionDate']), s(k['keyId'])];
+  });
+}
+
+function bar(done: number, total: number): string {
+  const width = 30;
+  const ratio = total <= 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(ratio * 100)}% ${done}/${total}`;
+}
+
+async function rewrapWait(t: Target, io: CliIo, json: boolean): Promise<number> {
+  let done = 0;
+  let total: number | undefined;
+  let idle = 0;
+  const reports: unknown[] = [];
+  for (;;) {
+    const report = (await call(t, 'POST', '/keys/rewrap'))['report'] as Record<string, unknown>;
+    reports.push(report);
+    if (report['skipped']) {
+      if (++idle > 30) throw new RemoteError('Busy', `another run kept the lease: ${s(report['skipped'])}`, 0);
+      await sleep(io.waitMs ?? 2000);
+      continue;
+    }
+    const rewrapped = Number(report['rewrapped'] ?? 0);
+    const remaining = Number(report['remaining'] ?? 0);
+    const errors = Number(report['errors'] ?? 0);
+    done += rewrapped;
+    total ??= rewrapped + remaining;
+    total = Math.max(total, done + remaining);
+    if (!json) io.tty ? io.out(`\r${bar(done, total)}`) : io.out(`${bar(done, total)}\n`);
+    if (remaining === 0) {
+      if (json) io.out(`${JSON.stringify({ rewrapped: done, remaining, reports })}\n`);
+      else {
+        io.out(`${io.tty ? '\n' : ''}rewrap complete: ${done} object(s) rewrapped\n`);
+        for (const n of (report['notes'] as string[] | undefined) ?? []) io.out(`  note: ${n}\n`);
+        for (const r of (report['retired'] as Array<Record<string, unknown>> | undefined) ?? []) io.out(`  retired ${s(r['keyId'])}, deletion on ${s(r['deletionDate'])}\n`);
+      }
+      return 0;
+    }
+    if (rewrapped === 0) {
+      // No progress: errors (a disabled key, KMS refusing) will not clear by retrying at once.
+      if (!json) io.out('\n');
+      for (const n of (report['notes'] as string[] | undefined) ?? []) io.err(`  ${n}\n`);
+      io.err(`sealstore: rewrap made no progress (${errors} error(s), ${remaining} left); fix the cause and retry\n`);
+      return 1;
+    }
+    if (io.waitMs) await sleep(io.waitMs);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function printReport(io: CliIo, report: Record<string, unknown>): void {
+  if (report['skipped']) {
+    io.out(`skipped: ${s(report['skipped'])}\n`);
+    return;
+  }
+  io.out(`rewrapped ${s(report['rewrapped'])}, remaining ${s(report['remaining'])}${report['remainingCapped'] ? '+' : ''}, errors ${s(report['errors'])}\n`);
+  for (const k of (report['rotated'] as string[] | undefined) ?? []) io.out(`rotated ${k}\n`);
+  for (const r of (report['retired'] as Array<Record<string, unknown>> | undefined) ?? []) io.out(`retired ${s(r['keyId'])}, deletion on ${s(r['deletionDate'])}\n`);
+  for (const n of (report['notes'] as string[] | undefined) ?? []) io.out(`note: ${n}\n`);
+}
+
+const KEY_HEADERS = ['ALIAS', 'ROLE', 'STATE', 'OBJECTS', 'REWRAP', 'ROTATED', 'DELETION', 'KEY'];
+
+/** Runs one CLI command; returns the exit code. Never calls process.exit (tests run it in-process). */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        alias: { type: 'string' },
+        adopt: { type: 'string' },
+        description: { type: 'string' },
+        to: { type: 'string' },
+        key: { type: 'string' },
+        days: { type: 'string' },
+        bucket: { type: 'string' },
+        role: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    io.err(`sealstore: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [group, command, arg] = positionals;
+  if (v.help || !group) {
+    if (v.help) io.out(HELP);
+    else io.err(HELP);
+    return v.help ? 0 : 2;
+  }
+  const json = v.json;
+  const emit = (data: unknown, human: () => void) => (json ? io.out(`${JSON.stringify(data, null, 2)}\n`) : human());
+  const need = (value: string | undefined, what: string): string => {
+    if (!value) throw new UsageError(`${group} ${command ?? ''} needs ${what}`);
+    return value;
+  };
+  try {
+    const t = () => target(env, { ...(v.endpoint ? { endpoint: v.endpoint } : {}), ...(v.region ? { region: v.region } : {}) });
+    const showKey = (r: Record<string, unknown>) => {
+      const k = r['key'] as Record<string, unknown>;
+      emit(r, () => io.out(table(KEY_HEADERS, keyRows([k]))));
+    };
+    switch (`${group} ${command ?? ''}`) {
+      case 'keys ls': {
+        const r = await call(t(), 'GET', '/keys');
+        emit(r, () => io.out(table(KEY_HEADERS, keyRows(r['keys'] as Array<Record<string, unknown>>))));
+        return 0;
+      }
+      case 'keys create': {
+        if (!v.alias && !v.adopt) throw new UsageError('keys create needs --alias A (or --adopt ARN)');
+        const r = await call(t(), 'POST', '/keys', v.adopt ? { adopt: v.adopt } : { alias: v.alias, ...(v.description ? { description: v.description } : {}) });
+        showKey(r);
+        return 0;
+      }
+      case 'keys rotate':
+        showKey(await call(t(), 'POST', '/keys/rotate', v.key ? { key: v.key } : {}));
+        return 0;
+      case 'keys rollover': {
+        const r = await call(t(), 'POST', '/keys/rollover', { to: need(v.to, '--to <alias|arn>') });
+        emit(r, () => {
+          const from = r['from'] as Record<string, unknown>;
+          const to = r['to'] as Record<string, unknown>;
+          io.out(`active: ${s(to['alias'] ?? to['keyId'])} (${s(to['keyId'])})\nretiring: ${s(from['alias'] ?? from['keyId'])} (${s(from['keyId'])})\nrun \`sealstore keys rewrap --wait\` to move existing objects now\n`);
+        });
+        return 0;
+      }
+      case 'keys rewrap': {
+        if (v.wait) return await rewrapWait(t(), io, json);
+        const r = await call(t(), 'POST', '/keys/rewrap');
+        emit(r, () => printReport(io, r['report'] as Record<string, unknown>));
+        return Number((r['report'] as Record<string, unknown>)['errors'] ?? 0) > 0 ? 1 : 0;
+      }
+      case 'keys disable':
+      case 'keys enable':
+      case 'keys cancel-deletion':
+        showKey(await call(t(), 'POST', `/keys/${command}`, { key: need(arg, '<alias|arn>') }));
+        return 0;
+      case 'keys schedule-deletion': {
+        const days = v.days === undefined ? undefined : Number(v.days);
+        if (days !== undefined && !Number.isInteger(days)) throw new UsageError('--days takes a whole number of days (7..30)');
+        showKey(await call(t(), 'POST', '/keys/schedule-deletion', { key: need(arg, '<alias|arn>'), ...(days === undefined ? {} : { days }), force: v.force }));
+        return 0;
+      }
+      case 'access-keys create': {
+        const r = await call(t(), 'POST', '/access-keys', {
+          grants: [{ bucket: need(v.bucket, "--bucket B (or '*')"), role: need(v.role, '--role read|write|delete|rewrap|admin') }],
+          ...(v.description ? { description: v.description } : {}),
+        });
+        const k = r['accessKey'] as Record<string, unknown>;
+        emit(r, () =>
+          io.out(`access key id:     ${s(k['accessKeyId'])}\nsecret access key: ${s(k['secretAccessKey'])}\n(the secret is shown only now; it is stored sealed under ${s(k['keyId'])})\n`),
+        );
+        return 0;
+      }
+      case 'access-keys ls': {
+        const r = await call(t(), 'GET', '/access-keys');
+        const rows = (r['accessKeys'] as Array<Record<string, unknown>>).map((k) => [
+          s(k['accessKeyId']),
+          s(k['status']),
+          (k['grants'] as Array<Record<string, unknown>>).map((g) => `${s(g['role'])}@${s(g['bucket'])}`).join(','),
+          day(k['createdAt']),
+          s(k['description']),
+        ]);
+        emit(r, () => io.out(table(['ACCESS KEY', 'STATUS', 'GRANTS', 'CREATED', 'DESCRIPTION'], rows)));
+        return 0;
+      }
+      case 'access-keys disable':
+      case 'access-keys enable': {
+        const r = await call(t(), 'POST', `/access-keys/${encodeURIComponent(need(arg, '<access-key-id>'))}/${command}`);
+        emit(r, () => io.out(`${s((r['accessKey'] as Record<string, unknown>)['accessKeyId'])} ${command === 'disable' ? 'disabled' : 'enabled'}\n`));
+        return 0;
+      }
+      case 'access-keys delete': {
+        const r = await call(t(), 'DELETE', `/access-keys/${encodeURIComponent(need(arg, '<access-key-id>'))}`);
+        emit(r, () => io.out(`${s(r['deleted'])} deleted\n`));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`sealstore: ${e.message}\nRun \`sealstore --help\` for usage.\n`);
+      return 2;
+    }
+    if (e instanceof RemoteError) {
+      if (json) io.out(`${JSON.stringify({ error: { code: e.code, message: e.message, status: e.status } })}\n`);
+      io.err(`sealstore: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`sealstore: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+export async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), process.env, {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    tty: process.stdout.isTTY === true,
+  });
+  process.exitCode = code;
+}

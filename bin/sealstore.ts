@@ -1,0 +1,4 @@
+// `npx sealstore …`: the admin CLI entry point (the logic lives in sealstore-cli.ts so tests can run it in-process).
+import { main } from './sealstore-cli';
+
+void main();

@@ -1,0 +1,136 @@
+// The admin API under /_sealstore/: CMK lifecycle and access keys, as JSON over SigV4-signed HTTP.
+// No S3 bucket can be named _sealstore, so these paths never shadow a bucket. The CLI is its client.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { authorize, type CredentialStore, type Principal } from '../core/access';
+import type { AccessKeyStore } from '../core/access-keys';
+import { InvalidArgumentError, InvalidRequestError, MethodNotAllowedError, StoreError } from '../core/errors';
+import { newRequestId } from '../core/ids';
+import type { KeyLifecycle } from '../core/key-lifecycle';
+import { renderError } from '../http/errors';
+import type { S3Request } from '../http/request';
+import { ADMIN_PREFIX } from '../http/router';
+import { verifyRequest } from '../http/sigv4';
+import { requestFromEvent, type ApiResponse } from './event';
+
+export interface AdminApiDeps {
+  readonly lifecycle: KeyLifecycle;
+  readonly accessKeys: AccessKeyStore;
+}
+
+export type AdminApi = (req: S3Request, principal: Principal, adminPath: string) => Promise<ApiResponse>;
+
+type Body = Record<string, unknown>;
+interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** 'Rewrap' routes are open to the rewrap role; every other route needs admin. */
+  readonly needs: 'Admin' | 'Rewrap';
+  run(body: Body, param: string | undefined): Promise<unknown>;
+}
+
+function text(body: Body, name: string, required = true): string | undefined {
+  const v = body[name];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`"${name}" must be a non-empty string`, { ArgumentName: name });
+  return v;
+}
+
+function int(body: Body, name: string): number | undefined {
+  const v = body[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new InvalidArgumentError(`"${name}" must be an integer`, { ArgumentName: name });
+  return v;
+}
+
+export function makeAdminApi(deps: AdminApiDeps): AdminApi {
+  const { lifecycle, accessKeys } = deps;
+  const keyRef = (b: Body) => text(b, 'key') ?? '';
+  const routes: Record<string, Route> = {
+    'GET /keys': { method: 'GET', needs: 'Rewrap', run: async () => ({ keys: await lifecycle.list() }) },
+    'POST /keys': {
+      method: 'POST',
+      needs: 'Admin',
+      run: async (b) => {
+        const adopt = text(b, 'adopt', false);
+        if (adopt !== undefined) return { key: await lifecycle.adopt(adopt) };
+        const alias = text(b, 'alias', false);
+        const description = text(b, 'description', false);
+        return { key: await lifecycle.create({ ...(alias ? { alias } : {}), ...(description ? { description } : {}) }) };
+      },
+    },
+    'POST /keys/rotate': { method: 'POST', needs: 'Rewrap', run: async (b) => ({ key: await lifecycle.rotate(text(b, 'key', false)) }) },
+    'POST /keys/rewrap': { method: 'POST', needs: 'Rewrap', run: async () => ({ report: await lifecycle.runJob() }) },
+    'POST /keys/rollover': { method: 'POST', needs: 'Admin', run: async (b) => lifecycle.rollover(text(b, 'to') ?? '') },
+    'POST /keys/disable': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.disable(keyRef(b)) }) },
+    'POST /keys/enable': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.enable(keyRef(b)) }) },
+    'POST /keys/schedule-deletion': {
+      method: 'POST',
+      needs: 'Admin',
+      run: async (b) => {
+        const days = int(b, 'days');
+        return { key: await lifecycle.scheduleDeletion(keyRef(b), { ...(days === undefined ? {} : { days }), force: b['force'] === true }) };
+      },
+    },
+    'POST /keys/cancel-deletion': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.cancelDeletion(keyRef(b)) }) },
+    'GET /access-keys': { method: 'GET', needs: 'Admin', run: async () => ({ accessKeys: await accessKeys.list() }) },
+    'POST /access-keys': {
+      method: 'POST',
+      needs: 'Admin',
+      run: async (b) => {
+        const description = text(b, 'description', false);
+        return { accessKey: await accessKeys.create({ grants: b['grants'], ...(description ? { description } : {}) }) };
+      },
+    },
+    'POST /access-keys/:id/disable': { method: 'POST', needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Inactive') }) },
+    'POST /access-keys/:id/enable': { method: 'POST', needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Active') }) },
+    'DELETE /access-keys/:id': {
+      method: 'DELETE',
+      needs: 'Admin',
+      run: async (_b, id) => {
+        await accessKeys.delete(id ?? '');
+        return { deleted: id };
+      },
+    },
+  };
+
+  /** '/access-keys/SK.../disable' → ('/access-keys/:id/disable', 'SK...'). */
+  function match(method: string, path: string): { route: Route; param?: string } {
+    const clean = path.replace(/\/+$/, '') || '/';
+    const m = /^\/access-keys\/([^/]+)(\/[a-z-]+)?$/.exec(clean);
+    const pattern = m ? `/access-keys/:id${m[2] ?? ''}` : clean;
+    const route = routes[`${method} ${pattern}`];
+    if (route) return m?.[1] === undefined ? { route } : { route, param: m[1] };
+    if (Object.keys(routes).some((k) => k.endsWith(` ${pattern}`))) {
+      throw new MethodNotAllowedError(`${method} is not allowed on ${ADMIN_PREFIX}${clean}.`, { Method: method, ResourceType: 'ADMIN' });
+    }
+    throw new InvalidRequestError(`No admin operation at ${ADMIN_PREFIX}${clean}. See docs/KEY-LIFECYCLE.md for the admin API.`);
+  }
+
+  return async (req, principal, adminPath) => {
+    const { route, param } = match(req.method, adminPath);
+    authorize(principal, route.needs);
+    let body: Body = {};
+    if (req.body.length > 0) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        throw new InvalidArgumentError('The admin API takes a JSON object as its request body.');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('The admin API takes a JSON object as its request body.');
+      body = parsed as Body;
+    }
+    const result = await route.run(body, param);
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result), 'utf8') };
+  };
+}
+
+export interface AdminFrontOptions {
+  readonly admin: AdminApi;
+  readonly credentials: CredentialStore;
+  readonly region: string;
+  readonly now?: () => Date;
+  readonly logger?: { error(message: string, fields?: Record<string, unknown>): void };
+}
+
+type EventHandler = (event: APIGatewayProxyEvent) => Promise<ApiResponse>;
+

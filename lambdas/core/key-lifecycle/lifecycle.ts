@@ -1,0 +1,267 @@
+// The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
+// rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
+import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
+import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, ObjectIndex } from '../ports';
+import { objectsByKeyPk } from '../records';
+import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
+import { DEFAULT_LIFECYCLE_CONFIG, validateLifecycleConfig, type LifecycleConfig } from './config';
+import { KeyStateStore, type KeyStateRecord } from './key-state';
+import type { JobReport } from './report';
+import type { RewrapHooks } from './rewrap';
+import { RotationJob, type JobLogger, type SealedSecrets } from './rotation-job';
+
+export interface KeyLifecycleDeps {
+  readonly vault: KeyVault;
+  readonly admin: KeyAdmin;
+  readonly blobs: BlobStore;
+  readonly index: ObjectIndex;
+  /** The CMK that becomes active on first start. */
+  readonly defaultKeyId: string;
+  readonly config?: Partial<LifecycleConfig>;
+  readonly now?: () => Date;
+  readonly logger?: JobLogger;
+  readonly hooks?: RewrapHooks;
+}
+
+/** A CMK as `keys ls` shows it: the stored record with the KMS state read just now. */
+export interface KeyView {
+  readonly keyId: string;
+  readonly alias?: string;
+  readonly role: KeyStateRecord['role'];
+  readonly kmsState?: string;
+  readonly createdAt: string;
+  readonly activatedAt?: string;
+  readonly rotatedAt?: string;
+  readonly retiringSince?: string;
+  readonly retiredAt?: string;
+  readonly deletionDate?: string;
+  readonly rotationPeriodDays?: number;
+  readonly currentMaterialId?: string;
+  readonly objectCount?: number;
+  readonly countCapped?: boolean;
+  readonly countedAt?: string;
+  readonly rewrap: { readonly rewrapped: number; readonly remaining?: number; readonly errors: number; readonly inProgress: boolean };
+}
+
+const iso = (d: Date | undefined) => d?.toISOString();
+
+function view(r: KeyStateRecord, live?: KeyDescription | 'Deleted'): KeyView {
+  const state = live === 'Deleted' ? 'Deleted' : live?.state ?? r.kmsState;
+  const deletion = live === 'Deleted' ? r.deletionDate : live ? live.deletionDate : r.deletionDate;
+  const fields: Record<string, unknown> = {
+    keyId: r.keyId,
+    alias: r.alias,
+    role: r.role,
+    kmsState: state,
+    createdAt: r.createdAt.toISOString(),
+    activatedAt: iso(r.activatedAt),
+    rotatedAt: iso(r.rotatedAt),
+    retiringSince: iso(r.retiringSince),
+    retiredAt: iso(r.retiredAt),
+    deletionDate: iso(deletion),
+    rotationPeriodDays: r.rotationPeriodDays,
+    currentMaterialId: live && live !== 'Deleted' ? live.currentKeyMaterialId ?? r.currentMaterialId : r.currentMaterialId,
+    objectCount: r.objectCount,
+    countCapped: r.countCapped,
+    countedAt: iso(r.countedAt),
+    rewrap: { rewrapped: r.rewrap.rewrapped, remaining: r.rewrap.remaining, errors: r.rewrap.errors, inProgress: r.rewrap.cursor !== undefined },
+  };
+  for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
+  return fields as unknown as KeyView;
+}
+
+export class KeyLifecycle {
+  readonly config: LifecycleConfig;
+  readonly states: KeyStateStore;
+  readonly activeKeys: IndexedActiveKeySource;
+  private readonly now: () => Date;
+  private secrets: SealedSecrets | undefined;
+
+  constructor(private readonly deps: KeyLifecycleDeps) {
+    this.config = validateLifecycleConfig({ ...DEFAULT_LIFECYCLE_CONFIG, ...deps.config });
+    this.now = deps.now ?? (() => new Date());
+    this.states = new KeyStateStore(deps.index);
+    this.activeKeys = new IndexedActiveKeySource(this.states, deps.vault, deps.defaultKeyId, this.config.activeKeyCacheMs, this.now);
+  }
+
+  /** Access keys seal their secrets under CMKs; the job must move them too (set once at wiring). */
+  useSealedSecrets(secrets: SealedSecrets): void {
+    this.secrets = secrets;
+  }
+
+  /** One scheduled run: rotation, a rewrap batch, retirement. Safe to call concurrently. */
+  async runJob(): Promise<JobReport> {
+    const report = await new RotationJob({
+      ...this.deps,
+      states: this.states,
+      config: this.config,
+      now: this.now,
+      ...(this.secrets ? { secrets: this.secrets } : {}),
+    }).run();
+    this.activeKeys.invalidate();
+    return report;
+  }
+
+  async list(): Promise<KeyView[]> {
+    await this.bootstrap();
+    const out: KeyView[] = [];
+    for (const r of await this.states.list()) {
+      let live: KeyDescription | 'Deleted' | undefined;
+      try {
+        live = r.kmsState === 'Deleted' ? 'Deleted' : await this.deps.vault.describeKey(r.keyId);
+      } catch (e) {
+        live = e instanceof KmsNotFoundError ? 'Deleted' : undefined;
+      }
+      out.push(view(r, live));
+    }
+    const order = { active: 0, retiring: 1, standby: 2, retired: 3 };
+    return out.sort((a, b) => order[a.role] - order[b.role] || a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** A new CMK (embedded: in the local vault; AWS: a KMS key), known to the store as standby. */
+  async create(options: { alias?: string; description?: string }): Promise<KeyView> {
+    await this.bootstrap();
+    const alias = options.alias === undefined ? undefined : normalizeAlias(options.alias);
+    const d = await this.deps.admin.createKey({
+      ...(alias === undefined ? {} : { alias }),
+      description: options.description ?? 'sealstore CMK',
+    });
+    return view(await this.record(d, 'standby'), d);
+  }
+
+  /** Makes an existing CMK known to the store (standby); returns the existing record if it already is. */
+  async adopt(ref: string): Promise<KeyView> {
+    await this.bootstrap();
+    const keyId = await this.resolve(ref);
+    const d = await this.deps.vault.describeKey(keyId);
+    return view(await this.record(d, 'standby'), d);
+  }
+
+  /** New key material now (default: the active CMK); the job then rewraps off the old material. */
+  async rotate(ref?: string): Promise<KeyView> {
+    const keyId = ref === undefined ? await this.bootstrap() : await this.known(ref);
+    await this.deps.admin.rotateKeyOnDemand(keyId);
+    const d = await this.deps.vault.describeKey(keyId);
+    const now = this.now();
+    const rec = await this.states.update(keyId, (cur) => ({
+      ...cur,
+      rotatedAt: now,
+      kmsState: d.state,
+      ...(d.currentKeyMaterialId === undefined ? {} : { currentMaterialId: d.currentKeyMaterialId }),
+    }));
+    return view(rec, d);
+  }
+
+  /** Makes `ref` the active CMK; the previous one becomes retiring and the job rewraps away from it. */
+  async rollover(ref: string): Promise<{ from: KeyView; to: KeyView }> {
+    const fromId = await this.bootstrap();
+    const toId = await this.resolve(ref);
+    const d = await this.deps.vault.describeKey(toId);
+    if (d.state !== 'Enabled') {
+      throw new InvalidRequestError(`Cannot roll over to ${toId}: it is ${d.state}. Enable it first (sealstore keys enable ${ref}).`);
+    }
+    if (toId === fromId) throw new InvalidRequestError(`${toId} is already the active key.`);
+    await this.record(d, 'standby');
+    const from = await this.states.get(fromId);
+    const to = await this.states.get(toId);
+    if (!from || !to) throw new InvalidRequestError('key-state records are missing; retry');
+    await this.states.switchActive(from, { ...to, kmsState: d.state, ...(d.currentKeyMaterialId ? { currentMaterialId: d.currentKeyMaterialId } : {}) }, this.now());
+    this.activeKeys.invalidate();
+    return { from: view((await this.states.get(fromId)) ?? from), to: view((await this.states.get(toId)) ?? to, d) };
+  }
+
+  async disable(ref: string): Promise<KeyView> {
+    const keyId = await this.known(ref);
+    await this.deps.admin.disableKey(keyId);
+    return this.refreshed(keyId);
+  }
+
+  async enable(ref: string): Promise<KeyView> {
+    const keyId = await this.known(ref);
+    await this.deps.admin.enableKey(keyId);
+    return this.refreshed(keyId);
+  }
+
+  /**
+   * Schedules deletion by hand. Refused for the active CMK, and for a CMK that still wraps objects unless
+   * `force` (deleting it crypto-shreds them).
+   */
+  async scheduleDeletion(ref: string, options: { days?: number; force?: boolean } = {}): Promise<KeyView> {
+    const keyId = await this.known(ref);
+    const days = options.days ?? this.config.pendingWindowDays;
+    if (!Number.isInteger(days) || days < 7 || days > 30) throw new InvalidArgumentError(`--days must be 7 to 30, got ${days}`);
+    const rec = await this.states.get(keyId);
+    if (rec?.role === 'active') throw new InvalidRequestError(`${keyId} is the active key; roll over to another key first.`);
+    const inUse = (await this.deps.index.queryGsi1(objectsByKeyPk(keyId), { limit: 1 })).items.length > 0;
+    if (inUse && !options.force) {
+      throw new InvalidRequestError(`${keyId} still wraps objects; deleting it would destroy them. Roll over and rewrap first, or pass --force.`);
+    }
+    const deletionDate = await this.deps.admin.scheduleKeyDeletion(keyId, days);
+    await this.states.update(keyId, (cur) => ({ ...cur, kmsState: 'PendingDeletion', deletionDate }));
+    return this.refreshed(keyId);
+  }
+
+  /** Cancels a pending deletion. As in KMS the key comes back Disabled; a retired key goes back to standby. */
+  async cancelDeletion(ref: string): Promise<KeyView> {
+    const keyId = await this.known(ref);
+    await this.deps.admin.cancelKeyDeletion(keyId);
+    await this.states.update(keyId, (cur) => {
+      const { deletionDate: _d, ...rest } = cur;
+      return { ...rest, role: cur.role === 'retired' ? 'standby' : cur.role };
+    });
+    return this.refreshed(keyId);
+  }
+
+  /** Accepts an alias (with or without alias/), a key id or an ARN. */
+  async resolve(ref: string): Promise<string> {
+    if (ref.trim() === '') throw new InvalidArgumentError('name a key: an alias, key id or ARN');
+    const looksLikeAlias = !ref.startsWith('arn:') && !ref.startsWith('alias/') && !/^[0-9a-f-]{36}$/.test(ref);
+    return this.deps.admin.resolveKeyId(looksLikeAlias ? `alias/${ref}` : ref);
+  }
+
+  private async bootstrap(): Promise<string> {
+    return ensureBootstrapped(this.states, this.deps.vault, this.deps.defaultKeyId, this.now());
+  }
+
+  /** Resolves and makes sure the store has a record of the key (adopting it as standby if needed). */
+  private async known(ref: string): Promise<string> {
+    await this.bootstrap();
+    const keyId = await this.resolve(ref);
+    if (!(await this.states.get(keyId))) await this.record(await this.deps.vault.describeKey(keyId), 'standby');
+    return keyId;
+  }
+
+  private async record(d: KeyDescription, role: KeyStateRecord['role']): Promise<KeyStateRecord> {
+    const alias = d.aliases?.[0];
+    await this.states.insert({
+      keyId: d.arn,
+      ...(alias === undefined ? {} : { alias }),
+      role,
+      kmsState: d.state,
+      createdAt: d.createdAt,
+      rotationPeriodDays: this.config.rotationPeriodDays,
+      ...(d.currentKeyMaterialId === undefined ? {} : { currentMaterialId: d.currentKeyMaterialId }),
+      rewrap: { rewrapped: 0, errors: 0 },
+    });
+    const rec = await this.states.get(d.arn);
+    if (!rec) throw new KmsNotFoundError(`no key-state record for ${d.arn}`);
+    return rec;
+  }
+
+  private async refreshed(keyId: string): Promise<KeyView> {
+    let d: KeyDescription | 'Deleted';
+    try {
+      d = await this.deps.vault.describeKey(keyId);
+    } catch (e) {
+      if (!(e instanceof KmsNotFoundError)) throw e;
+      d = 'Deleted';
+    }
+    const state = d === 'Deleted' ? 'Deleted' : d.state;
+    const rec = await this.states.update(keyId, (cur) => (cur.kmsState === state ? undefined : { ...cur, kmsState: state }));
+    return view(rec, d);
+  }
+}
+
+function normalizeAlias(alias: string): string {
+  return alias.startsWith('alias/') ? alias : `alias/${alias}`;
+}

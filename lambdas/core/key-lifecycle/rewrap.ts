@@ -1,0 +1,72 @@
+// Rewraps one object's data key with KMS ReEncrypt: the plaintext key never leaves the vault and the body
+// is not rewritten. Order is what makes a crash harmless: blob copies first, index last (see docs/KEY-LIFECYCLE.md).
+import { BlobNotFoundError, ConditionFailedError } from '../errors';
+import { blobMetadata, dataKeyContext } from '../object-service';
+import type { BlobStore, IndexItem, KeyVault, ObjectIndex } from '../ports';
+import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
+
+/** Fault-injection seams for the crash tests; production passes none. */
+export interface RewrapHooks {
+  /** Runs after every part blob carries the new wrap and before the index does. */
+  afterBlobMetadata?(record: ObjectRecord): Promise<void>;
+}
+
+export interface RewrapDeps {
+  readonly vault: KeyVault;
+  readonly blobs: BlobStore;
+  readonly index: ObjectIndex;
+  readonly now: () => Date;
+  readonly hooks?: RewrapHooks;
+}
+
+/** rewrapped: both copies moved; gone: the object was replaced or deleted meanwhile (nothing to do). */
+export type RewrapOutcome = 'rewrapped' | 'gone';
+
+/** Whether an object item's data key is already wrapped under the destination's current material. */
+export function isCurrent(item: IndexItem, destinationKeyId: string, destinationMaterialId: string | undefined): boolean {
+  return item.attrs['keyId'] === destinationKeyId && destinationMaterialId !== undefined && item.attrs['keyMaterialId'] === destinationMaterialId;
+}
+
+/**
+ * Invariant: until the index says an object is off a CMK, every copy of its wrapped key that might still
+ * name that CMK is counted under it, so the lifecycle never schedules deletion of a CMK a copy needs.
+ * 1. ReEncrypt (old wrap stays valid: the old CMK is not deleted while the index names it).
+ * 2. Blob metadata of every part → new wrap. A crash here leaves blobs on the new wrap, index on the old:
+ *    both open, and the next run rewraps again from the index.
+ * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone').
+ */
+export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
+  const record = objectFromItem(item);
+  const moved = await deps.vault.reEncrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId), destinationKeyId);
+  const next: ObjectRecord = {
+    ...record,
+    keyId: moved.keyId,
+    keyMaterialId: moved.keyMaterialId,
+    wrappedKey: moved.wrapped,
+    wrappedAt: deps.now(),
+  };
+  for (const part of record.parts) {
+    try {
+      await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber));
+    } catch (e) {
+      // The blob went with a concurrent overwrite or delete; the index write below would fail too.
+      if (e instanceof BlobNotFoundError) return 'gone';
+      throw e;
+    }
+  }
+  await deps.hooks?.afterBlobMetadata?.(next);
+  try {
+    await deps.index.put(objectItem(next), { kind: 'equals', attr: 'objectId', value: record.objectId });
+  } catch (e) {
+    if (e instanceof ConditionFailedError) return 'gone';
+    throw e;
+  }
+  return 'rewrapped';
+}
+
+/** Re-reads an object item by its primary key (the gsi1 copy may lag in DynamoDB). */
+export async function freshObjectItem(index: ObjectIndex, item: IndexItem): Promise<IndexItem | undefined> {
+  const bucket = item.attrs['bucket'];
+  if (typeof bucket !== 'string') return undefined;
+  return index.get(objectsPk(bucket), item.sk);
+}
