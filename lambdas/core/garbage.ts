@@ -37,6 +37,30 @@ export class Garbage {
     await this.collect(record.parts.map((p) => p.blobId));
   }
 
+  /**
+   * Discards the blobs of a write that failed, but only those still pending. A commit consumes the pending
+   * entry in its transaction, so if the commit landed and only its reply was lost (a timeout), the
+   * conditional delete fails and the blob, now live, is kept. Removing the entry first also makes a commit
+   * still in flight fail rather than publish a blob we are about to delete. If the index cannot be reached,
+   * nothing is deleted: the sweep decides later, from the ledger.
+   */
+  async discardPending(blobIds: readonly string[]): Promise<void> {
+    for (const blobId of blobIds) {
+      try {
+        await this.index.delete(LEDGER_PK, blobId, { kind: 'equals', attr: 'kind', value: 'pending' });
+      } catch (e) {
+        if (!(e instanceof ConditionFailedError)) this.logger?.warn('pending blob left for the sweep', { blobId, error: String(e) });
+        continue;
+      }
+      try {
+        await this.blobs.delete(blobId);
+      } catch (e) {
+        // The ledger no longer lists it: an orphan that costs storage, never correctness.
+        this.logger?.warn('discarded blob could not be deleted', { blobId, error: String(e) });
+      }
+    }
+  }
+
   /** Deletes blobs recorded as garbage (or pending blobs of a failed write), then their ledger entries. */
   async collect(blobIds: readonly string[]): Promise<void> {
     for (const blobId of blobIds) {

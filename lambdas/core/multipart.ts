@@ -299,7 +299,7 @@ export class MultipartUploads {
       part = { ...sealed, lastModified: this.d.now(), ...(checksum ? { checksum } : {}) };
       replaced = await this.commitPart(upload, part);
     } catch (e) {
-      await this.d.garbage.collect([blobId]);
+      await this.d.garbage.discardPending([blobId]);
       throw e;
     }
     if (replaced) await this.d.garbage.collect([replaced.blobId]);

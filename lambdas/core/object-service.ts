@@ -300,7 +300,7 @@ export class ObjectService {
       await this.commitObject(record, { preconditions, newBlobs: [blobId] });
       return record;
     } catch (e) {
-      await this.garbage.collect([blobId]);
+      await this.garbage.discardPending([blobId]);
       throw e;
     } finally {
       dataKey.plaintext.fill(0);

@@ -1,0 +1,187 @@
+// Fault injection at the port boundary: wraps a Backend's key vault, blob store and index so tests can make
+// any call throttle, fail, stall, tear a blob write midway, or lose an index commit, then switch faults off.
+import { Readable } from 'node:stream';
+import { ServiceUnavailableError, SlowDownError } from '../../lambdas/core/errors';
+import type { BlobStore, KeyVault, ObjectIndex } from '../../lambdas/core/ports';
+import type { Backend } from '../../local/server';
+
+/** Decides, call by call, whether a fault fires. */
+export type Trigger = () => boolean;
+
+export const triggers = {
+  always: (): Trigger => () => true,
+  /** Fires on the next `n` calls, then never again. */
+  times(n: number): Trigger {
+    let left = n;
+    return () => left-- > 0;
+  },
+  /** Fires with probability `p`, from a seeded generator so a failing run can be replayed. */
+  chance(p: number, seed = 1): Trigger {
+    let s = seed >>> 0 || 1;
+    return () => {
+      // xorshift32: deterministic, good enough to spread faults.
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s / 0x1_0000_0000 < p;
+    };
+  },
+};
+
+export type VaultOp = 'generateDataKey' | 'decrypt' | 'reEncrypt' | 'describeKey' | 'encrypt';
+
+/**
+ * How the key vault misbehaves: `throttled` is KMS's request quota (the adapter's SlowDownError), `down` an
+ * outage as the KMS adapter reports it (ServiceUnavailableError), `unreachable` a raw network failure the
+ * adapter did not classify, `slow` a stall before answering correctly.
+ */
+export type VaultFault =
+  | { readonly kind: 'throttled' | 'down' | 'unreachable'; readonly when: Trigger; readonly ops?: readonly VaultOp[] }
+  | { readonly kind: 'slow'; readonly delayMs: number; readonly when: Trigger; readonly ops?: readonly VaultOp[] };
+
+/** A blob write whose body stream errors after `afterBytes` bytes reached the store. */
+export interface BlobWriteFault {
+  readonly afterBytes: number;
+  readonly when: Trigger;
+}
+
+/**
+ * An index commit (transact) that fails. `before`: nothing applied (a refused or timed-out request);
+ * `after`: applied, but the acknowledgement is lost (a timeout after DynamoDB committed).
+ */
+export interface IndexCommitFault {
+  readonly lost: 'before' | 'after';
+  readonly when: Trigger;
+}
+
+export interface FaultPlan {
+  readonly vault?: VaultFault;
+  readonly blobWrite?: BlobWriteFault;
+  readonly indexCommit?: IndexCommitFault;
+}
+
+export interface FaultCounts {
+  vault: number;
+  blobWrite: number;
+  indexCommit: number;
+}
+
+/** Thrown by injected faults that are not typed store errors, so tests can tell them from real bugs. */
+export class InjectedFault extends Error {
+  constructor(message: string) {
+    super(`injected fault: ${message}`);
+    this.name = 'InjectedFault';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Passes `afterBytes` bytes through, then errors, as a socket that drops mid-upload would. Pull-based, so the
+ * error reaches whoever is reading, when it reads.
+ */
+function tearAfter(body: Readable, afterBytes: number): Readable {
+  return Readable.from(
+    (async function* torn() {
+      let seen = 0;
+      for await (const chunk of body) {
+        const bytes = chunk as Buffer;
+        const room = afterBytes - seen;
+        if (bytes.length < room) {
+          seen += bytes.length;
+          yield bytes;
+          continue;
+        }
+        if (room > 0) yield bytes.subarray(0, room);
+        throw new InjectedFault(`blob body stream torn after ${afterBytes} bytes`);
+      }
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** Holds the current plan (swap it at any time) and wraps ports so every call consults it. */
+export class FaultInjector {
+  private plan: FaultPlan = {};
+  readonly counts: FaultCounts = { vault: 0, blobWrite: 0, indexCommit: 0 };
+
+  set(plan: FaultPlan): void {
+    this.plan = plan;
+  }
+
+  clear(): void {
+    this.plan = {};
+  }
+
+  wrap(backend: Backend): Backend {
+    return {
+      vault: this.wrapVault(backend.vault),
+      blobs: this.wrapBlobs(backend.blobs),
+      index: this.wrapIndex(backend.index),
+      defaultKeyId: backend.defaultKeyId,
+      close: () => backend.close(),
+    };
+  }
+
+  wrapVault(inner: KeyVault): KeyVault {
+    const guard = async (op: VaultOp): Promise<void> => {
+      const fault = this.plan.vault;
+      if (!fault || (fault.ops && !fault.ops.includes(op)) || !fault.when()) return;
+      this.counts.vault++;
+      switch (fault.kind) {
+        case 'slow':
+          return sleep(fault.delayMs);
+        case 'throttled':
+          throw new SlowDownError(`${op}: key vault request quota exceeded (injected)`);
+        case 'down':
+          throw new ServiceUnavailableError(`${op}: key vault is temporarily unavailable (injected)`);
+        case 'unreachable':
+          throw new InjectedFault(`${op}: connect ECONNREFUSED`);
+      }
+    };
+    return {
+      generateDataKey: async (keyId, context) => (await guard('generateDataKey'), inner.generateDataKey(keyId, context)),
+      decrypt: async (wrapped, context) => (await guard('decrypt'), inner.decrypt(wrapped, context)),
+      reEncrypt: async (wrapped, context, dest) => (await guard('reEncrypt'), inner.reEncrypt(wrapped, context, dest)),
+      describeKey: async (keyId) => (await guard('describeKey'), inner.describeKey(keyId)),
+      encrypt: async (keyId, plaintext, context) => (await guard('encrypt'), inner.encrypt(keyId, plaintext, context)),
+    };
+  }
+
+  wrapBlobs(inner: BlobStore): BlobStore {
+    return {
+      put: (blobId, body, metadata) => {
+        const fault = this.plan.blobWrite;
+        if (!fault || !fault.when()) return inner.put(blobId, body, metadata);
+        this.counts.blobWrite++;
+        return inner.put(blobId, tearAfter(body, fault.afterBytes), metadata);
+      },
+      get: (blobId, range) => inner.get(blobId, range),
+      head: (blobId) => inner.head(blobId),
+      replaceMetadata: (blobId, metadata) => inner.replaceMetadata(blobId, metadata),
+      delete: (blobId) => inner.delete(blobId),
+    };
+  }
+
+  wrapIndex(inner: ObjectIndex): ObjectIndex {
+    return {
+      get: (pk, sk) => inner.get(pk, sk),
+      put: (item, condition) => inner.put(item, condition),
+      delete: (pk, sk, condition) => inner.delete(pk, sk, condition),
+      query: (pk, options) => inner.query(pk, options),
+      queryGsi1: (pk, options) => inner.queryGsi1(pk, options),
+      transact: async (ops) => {
+        const fault = this.plan.indexCommit;
+        if (!fault || !fault.when()) return inner.transact(ops);
+        this.counts.indexCommit++;
+        if (fault.lost === 'after') {
+          await inner.transact(ops);
+          throw new InjectedFault('index commit applied but its acknowledgement was lost');
+        }
+        throw new InjectedFault('index commit refused');
+      },
+    };
+  }
+}
