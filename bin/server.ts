@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRootCredentials, startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
+import { housekeepingConfigFromEnv, runHousekeeping } from '../lambdas/core/housekeeping';
 import type { KeyLifecycle } from '../lambdas/core/key-lifecycle';
 
 const HELP = `sealstore server
@@ -68,7 +69,11 @@ async function main(): Promise<void> {
   const server = await startServer({ backend, credentials, host, port, region, logger });
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
-  const rotationTimer = server.lifecycle && rotationSeconds > 0 ? startRotationTimer(server.lifecycle, rotationSeconds * 1000) : undefined;
+  const lifecycle = server.lifecycle;
+  const rotationTimer = lifecycle && rotationSeconds > 0 ? every(rotationSeconds * 1000, 'key lifecycle run', () => lifecycle.runJob()) : undefined;
+  // The local stand-in for the housekeeping schedule: idle uploads aborted, unreferenced blobs deleted.
+  const housekeepingConfig = housekeepingConfigFromEnv(env);
+  const housekeepingTimer = every(5 * 60 * 1000, 'housekeeping run', () => runHousekeeping(server.service, housekeepingConfig));
   const url = server.url;
   process.stdout.write(
     [
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     if (rotationTimer) clearInterval(rotationTimer);
+    clearInterval(housekeepingTimer);
     process.stdout.write(`${signal}: closing\n`);
     server.close().then(
       () => process.exit(0),
@@ -106,16 +112,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-/** The local stand-in for the EventBridge schedule: one lifecycle run per interval, reported on stdout. */
-function startRotationTimer(lifecycle: KeyLifecycle, intervalMs: number): NodeJS.Timeout {
+/** The local stand-in for an EventBridge schedule: one run per interval, reported on stdout, never stacked. */
+function every(intervalMs: number, name: string, job: () => Promise<object>): NodeJS.Timeout {
   let running = false;
   const timer = setInterval(() => {
-    if (running) return; // a slow run is not stacked; the lease would refuse it anyway
+    if (running) return;
     running = true;
-    lifecycle
-      .runJob()
-      .then((report) => consoleLogger.info('key lifecycle run', { ...report }))
-      .catch((e: unknown) => consoleLogger.error('key lifecycle run failed', { error: e instanceof Error ? e.message : String(e) }))
+    job()
+      .then((report) => consoleLogger.info(name, { ...report }))
+      .catch((e: unknown) => consoleLogger.error(`${name} failed`, { error: e instanceof Error ? e.message : String(e) }))
       .finally(() => {
         running = false;
       });

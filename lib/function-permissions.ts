@@ -67,13 +67,38 @@ export function grantApiFunction(fn: SealstoreFunction, res: StoreResources): vo
 export function grantRotationFunction(fn: SealstoreFunction, res: StoreResources): void {
   res.keys.grantUse(fn.role, 'RotationFunction', {
     contextActions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-    keyActions: ['kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:GetKeyRotationStatus', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion'],
+    // CancelKeyDeletion/EnableKey: if an object ever turns up under a retired CMK, the job brings the key back
+    // and moves the object off it instead of letting the deletion shred it.
+    keyActions: [
+      'kms:DescribeKey',
+      'kms:EnableKeyRotation',
+      'kms:GetKeyRotationStatus',
+      'kms:RotateKeyOnDemand',
+      'kms:ScheduleKeyDeletion',
+      'kms:CancelKeyDeletion',
+      'kms:EnableKey',
+    ],
   });
   // The wrapped data key travels with the blob: a rewrap rewrites the blob's metadata in place with
   // CopyObject, which needs GetObject on the source and PutObject on the destination.
   fn.role.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'BlobRewrap', actions: ['s3:GetObject', 's3:PutObject'], resources: [res.bucket.arnForObjects('*')] }),
   );
+  // ListBucket: a missing blob answers 404 (not 403), so the job can tell "gone" from "forbidden".
+  fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'BlobBucket', actions: ['s3:ListBucket'], resources: [res.bucket.bucketArn] }));
+  grantIndex(fn, res.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']);
+  acknowledgeWildcards(fn, res.bucket, []);
+}
+
+/**
+ * The housekeeping function: aborts idle uploads and deletes blobs the ledger marks unreferenced. No KMS right
+ * of any kind (it never needs a key) and no GetObject (it never reads ciphertext).
+ */
+export function grantHousekeepingFunction(fn: SealstoreFunction, res: StoreResources): void {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'BlobDelete', actions: ['s3:DeleteObject'], resources: [res.bucket.arnForObjects('*')] }),
+  );
+  fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'BlobBucket', actions: ['s3:ListBucket'], resources: [res.bucket.bucketArn] }));
   grantIndex(fn, res.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']);
   acknowledgeWildcards(fn, res.bucket, []);
 }

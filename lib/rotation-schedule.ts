@@ -11,6 +11,8 @@ export interface RotationScheduleProps {
   readonly handler: lambda.IFunction;
   /** An EventBridge schedule expression: rate(…) or cron(…). @default 'rate(1 day)' */
   readonly schedule?: string;
+  /** @default 'sealstore key rotation and rewrap' */
+  readonly description?: string;
 }
 
 export class RotationSchedule extends Construct {
@@ -20,10 +22,10 @@ export class RotationSchedule extends Construct {
     super(scope, id);
     const expression = props.schedule ?? DEFAULT_ROTATION_SCHEDULE;
     if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/.test(expression)) {
-      throw new Error(`sealstore: rotation schedule must be rate(N unit) or cron(...) (got '${expression}')`);
+      throw new Error(`sealstore: ${props.description ?? 'rotation'} schedule must be rate(N unit) or cron(...) (got '${expression}')`);
     }
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'sealstore key rotation and rewrap',
+      description: props.description ?? 'sealstore key rotation and rewrap',
       schedule: events.Schedule.expression(expression),
     });
     this.rule.addTarget(

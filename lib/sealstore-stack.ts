@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BlobBucket, type BlobAccessLogging } from './blob-bucket';
-import { grantApiFunction, grantRotationFunction, type StoreResources } from './function-permissions';
+import { grantApiFunction, grantHousekeepingFunction, grantRotationFunction, type StoreResources } from './function-permissions';
 import { ObjectApi } from './object-api';
 import { ObjectTable } from './object-table';
 import { RootCredentials } from './root-credentials';
@@ -27,6 +27,13 @@ export interface SealstoreStackProps extends StackProps {
   readonly keyPendingWindow?: Duration;
   /** EventBridge expression for the rotation function. @default 'rate(1 day)' */
   readonly rotationSchedule?: string;
+  /**
+   * EventBridge expression for the housekeeping function (abort idle uploads, delete unreferenced blobs, which
+   * includes the ciphertext of overwritten objects). @default 'rate(1 hour)'
+   */
+  readonly housekeepingSchedule?: string;
+  /** Multipart uploads idle longer than this are aborted. @default Duration.days(7) */
+  readonly uploadMaxAge?: Duration;
   /** Retention of function logs, API access logs and S3 access logs; a CloudWatch Logs retention value. @default 365 */
   readonly logRetentionDays?: number;
   /** @default 'server-access-logs' */
@@ -70,6 +77,8 @@ export class SealstoreStack extends Stack {
   readonly rotationFunction: SealstoreFunction;
   readonly objectApi: ObjectApi;
   readonly rotation: RotationSchedule;
+  readonly housekeepingFunction: SealstoreFunction;
+  readonly housekeeping: RotationSchedule;
 
   constructor(scope: Construct, id: string, props: SealstoreStackProps = {}) {
     super(scope, id, props);
@@ -130,6 +139,20 @@ export class SealstoreStack extends Stack {
       logRetention,
       ...(props.bundle !== undefined && { bundle: props.bundle }),
     });
+    this.housekeepingFunction = new SealstoreFunction(this, 'HousekeepingFunction', {
+      entry: 'lambdas/handlers/housekeeping.ts',
+      description: 'sealstore housekeeping',
+      memorySize: 256,
+      timeout: Duration.minutes(15),
+      environment: {
+        ...environment,
+        // Longer than the API function's longest request, so a write still in flight never loses its blob.
+        SEALSTORE_PENDING_GRACE_SECONDS: String(Math.max(20 * 60, apiTimeout.toSeconds() + 5 * 60)),
+        SEALSTORE_UPLOAD_MAX_AGE_DAYS: String((props.uploadMaxAge ?? Duration.days(7)).toDays()),
+      },
+      logRetention,
+      ...(props.bundle !== undefined && { bundle: props.bundle }),
+    });
     const resources: StoreResources = {
       keys: this.keys,
       bucket: this.blobs.bucket,
@@ -138,6 +161,7 @@ export class SealstoreStack extends Stack {
     };
     grantApiFunction(this.apiFunction, resources);
     grantRotationFunction(this.rotationFunction, resources);
+    grantHousekeepingFunction(this.housekeepingFunction, resources);
 
     this.objectApi = new ObjectApi(this, 'Api', {
       handler: this.apiFunction.function,
@@ -154,7 +178,13 @@ export class SealstoreStack extends Stack {
       ...(props.rotationSchedule !== undefined && { schedule: props.rotationSchedule }),
     });
 
-    for (const fn of [this.apiFunction, this.rotationFunction]) {
+    this.housekeeping = new RotationSchedule(this, 'Housekeeping', {
+      handler: this.housekeepingFunction.function,
+      schedule: props.housekeepingSchedule ?? 'rate(1 hour)',
+      description: 'sealstore housekeeping',
+    });
+
+    for (const fn of [this.apiFunction, this.rotationFunction, this.housekeepingFunction]) {
       Validations.of(fn.function).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'Pinned to nodejs22.x on purpose: the bundle targets node22 and the test suite runs on Node 20/22; move with both.',
@@ -175,6 +205,7 @@ export class SealstoreStack extends Stack {
     new CfnOutput(this, 'RootCredentialsSecretArn', { value: this.rootCredentials.secret.secretArn });
     new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.function.functionName });
     new CfnOutput(this, 'RotationFunctionName', { value: this.rotationFunction.function.functionName });
+    new CfnOutput(this, 'HousekeepingFunctionName', { value: this.housekeepingFunction.function.functionName });
     if (!this.keys.created) {
       // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md).
       new CfnOutput(this, 'KeyPolicyStatementsForOwner', {

@@ -39,7 +39,7 @@ describe('ObjectApi', () => {
   it('keeps access logs for the configured retention', () => {
     const retained = synth({ logRetentionDays: 90 }).template;
     const groups = Object.values(retained.findResources('AWS::Logs::LogGroup')) as Resource[];
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4); // three functions + the API access log
     for (const g of groups) expect(g.Properties['RetentionInDays']).toBe(90);
   });
 
@@ -71,27 +71,31 @@ describe('functions', () => {
   const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as Array<[string, Resource]>;
   const fn = (prefix: string) => functions.find(([id]) => id.startsWith(prefix))![1];
 
-  it('are exactly the API and rotation functions', () => {
-    expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApiFunction', 'RotationFunction']);
+  it('are exactly the API, rotation and housekeeping functions', () => {
+    expect(functions.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ApiFunction', 'HousekeepingFunction', 'RotationFunction']);
   });
 
   it('run nodejs22.x on arm64 with JSON logs into their own log group', () => {
     for (const [, f] of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
-      expect(JSON.stringify(f.Properties['LoggingConfig'])).toMatch(/(Api|Rotation)FunctionLogs/);
+      expect(JSON.stringify(f.Properties['LoggingConfig'])).toMatch(/(Api|Rotation|Housekeeping)FunctionLogs/);
     }
   });
 
   it('size the API function for streaming: 1024 MB, 5 minutes', () => {
     expect(fn('ApiFunction').Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
     expect(fn('RotationFunction').Properties).toMatchObject({ MemorySize: 512, Timeout: 900 });
+    expect(fn('HousekeepingFunction').Properties).toMatchObject({ MemorySize: 256, Timeout: 900 });
   });
 
   it('receive the configuration contract in their environment', () => {
-    for (const [, f] of functions) {
+    for (const [id, f] of functions) {
       const vars = (f.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      // Housekeeping also gets its own two settings; the rest is the shared contract.
+      const own = id.startsWith('HousekeepingFunction') ? ['SEALSTORE_PENDING_GRACE_SECONDS', 'SEALSTORE_UPLOAD_MAX_AGE_DAYS'] : [];
       expect(Object.keys(vars).sort()).toEqual(
         [
+          ...own,
           'NODE_OPTIONS',
           'SEALSTORE_BLOB_BUCKET',
           'SEALSTORE_KMS_KEY_ID',
@@ -121,8 +125,9 @@ describe('functions', () => {
 describe('RotationSchedule', () => {
   it('runs the rotation function daily by default, with bounded retries', () => {
     const { template } = synth();
-    const [, rule] = only(template, 'AWS::Events::Rule');
-    expect(rule.Properties).toMatchObject({
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
+    const rule = rules.find((r) => JSON.stringify(r.Properties['Targets']).includes('RotationFunction'));
+    expect(rule?.Properties).toMatchObject({
       ScheduleExpression: 'rate(1 day)',
       State: 'ENABLED',
       Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^RotationFunction/), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 } })],
@@ -135,6 +140,23 @@ describe('RotationSchedule', () => {
 
   it('rejects something that is not a schedule expression', () => {
     expect(() => synth({ rotationSchedule: 'daily' })).toThrow(/rotation schedule must be/);
+  });
+});
+
+describe('housekeeping schedule', () => {
+  it('runs housekeeping hourly by default, with the pending grace beyond the API timeout', () => {
+    const { template } = synth();
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
+    const rule = rules.find((r) => JSON.stringify(r.Properties['Targets']).includes('HousekeepingFunction'));
+    expect(rule?.Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+    const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HousekeepingFunction')) as [string, Resource];
+    const vars = (fn.Properties['Environment'] as { Variables: Record<string, string> }).Variables;
+    expect(Number(vars['SEALSTORE_PENDING_GRACE_SECONDS'])).toBeGreaterThanOrEqual(300 + 15 * 60);
+    expect(vars['SEALSTORE_UPLOAD_MAX_AGE_DAYS']).toBe('7');
+  });
+
+  it('takes a configured schedule', () => {
+    synth({ housekeepingSchedule: 'rate(15 minutes)' }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
   });
 });
 

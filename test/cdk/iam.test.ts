@@ -104,8 +104,11 @@ describe('rotation function role', () => {
         'kms:GetKeyRotationStatus',
         'kms:RotateKeyOnDemand',
         'kms:ScheduleKeyDeletion',
+        'kms:CancelKeyDeletion',
+        'kms:EnableKey',
         's3:GetObject',
         's3:PutObject',
+        's3:ListBucket',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -118,6 +121,38 @@ describe('rotation function role', () => {
 
   it('can never see a plaintext data key or read the root credentials', () => {
     for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'secretsmanager:GetSecretValue', 's3:DeleteObject']) expect(actions).not.toContain(a);
+  });
+
+  it('has no Resource "*" at all', () => {
+    for (const s of statements) expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+  });
+});
+
+describe('housekeeping function role', () => {
+  const { template } = synth();
+  const { actions, statements } = roleActions('HousekeepingFunctionRole', template);
+
+  it('allows exactly what the housekeeping code calls', () => {
+    expect([...actions].sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:DeleteObject',
+        's3:ListBucket',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:ConditionCheckItem',
+      ].sort(),
+    );
+  });
+
+  it('holds no KMS right of any kind and cannot read ciphertext', () => {
+    for (const a of actions) expect(a).not.toMatch(/^kms:/);
+    expect(actions).not.toContain('s3:GetObject');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
   });
 
   it('has no Resource "*" at all', () => {

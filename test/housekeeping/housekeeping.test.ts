@@ -1,0 +1,97 @@
+// Housekeeping: idle multipart uploads are aborted, and blobs no object references are deleted, on both
+// backends; the Lambda handler runs from a real EventBridge scheduled-event payload.
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import type { ScheduledEvent } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { housekeepingConfigFromEnv, runHousekeeping } from '../../lambdas/core/housekeeping';
+import { newBlobId } from '../../lambdas/core/ids';
+import { LEDGER_PK, ledgerItem } from '../../lambdas/core/records';
+import { makeHousekeepingHandler } from '../../lambdas/handlers/housekeeping';
+import { s3Client, type S3Target } from '../blackbox/s3-suite';
+import { startEmbedded } from '../support/embedded-target';
+import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
+import type { RunningServer } from '../../local/server';
+
+const scheduledEvent: ScheduledEvent = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-26T12:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:123456789012:rule/sealstore-Housekeeping'],
+  detail: {},
+};
+
+type Target = S3Target & { server: RunningServer };
+
+function describeHousekeeping(backend: string, start: () => Promise<Target>, unavailable?: string): void {
+  (unavailable ? describe.skip : describe)(`housekeeping (${backend})${unavailable ? ` — skipped: ${unavailable}` : ''}`, () => {
+    let t: Target;
+    beforeAll(async () => {
+      t = await start();
+    }, 60_000);
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('aborts idle uploads, deletes orphaned and replaced blobs, and keeps every live object readable', async () => {
+      const s3 = s3Client(t);
+      await s3.send(new CreateBucketCommand({ Bucket: 'house-keeping' }));
+      const live = randomBytes(70_000);
+      await s3.send(new PutObjectCommand({ Bucket: 'house-keeping', Key: 'live', Body: randomBytes(1000) }));
+      await s3.send(new PutObjectCommand({ Bucket: 'house-keeping', Key: 'live', Body: live }));
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'house-keeping', Key: 'abandoned' }));
+      await s3.send(new UploadPartCommand({ Bucket: 'house-keeping', Key: 'abandoned', UploadId: upload.UploadId, PartNumber: 1, Body: randomBytes(1024 * 1024) }));
+      // A writer that died between blob write and commit: a pending ledger entry and its blob.
+      const orphan = newBlobId();
+      await t.server.service['deps'].index.put(ledgerItem({ blobId: orphan, kind: 'pending', createdAt: new Date(Date.now() - 3_600_000) }));
+      await t.server.service['deps'].blobs.put(orphan, Readable.from([randomBytes(500)]), {});
+      const before = (await t.rawBlobs()).length;
+
+      const handler = makeHousekeepingHandler({
+        service: async () => t.server.service,
+        config: { pendingGraceMs: 20 * 60_000, uploadMaxAgeMs: 0 },
+        logger: { info: () => undefined },
+      });
+      const report = await handler(scheduledEvent);
+      expect(report.uploadsAborted).toBe(1);
+      // The abort deletes the abandoned part's blob itself; the sweep then removes the orphan. (The overwritten
+      // version's blob went at overwrite time.)
+      expect(report.blobsDeleted).toBe(1);
+      expect((await t.rawBlobs()).length).toBe(before - 2);
+      expect((await t.server.service['deps'].index.query(LEDGER_PK, { limit: 10 })).items).toEqual([]);
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'house-keeping' }));
+      expect(uploads.Uploads ?? []).toEqual([]);
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'house-keeping', Key: 'live' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(live)).toBe(true);
+
+      const again = await runHousekeeping(t.server.service, { pendingGraceMs: 0, uploadMaxAgeMs: 0 });
+      expect(again).toMatchObject({ uploadsAborted: 0, blobsDeleted: 0 });
+      s3.destroy();
+    }, 60_000);
+
+    it('keeps a pending blob younger than the grace: its writer may still be committing', async () => {
+      const young = newBlobId();
+      await t.server.service['deps'].index.put(ledgerItem({ blobId: young, kind: 'pending', createdAt: new Date() }));
+      await t.server.service['deps'].blobs.put(young, Readable.from([Buffer.from('in flight')]), {});
+      const report = await runHousekeeping(t.server.service, { pendingGraceMs: 20 * 60_000, uploadMaxAgeMs: 7 * 86_400_000 });
+      expect(report.blobsDeleted).toBe(0);
+      await expect(t.server.service['deps'].blobs.head(young)).resolves.toMatchObject({ size: expect.any(Number) });
+    });
+  });
+}
+
+describeHousekeeping('embedded', () => startEmbedded());
+describeHousekeeping('aws-on-moto', () => startAwsOnMoto(), awsBackendUnavailable);
+
+describe('housekeepingConfigFromEnv', () => {
+  it('defaults to a 20-minute pending grace and a 7-day upload age', () => {
+    expect(housekeepingConfigFromEnv({})).toEqual({ pendingGraceMs: 1_200_000, uploadMaxAgeMs: 604_800_000 });
+  });
+  it('names a bad variable', () => {
+    expect(() => housekeepingConfigFromEnv({ SEALSTORE_UPLOAD_MAX_AGE_DAYS: 'soon' })).toThrow(/SEALSTORE_UPLOAD_MAX_AGE_DAYS/);
+  });
+});
