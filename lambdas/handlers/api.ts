@@ -50,7 +50,12 @@ const handle = async (event: APIGatewayProxyEvent) => {
   return (await ready)(event);
 };
 
-declare const awslambda: LambdaStreamingRuntime | undefined;
-
-/** Lambda's runtime provides `awslambda`; elsewhere (bundle import checks) the plain handler is exported. */
-export const handler = typeof awslambda !== 'undefined' ? streamingHandler(awslambda, handle) : handle;
+/**
+ * Lambda's runtime provides `awslambda.streamifyResponse`; elsewhere (bundle import checks) the plain handler
+ * is exported. Test the function itself: the bundled SDK defines a bare `globalThis.awslambda` on import.
+ */
+const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
+export const handler =
+  typeof runtime?.streamifyResponse === 'function' && runtime.HttpResponseStream !== undefined
+    ? streamingHandler(runtime as LambdaStreamingRuntime, handle)
+    : handle;
