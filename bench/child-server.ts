@@ -1,0 +1,44 @@
+// Starts a server (sealstore or s3rver) in a child process and hands back its endpoint, pid and a stop().
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Endpoint } from './client';
+
+export type ServerKind = 'sealstore' | 's3rver';
+
+export interface ChildServer {
+  readonly endpoint: Endpoint;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startChildServer(kind: ServerKind, dataDir: string, nodeArgs: readonly string[] = []): Promise<ChildServer> {
+  const creds =
+    kind === 's3rver'
+      ? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } // s3rver's fixed credentials
+      : { accessKeyId: `BENCH${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
+  const script = join(__dirname, 'servers', `${kind}-child.ts`);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_ACCESS_KEY_ID: creds.accessKeyId, BENCH_SECRET_ACCESS_KEY: creds.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it started`)));
+  });
+  const { url, pid } = JSON.parse(line) as { url: string; pid: number };
+  return { endpoint: { url, ...creds }, pid, stop: () => stopChild(child) };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
