@@ -36,10 +36,29 @@ import { mapSdkFault, withCause } from './sdk-faults';
 const UNMODELED_ACCESS_DENIED = 'AccessDeniedException';
 const UNMODELED_VALIDATION = 'ValidationException';
 
-/** `key` names the CMK (id, ARN or alias) so the message says which key failed. */
+/**
+ * A key ARN in any partition (aws, aws-cn, aws-us-gov…), single- or multi-Region key id. Alias ARNs and
+ * other services' ARNs (the caller's role in an AccessDenied message) do not match.
+ */
+const KEY_ARN = /\barn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+/;
+
+/**
+ * The key ARN a KMS error message names, if any. KMS names the key it refused ("arn:aws:kms:…:key/… is
+ * disabled.", "… is pending deletion.", "… on resource: arn:aws:kms:…"); on Decrypt and ReEncrypt that is the
+ * only place the failing key is named, since the ciphertext, not the caller, chose it. Used for naming the
+ * key in our message only: classification stays by exception class.
+ */
+export function keyArnInMessage(error: unknown): string | undefined {
+  return error instanceof Error ? KEY_ARN.exec(error.message)?.[0] : undefined;
+}
+
+/**
+ * `key` is what the caller knows of the CMK (id, ARN, alias, or a description when the ciphertext picks it);
+ * a key ARN in KMS's own message wins, being the key KMS actually refused.
+ */
 export function mapKmsError(error: unknown, operation: string, key: string): StoreError {
   if (error instanceof StoreError) return error;
-  const what = `KMS ${operation} with key ${key}`;
+  const what = `KMS ${operation} with key ${keyArnInMessage(error) ?? key}`;
   const wrap = (mapped: StoreError) => withCause(mapped, error);
   if (error instanceof DisabledException) return wrap(new KmsDisabledError(`${what}: key is disabled`));
   if (error instanceof KMSInvalidStateException) {

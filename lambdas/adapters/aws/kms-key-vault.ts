@@ -57,6 +57,18 @@ const KNOWN_STATES: ReadonlySet<string> = new Set<KeyState>([
   'Creating',
 ]);
 
+/** Said when neither KMS's message nor the caller names the CMK: Decrypt and ReEncrypt let the ciphertext pick it. */
+const CIPHERTEXT_KEY = 'named by the ciphertext';
+
+/**
+ * What a caller may know beyond the KeyVault port's arguments, for error messages only (never enforced):
+ * the CMK the index records for this ciphertext. KMS usually names the key itself; this covers messages
+ * that do not.
+ */
+export interface KmsCallHints {
+  readonly keyIdHint?: string;
+}
+
 export interface KmsKeyVaultOptions {
   readonly client: KMSClient;
   /**
@@ -134,13 +146,13 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     }
   }
 
-  async decrypt(wrapped: Buffer, context: EncryptionContext): Promise<UnwrappedKey> {
+  async decrypt(wrapped: Buffer, context: EncryptionContext, hints: KmsCallHints = {}): Promise<UnwrappedKey> {
     // No KeyId: the ciphertext names its CMK, and that is what lets a GET work after a rewrap.
     let out;
     try {
       out = await this.client.send(new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: { ...context } }));
     } catch (error) {
-      throw mapKmsError(error, 'Decrypt', 'named by the ciphertext');
+      throw mapKmsError(error, 'Decrypt', hints.keyIdHint ?? CIPHERTEXT_KEY);
     }
     const plaintext = bytes(out.Plaintext, 'Plaintext');
     const keyId = required(out.KeyId, 'KeyId');
@@ -151,7 +163,7 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     return { plaintext, keyId, keyMaterialId: out.KeyMaterialId ?? UNNAMED_KEY_MATERIAL };
   }
 
-  async reEncrypt(wrapped: Buffer, context: EncryptionContext, destinationKeyId: string): Promise<RewrappedKey> {
+  async reEncrypt(wrapped: Buffer, context: EncryptionContext, destinationKeyId: string, hints: KmsCallHints = {}): Promise<RewrappedKey> {
     let out;
     try {
       out = await this.client.send(
@@ -163,7 +175,9 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
         }),
       );
     } catch (error) {
-      throw mapKmsError(error, 'ReEncrypt', destinationKeyId);
+      // Either end may be the one refused (a disabled source, a destination pending deletion): without KMS
+      // naming it, name both.
+      throw mapKmsError(error, 'ReEncrypt', `${hints.keyIdHint ?? CIPHERTEXT_KEY} (destination ${destinationKeyId})`);
     }
     // Rewrapping a foreign data key under our CMK would launder it into a trusted one.
     const sourceKeyId = required(out.SourceKeyId, 'SourceKeyId');
