@@ -14,6 +14,8 @@ export const CONTEXT_KEYS = {
   keyRotationPeriodDays: 'sealstore:keyRotationPeriodDays',
   keyPendingWindowDays: 'sealstore:keyPendingWindowDays',
   rotationSchedule: 'sealstore:rotationSchedule',
+  housekeepingSchedule: 'sealstore:housekeepingSchedule',
+  uploadMaxAgeDays: 'sealstore:uploadMaxAgeDays',
   logRetentionDays: 'sealstore:logRetentionDays',
   blobAccessLogging: 'sealstore:blobAccessLogging',
   bucketName: 'sealstore:bucketName',
@@ -77,6 +79,7 @@ export function stackPropsFromContext(node: Node): SealstoreStackProps {
   const rotationDays = num(node, K.keyRotationPeriodDays);
   const pendingDays = num(node, K.keyPendingWindowDays);
   const apiTimeout = num(node, K.apiTimeoutSeconds);
+  const uploadDays = num(node, K.uploadMaxAgeDays);
   const values: { [P in keyof SealstoreStackProps]: SealstoreStackProps[P] | undefined } = {
     keyAlias: str(node, K.keyAlias),
     existingKeyArn: str(node, K.existingKeyArn),
@@ -85,6 +88,8 @@ export function stackPropsFromContext(node: Node): SealstoreStackProps {
     keyRotationPeriod: rotationDays === undefined ? undefined : Duration.days(rotationDays),
     keyPendingWindow: pendingDays === undefined ? undefined : Duration.days(pendingDays),
     rotationSchedule: str(node, K.rotationSchedule),
+    housekeepingSchedule: str(node, K.housekeepingSchedule),
+    uploadMaxAge: uploadDays === undefined ? undefined : Duration.days(uploadDays),
     logRetentionDays: num(node, K.logRetentionDays),
     blobAccessLogging: logging as BlobAccessLogging | undefined,
     bucketName: str(node, K.bucketName),

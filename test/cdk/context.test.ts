@@ -15,6 +15,8 @@ describe('stackPropsFromContext', () => {
       'sealstore:keyRotationPeriodDays': '180',
       'sealstore:keyPendingWindowDays': '7',
       'sealstore:rotationSchedule': 'rate(12 hours)',
+      'sealstore:housekeepingSchedule': 'rate(30 minutes)',
+      'sealstore:uploadMaxAgeDays': '3',
       'sealstore:logRetentionDays': '90',
       'sealstore:blobAccessLogging': 'none',
       'sealstore:additionalTrustedKeyArns': 'arn:a, arn:b',
@@ -24,6 +26,8 @@ describe('stackPropsFromContext', () => {
     expect(props.keyRotationPeriod?.toDays()).toBe(180);
     expect(props.keyPendingWindow?.toDays()).toBe(7);
     expect(props.rotationSchedule).toBe('rate(12 hours)');
+    expect(props.housekeepingSchedule).toBe('rate(30 minutes)');
+    expect(props.uploadMaxAge?.toDays()).toBe(3);
     expect(props.logRetentionDays).toBe(90);
     expect(props.blobAccessLogging).toBe('none');
     expect(props.additionalTrustedKeyArns).toEqual(['arn:a', 'arn:b']);
