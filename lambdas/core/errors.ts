@@ -13,55 +13,56 @@ export class StoreError extends Error {
   }
 }
 
-const make = (code: string, status: number) =>
+/** A StoreError class for one S3 code and status; the protocol layer makes its own codes with it too. */
+export const storeErrorClass = (code: string, status: number) =>
   class extends StoreError {
     constructor(message: string, extra: Readonly<Record<string, string>> = {}) {
       super(code, status, message, extra);
     }
   };
 
-export class NoSuchBucketError extends make('NoSuchBucket', 404) {}
-export class NoSuchKeyError extends make('NoSuchKey', 404) {}
-export class NoSuchUploadError extends make('NoSuchUpload', 404) {}
-export class BucketAlreadyOwnedByYouError extends make('BucketAlreadyOwnedByYou', 409) {}
-export class BucketNotEmptyError extends make('BucketNotEmpty', 409) {}
-export class InvalidBucketNameError extends make('InvalidBucketName', 400) {}
-export class KeyTooLongError extends make('KeyTooLongError', 400) {}
-export class InvalidArgumentError extends make('InvalidArgument', 400) {}
-export class InvalidRequestError extends make('InvalidRequest', 400) {}
-export class MalformedXMLError extends make('MalformedXML', 400) {}
-export class InvalidDigestError extends make('InvalidDigest', 400) {}
-export class BadDigestError extends make('BadDigest', 400) {}
-export class EntityTooLargeError extends make('EntityTooLarge', 400) {}
-export class EntityTooSmallError extends make('EntityTooSmall', 400) {}
-export class IncompleteBodyError extends make('IncompleteBody', 400) {}
-export class InvalidPartError extends make('InvalidPart', 400) {}
-export class InvalidPartOrderError extends make('InvalidPartOrder', 400) {}
-export class InvalidRangeError extends make('InvalidRange', 416) {}
-export class PreconditionFailedError extends make('PreconditionFailed', 412) {}
-export class ConditionalRequestConflictError extends make('ConditionalRequestConflict', 409) {}
-export class AccessDeniedError extends make('AccessDenied', 403) {}
-export class SignatureDoesNotMatchError extends make('SignatureDoesNotMatch', 403) {}
-export class InvalidAccessKeyIdError extends make('InvalidAccessKeyId', 403) {}
-export class RequestTimeTooSkewedError extends make('RequestTimeTooSkewed', 403) {}
-export class MissingSecurityHeaderError extends make('MissingSecurityHeader', 400) {}
-export class AuthorizationHeaderMalformedError extends make('AuthorizationHeaderMalformed', 400) {}
-export class MethodNotAllowedError extends make('MethodNotAllowed', 405) {}
-export class NotImplementedError extends make('NotImplemented', 501) {}
-export class SlowDownError extends make('SlowDown', 503) {}
-export class ServiceUnavailableError extends make('ServiceUnavailable', 503) {}
-export class InternalError extends make('InternalError', 500) {}
+export class NoSuchBucketError extends storeErrorClass('NoSuchBucket', 404) {}
+export class NoSuchKeyError extends storeErrorClass('NoSuchKey', 404) {}
+export class NoSuchUploadError extends storeErrorClass('NoSuchUpload', 404) {}
+export class BucketAlreadyOwnedByYouError extends storeErrorClass('BucketAlreadyOwnedByYou', 409) {}
+export class BucketNotEmptyError extends storeErrorClass('BucketNotEmpty', 409) {}
+export class InvalidBucketNameError extends storeErrorClass('InvalidBucketName', 400) {}
+export class KeyTooLongError extends storeErrorClass('KeyTooLongError', 400) {}
+export class InvalidArgumentError extends storeErrorClass('InvalidArgument', 400) {}
+export class InvalidRequestError extends storeErrorClass('InvalidRequest', 400) {}
+export class MalformedXMLError extends storeErrorClass('MalformedXML', 400) {}
+export class InvalidDigestError extends storeErrorClass('InvalidDigest', 400) {}
+export class BadDigestError extends storeErrorClass('BadDigest', 400) {}
+export class EntityTooLargeError extends storeErrorClass('EntityTooLarge', 400) {}
+export class EntityTooSmallError extends storeErrorClass('EntityTooSmall', 400) {}
+export class IncompleteBodyError extends storeErrorClass('IncompleteBody', 400) {}
+export class InvalidPartError extends storeErrorClass('InvalidPart', 400) {}
+export class InvalidPartOrderError extends storeErrorClass('InvalidPartOrder', 400) {}
+export class InvalidRangeError extends storeErrorClass('InvalidRange', 416) {}
+export class PreconditionFailedError extends storeErrorClass('PreconditionFailed', 412) {}
+export class ConditionalRequestConflictError extends storeErrorClass('ConditionalRequestConflict', 409) {}
+export class AccessDeniedError extends storeErrorClass('AccessDenied', 403) {}
+export class SignatureDoesNotMatchError extends storeErrorClass('SignatureDoesNotMatch', 403) {}
+export class InvalidAccessKeyIdError extends storeErrorClass('InvalidAccessKeyId', 403) {}
+export class RequestTimeTooSkewedError extends storeErrorClass('RequestTimeTooSkewed', 403) {}
+export class MissingSecurityHeaderError extends storeErrorClass('MissingSecurityHeader', 400) {}
+export class AuthorizationHeaderMalformedError extends storeErrorClass('AuthorizationHeaderMalformed', 400) {}
+export class MethodNotAllowedError extends storeErrorClass('MethodNotAllowed', 405) {}
+export class NotImplementedError extends storeErrorClass('NotImplemented', 501) {}
+export class SlowDownError extends storeErrorClass('SlowDown', 503) {}
+export class ServiceUnavailableError extends storeErrorClass('ServiceUnavailable', 503) {}
+export class InternalError extends storeErrorClass('InternalError', 500) {}
 
 /** KMS failures surface with S3's SSE-KMS codes (S3 prefixes them with "KMS."). */
-export class KmsDisabledError extends make('KMS.DisabledException', 403) {}
-export class KmsInvalidStateError extends make('KMS.KMSInvalidStateException', 403) {}
-export class KmsNotFoundError extends make('KMS.NotFoundException', 400) {}
-export class KmsAccessDeniedError extends make('AccessDenied', 403) {}
+export class KmsDisabledError extends storeErrorClass('KMS.DisabledException', 403) {}
+export class KmsInvalidStateError extends storeErrorClass('KMS.KMSInvalidStateException', 403) {}
+export class KmsNotFoundError extends storeErrorClass('KMS.NotFoundException', 400) {}
+export class KmsAccessDeniedError extends storeErrorClass('AccessDenied', 403) {}
 /** The wrapped key does not open under the given context or key: tampering, or a foreign key. */
-export class KmsInvalidCiphertextError extends make('KMS.InvalidCiphertextException', 400) {}
+export class KmsInvalidCiphertextError extends storeErrorClass('KMS.InvalidCiphertextException', 400) {}
 
 /** A sealed object failed authentication: tampered, truncated, spliced, or the wrong key. */
-export class IntegrityError extends make('InternalError', 500) {}
+export class IntegrityError extends storeErrorClass('InternalError', 500) {}
 
 /** Port-level errors: never rendered directly, the core turns them into the above. */
 export class ConditionFailedError extends Error {

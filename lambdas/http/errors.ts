@@ -1,15 +1,8 @@
 // S3 error codes that only the protocol layer raises; they extend the shared StoreError so one renderer serves all.
-import { StoreError } from '../core/errors';
+import { storeErrorClass as make } from '../core/errors';
 
 /** Rendering lives beside the codes it renders. */
 export { renderError, type ErrorResponse } from './render-error';
-
-const make = (code: string, status: number) =>
-  class extends StoreError {
-    constructor(message: string, extra: Readonly<Record<string, string>> = {}) {
-      super(code, status, message, extra);
-    }
-  };
 
 export class XAmzContentSHA256MismatchError extends make('XAmzContentSHA256Mismatch', 400) {}
 export class MetadataTooLargeError extends make('MetadataTooLarge', 400) {}

@@ -12,18 +12,9 @@ import { s3Client, type S3Target } from '../blackbox/s3-suite';
 import { startEmbedded } from '../support/embedded-target';
 import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
 import type { RunningServer } from '../../local/server';
+import { scheduledEvent as makeScheduledEvent } from '../support/scheduled-event';
 
-const scheduledEvent: ScheduledEvent = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-11-26T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/sealstore-Housekeeping'],
-  detail: {},
-};
+const scheduledEvent = makeScheduledEvent('sealstore-Housekeeping', '2026-11-26T12:00:00Z');
 
 type Target = S3Target & { server: RunningServer };
 

@@ -14,6 +14,7 @@ import { objectsByKeyPk, type ObjectRecord } from '../../lambdas/core/records';
 import { cliJson, client } from '../admin/helpers';
 import { openMotoStore, type MotoStore } from '../aws/moto-store';
 import { awsBackendUnavailable, startAwsOnMoto, type AwsTarget } from '../support/aws-target';
+import { scheduledEvent as makeScheduledEvent } from '../support/scheduled-event';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Not KMS's minimum (7) nor our default (30): a window of 9 days can only come from the configuration. */
@@ -332,17 +333,7 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
 });
 
 /** Verbatim shape of the payload EventBridge delivers for a schedule rule. */
-const scheduledEvent: ScheduledEvent = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-01-01T00:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/sealstore-Rotation'],
-  detail: {},
-};
+const scheduledEvent = makeScheduledEvent('sealstore-Rotation', '2026-01-01T00:00:00Z');
 
 // moto tracks key states but does not enforce them (test/aws/kms-key-vault.test.ts guards that claim), so a
 // disabled or pending-deletion CMK still decrypts there: these cannot fail on moto, hence skipped, not passed.

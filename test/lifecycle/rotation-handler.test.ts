@@ -2,19 +2,9 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { makeRotationHandler } from '../../lambdas/handlers/rotation';
 import { expectAllReadable, openHarness, putMany, type Harness } from './harness';
+import { scheduledEvent as makeScheduledEvent } from '../support/scheduled-event';
 
-/** Verbatim shape of an EventBridge "Scheduled Event" (rate/cron rule target). */
-const scheduledEvent: ScheduledEvent = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-01-01T00:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/sealstore-Rotation'],
-  detail: {},
-};
+const scheduledEvent = makeScheduledEvent('sealstore-Rotation', '2026-01-01T00:00:00Z');
 
 describe('rotation handler', () => {
   let h: Harness;
