@@ -63,6 +63,8 @@ export async function measureBundle(runs: number): Promise<BundleReport> {
     target: 'node22',
     minify: true,
     format: 'cjs',
+    // As the CDK stack bundles it (lib/sealstore-function.ts): ES module builds first, for tree-shaking.
+    mainFields: ['module', 'main'],
     external: ['better-sqlite3'],
     outfile,
     logLevel: 'error',

@@ -1,4 +1,5 @@
 // Specification of the one real bundle: esbuild (no Docker) turns both handlers into minified CJS with source maps.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import { SealstoreStack } from '../../lib/sealstore-stack';
 import { PROJECT_ROOT } from '../../lib/sealstore-function';
 import { CDK_CONTEXT, type Resource } from './synth';
 
-const entries = ['lambdas/handlers/api.ts', 'lambdas/handlers/rotation.ts'];
+const entries = ['lambdas/handlers/api.ts', 'lambdas/handlers/rotation.ts', 'lambdas/handlers/housekeeping.ts'];
 const missing = entries.filter((e) => !fs.existsSync(path.join(PROJECT_ROOT, e)));
 const describeIfHandlers = missing.length === 0 ? describe : describe.skip;
 if (missing.length > 0) console.warn(`SKIPPED bundling test: handler entry missing (${missing.join(', ')})`);
@@ -29,7 +30,7 @@ describeIfHandlers('bundled functions', () => {
     return path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
   };
 
-  it.each(['ApiFunction', 'RotationFunction'])('%s is a minified CommonJS bundle with a source map, exporting handler', (prefix) => {
+  it.each(['ApiFunction', 'RotationFunction', 'HousekeepingFunction'])('%s is a minified CommonJS bundle with a source map, exporting handler', (prefix) => {
     const dir = assetDir(prefix);
     expect(fs.readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
     const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
@@ -48,6 +49,23 @@ describeIfHandlers('bundled functions', () => {
       expect(/require\("@smithy\//.test(code)).toBe(false);
       expect(code.includes('ReEncrypt')).toBe(true);
     }
+  });
+
+  it('keeps the API bundle under its 1 MB cold-start budget, and it imports with no network and no AWS call', () => {
+    const file = path.join(assetDir('ApiFunction'), 'index.js');
+    expect(fs.statSync(file).size).toBeLessThan(1_000_000);
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      AWS_REGION: 'us-east-1',
+      SEALSTORE_ROOT_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:root',
+      SEALSTORE_TABLE_NAME: 'table',
+      SEALSTORE_BLOB_BUCKET: 'bucket',
+      SEALSTORE_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
+      // Any attempt to reach AWS at import time would go here and fail loudly.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    };
+    const r = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(file)}); if (typeof m.handler !== 'function') process.exit(3);`], { env, encoding: 'utf8' });
+    expect({ status: r.status, stderr: r.stderr.slice(0, 500) }).toEqual({ status: 0, stderr: '' });
   });
 
   it('never pulls better-sqlite3 into the API bundle', () => {
