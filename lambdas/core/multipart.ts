@@ -44,6 +44,7 @@ import {
 import { blobMetadata, dataKeyContext } from './sealing-context';
 import type { ActiveKeySource, CommitOptions, WritePreconditions } from './object-service';
 import { commonPrefixOf } from './list-keys';
+import { nameTag } from './name-binding';
 
 /**
  * Smallest non-last part a completion accepts. S3's 5 MiB cannot apply: one request body through API Gateway
@@ -486,8 +487,10 @@ export class MultipartUploads {
     // One Decrypt per completion, for the object MAC (a copy already holds the key it generated).
     const dataKey = heldKey ?? (await this.d.vault.decrypt(upload.wrappedKey, dataKeyContext(upload.bucket, upload.objectId))).plaintext;
     let mac: Buffer;
+    let tag: Buffer;
     try {
       mac = computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen);
+      tag = nameTag(dataKey, upload.bucket, upload.key, upload.objectId);
     } finally {
       if (!heldKey) dataKey.fill(0);
     }
@@ -507,6 +510,7 @@ export class MultipartUploads {
       wrappedAt: upload.initiated,
       parts: chosen,
       mac,
+      nameTag: tag,
     });
     await writeManifestChunks(this.d.index, record);
     const completed: UploadRecord = { ...upload, state: 'completed', completionId: undefined, usedParts: encodePartRanges(chosen.map((p) => p.partNumber)), lastActivity: now };

@@ -15,6 +15,7 @@ import {
 } from './errors';
 import { Garbage } from './garbage';
 import { newBlobId, newObjectId } from './ids';
+import { nameTag, verifyNameTag } from './name-binding';
 import { loadParts } from './manifest';
 import { MultipartUploads, type CompleteInput, type CreateUploadInput, type ListPartsInput, type ListPartsResult, type ListUploadsInput, type ListUploadsResult, type UploadPartInput, type UploadSweepResult } from './multipart';
 import { commonPrefixOf } from './list-keys';
@@ -240,7 +241,7 @@ export class ObjectService {
       : { contentType: source.contentType, userMetadata: source.userMetadata };
     const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
     try {
-      verifyObjectMac(sourceKey, source.bucket, source.objectId, source.parts, source.mac);
+      verifyObject(sourceKey, source);
       const preconditions = input.preconditions ?? {};
       if (source.parts.length === 1 && !source.etag.includes('-')) {
         return await this.writeSinglePart({ bucket: input.bucket, key: input.key }, preconditions, () => this.plaintextOf(source, sourceKey), meta);
@@ -295,6 +296,7 @@ export class ObjectService {
         wrappedAt: now,
         parts: [part],
         mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
+        nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
       };
       await this.deps.hooks?.afterBlobWrite?.(blobId);
       await this.commitObject(record, { preconditions, newBlobs: [blobId] });
@@ -361,7 +363,7 @@ export class ObjectService {
   async openObject(record: ObjectRecord, range?: ByteRange): Promise<Readable> {
     const { plaintext: dataKey } = await this.deps.vault.decrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId));
     try {
-      verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
+      verifyObject(dataKey, record);
       return await this.plaintextOf(record, dataKey, range);
     } finally {
       dataKey.fill(0);
@@ -451,7 +453,7 @@ export class ObjectService {
     const { source } = input;
     const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
     try {
-      verifyObjectMac(sourceKey, source.bucket, source.objectId, source.parts, source.mac);
+      verifyObject(sourceKey, source);
       const plaintext = () => this.plaintextOf(source, sourceKey, input.range);
       return await this.multipart.uploadPartFrom(input, plaintext);
     } finally {
@@ -514,6 +516,12 @@ export class ObjectService {
       startAfter = page.lastKey;
     }
   }
+}
+
+/** Everything checkable before the first byte: the part list (object MAC) and the name binding. */
+function verifyObject(dataKey: Buffer, record: ObjectRecord): void {
+  verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
+  verifyNameTag(dataKey, record.bucket, record.key, record.objectId, record.nameTag);
 }
 
 /** S3 conditional writes: If-None-Match: * (create-only) and If-Match: etag, checked against the current object. */

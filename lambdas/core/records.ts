@@ -68,6 +68,8 @@ export interface ObjectRecord {
   readonly parts: readonly PartRecord[];
   /** Whole-object MAC over part count and sizes, keyed from the data key. */
   readonly mac: Buffer;
+  /** Binds the contents to this bucket and key name (lambdas/core/name-binding.ts). */
+  readonly nameTag: Buffer;
   /**
    * Set when the part list lives in manifest chunk items (more than MAX_INLINE_PARTS parts). `parts` is then
    * empty in a record read straight from its item, and filled once the service has loaded the chunks.
@@ -177,6 +179,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       parts: o.manifest ? [] : o.parts.map(partAttrs),
       ...(o.manifest ? { manifestChunks: o.manifest.chunks, partCount: o.manifest.partCount } : {}),
       mac: o.mac,
+      nameTag: o.nameTag,
     },
   };
 }
@@ -227,6 +230,7 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
     wrappedAt: new Date(num(a, 'wrappedAt')),
     parts,
     mac: buf(a, 'mac'),
+    nameTag: buf(a, 'nameTag'),
     ...(manifest ? { manifest } : {}),
   };
 }

@@ -1,0 +1,106 @@
+// The threat model, end to end: an attacker who can write the blob store and the index, but cannot use the
+// CMK, cannot make a GET return bytes that were never PUT under that name. Every forgery below must end in an
+// error (a status before the first byte, or an aborted transfer), never in the other object's bytes.
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
+import { startServer, type RunningServer } from '../../local/server';
+import { s3Client } from './s3-suite';
+import { testCreds } from '../support/embedded-target';
+
+describe('tampering with data at rest', () => {
+  let dir: string;
+  let backend: EmbeddedBackend;
+  let server: RunningServer;
+  let s3: S3Client;
+  const a = randomBytes(200_000);
+  const b = randomBytes(200_000);
+
+  const record = async (key: string): Promise<ObjectRecord> => objectFromItem((await backend.index.get(objectsPk('vault'), key))!);
+  const write = (r: ObjectRecord) => backend.index.put(objectItem(r));
+  /** The GET either fails or yields bytes; it must never yield anything but what was PUT under `key`. */
+  const read = async (key: string): Promise<{ ok: true; bytes: Buffer } | { ok: false; status?: number }> => {
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'vault', Key: key }));
+      return { ok: true, bytes: Buffer.from(await got.Body!.transformToByteArray()) };
+    } catch (e) {
+      return { ok: false, status: (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode };
+    }
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sealstore-tamper-'));
+    backend = await openEmbeddedBackend(dir);
+    const creds = testCreds();
+    server = await startServer({ backend, credentials: creds });
+    s3 = s3Client({ url: server.url, creds });
+    await s3.send(new CreateBucketCommand({ Bucket: 'vault' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'vault', Key: 'a', Body: a }));
+    await s3.send(new PutObjectCommand({ Bucket: 'vault', Key: 'b', Body: b }));
+  });
+  afterEach(async () => {
+    s3.destroy();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses B’s whole index entry copied under A’s name (the name binding)', async () => {
+    await write({ ...(await record('b')), key: 'a' });
+    const got = await read('a');
+    expect(got).toEqual({ ok: false, status: 500 });
+  });
+
+  it('refuses A’s entry pointing at B’s blob (object id and MAC bind the blob)', async () => {
+    const ra = await record('a');
+    const rb = await record('b');
+    await write({ ...ra, parts: ra.parts.map((p, i) => ({ ...p, blobId: rb.parts[i]!.blobId })) });
+    const got = await read('a');
+    expect(got.ok).toBe(false);
+  });
+
+  it('refuses A’s entry carrying B’s wrapped key (the KMS context binds it to A’s object id)', async () => {
+    const ra = await record('a');
+    const rb = await record('b');
+    await write({ ...ra, wrappedKey: rb.wrappedKey });
+    const got = await read('a');
+    expect(got.ok).toBe(false);
+  });
+
+  it('refuses a forged size or part list (object MAC)', async () => {
+    const ra = await record('a');
+    await write({ ...ra, size: ra.size - 100, parts: ra.parts.map((p) => ({ ...p, plaintextSize: p.plaintextSize - 100 })) });
+    expect((await read('a')).ok).toBe(false);
+  });
+
+  it('never releases bytes from a blob with one byte flipped mid-object', async () => {
+    const ra = await record('a');
+    const blobsDir = join(dir, 'blobs');
+    const bodies: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name));
+        else if (e.name.endsWith('.body')) bodies.push(join(d, e.name));
+      }
+    };
+    await walk(blobsDir);
+    // Find A's body file: the one whose size is A's sealed size and whose bytes are not B's.
+    let flipped = false;
+    for (const file of bodies) {
+      const bytes = await readFile(file);
+      if (bytes.length !== ra.parts[0]!.sealedSize || flipped) continue;
+      bytes[150_000] = (bytes[150_000] ?? 0) ^ 0x01;
+      await writeFile(file, bytes);
+      const got = await read('a');
+      const gotB = await read('b');
+      // Exactly one of the two objects is now damaged; the damaged one must fail, the other must be intact.
+      const damaged = got.ok && got.bytes.equals(a) ? gotB : got;
+      expect(damaged.ok).toBe(false);
+      flipped = true;
+    }
+    expect(flipped).toBe(true);
+  });
+});
