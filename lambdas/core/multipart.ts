@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { computeObjectMac } from './format';
+import { sealedChecksum } from './etag';
 import {
   ConditionalRequestConflictError,
   ConditionFailedError,
@@ -64,7 +65,7 @@ export function newUploadId(now: Date): string {
   return now.getTime().toString(16).padStart(12, '0') + randomBytes(16).toString('hex');
 }
 
-/** S3's multipart ETag: MD5 over the concatenated binary part MD5s, then "-" and the part count. */
+/** S3's multipart ETag form: MD5 over the concatenated binary part ETags (keyed here), then "-" and the part count. */
 export function multipartEtag(parts: readonly Pick<PartRecord, 'etag'>[]): string {
   const md5 = createHash('md5');
   for (const p of parts) md5.update(Buffer.from(p.etag, 'hex'));
@@ -297,7 +298,8 @@ export class MultipartUploads {
       await this.d.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.d.now() }));
       const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber };
       const sealed = await writeSealedPart(this.d.blobs, dataKey, id, blobId, await plaintext(), blobMetadata(upload, partNumber), this.d.frameSize);
-      part = { ...sealed, lastModified: this.d.now(), ...(checksum ? { checksum } : {}) };
+      const tag = checksum ? { checksum: { algorithm: checksum.algorithm, tag: sealedChecksum(dataKey, checksum.algorithm, checksum.value) } } : {};
+      part = { ...sealed, lastModified: this.d.now(), ...tag };
       replaced = await this.commitPart(upload, part);
     } catch (e) {
       await this.d.garbage.discardPending([blobId]);
@@ -411,17 +413,29 @@ export class MultipartUploads {
    */
   async complete(input: CompleteInput): Promise<ObjectRecord> {
     const upload = await this.lease(input.bucket, input.key, input.uploadId);
+    let dataKey: Buffer | undefined;
     try {
+      // One Decrypt per completion: for the part checksums' keyed tags and the object MAC.
+      dataKey = (await this.d.vault.decrypt(upload.wrappedKey, dataKeyContext(upload.bucket, upload.objectId))).plaintext;
       const stored = new Map((await this.allParts(upload.uploadId)).map((p) => [p.partNumber, p] as const));
-      const chosen = this.choose(input.parts, stored);
-      return await this.commitUpload(upload, chosen, multipartEtag(chosen), input.preconditions ?? {});
+      const chosen = this.choose(input.parts, stored, dataKey);
+      return await this.commitUpload(upload, chosen, multipartEtag(chosen), input.preconditions ?? {}, dataKey);
     } catch (e) {
       await this.release(upload);
       throw e;
+    } finally {
+      dataKey?.fill(0);
     }
   }
 
-  private choose(requested: readonly CompletePartRequest[], stored: ReadonlyMap<number, UploadedPartRecord>): PartRecord[] {
+  /** True when the client names a checksum for the part, of the algorithm it was uploaded with, that differs. */
+  private checksumMismatch(r: CompletePartRequest, p: UploadedPartRecord, dataKey: Buffer): boolean {
+    const kept = p.checksum;
+    if (kept === undefined) return false;
+    return Object.entries(r.checksums ?? {}).some(([alg, v]) => alg === kept.algorithm && sealedChecksum(dataKey, alg, v) !== kept.tag);
+  }
+
+  private choose(requested: readonly CompletePartRequest[], stored: ReadonlyMap<number, UploadedPartRecord>, dataKey: Buffer): PartRecord[] {
     const min = this.d.minPartSize ?? MIN_PART_SIZE;
     let previous = 0;
     return requested.map((r, i) => {
@@ -430,8 +444,7 @@ export class MultipartUploads {
       }
       previous = r.partNumber;
       const p = stored.get(r.partNumber);
-      const checksumMismatch = p?.checksum !== undefined && Object.entries(r.checksums ?? {}).some(([alg, v]) => alg === p.checksum?.algorithm && v !== p.checksum.value);
-      if (!p || p.etag !== r.etag || checksumMismatch) {
+      if (!p || p.etag !== r.etag || this.checksumMismatch(r, p, dataKey)) {
         throw new InvalidPartError("One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { PartNumber: String(r.partNumber), ETag: r.etag });
       }
       if (i < requested.length - 1 && p.plaintextSize < min) {
@@ -483,17 +496,10 @@ export class MultipartUploads {
       : { kind: 'equals', attr: 'state', value: upload.state };
   }
 
-  private async commitUpload(upload: UploadRecord, chosen: PartRecord[], etag: string, preconditions: WritePreconditions, heldKey?: Buffer): Promise<ObjectRecord> {
-    // One Decrypt per completion, for the object MAC (a copy already holds the key it generated).
-    const dataKey = heldKey ?? (await this.d.vault.decrypt(upload.wrappedKey, dataKeyContext(upload.bucket, upload.objectId))).plaintext;
-    let mac: Buffer;
-    let tag: Buffer;
-    try {
-      mac = computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen);
-      tag = nameTag(dataKey, upload.bucket, upload.key, upload.objectId);
-    } finally {
-      if (!heldKey) dataKey.fill(0);
-    }
+  /** `dataKey` stays the caller's to zero. */
+  private async commitUpload(upload: UploadRecord, chosen: PartRecord[], etag: string, preconditions: WritePreconditions, dataKey: Buffer): Promise<ObjectRecord> {
+    const mac = computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen);
+    const tag = nameTag(dataKey, upload.bucket, upload.key, upload.objectId);
     const now = this.d.now();
     const record = withManifestShape({
       bucket: upload.bucket,
@@ -633,7 +639,8 @@ export class MultipartUploads {
 
   /**
    * Copies a multipart object part by part into a hidden upload under a fresh data key, then completes it.
-   * Part boundaries are kept, so the copy's ETag equals the source's. Should the copy fail, the upload is
+   * Part boundaries are kept, so the copy's ETag has the source's "-N" form (its value is keyed by the new data
+   * key, so it differs). Should the copy fail, the upload is
    * aborted (or, after a crash, swept).
    */
   async copyParts(input: CopyPartsInput): Promise<ObjectRecord> {

@@ -231,7 +231,7 @@ export class ObjectService {
   /**
    * Copies an object under a fresh data key: plaintext never leaves the service, and it streams part by part,
    * so a large source is never buffered. A multipart source is copied as a multipart-shaped object with the
-   * same part boundaries, hence the same ETag.
+   * same part boundaries, hence an ETag of the same "-N" form (keyed by the copy's own data key).
    */
   async copyObject(input: CopyObjectInput): Promise<ObjectRecord> {
     const { source } = input;

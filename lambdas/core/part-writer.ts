@@ -3,14 +3,15 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createSealer, type PartIdentity } from './format';
 import { InternalError } from './errors';
+import { sealedEtag } from './etag';
 import type { BlobMetadata, BlobStore } from './ports';
 import type { PartRecord } from './records';
 
-/** Passes bytes through unchanged while hashing them: the part ETag is the MD5 of its plaintext, as in S3. */
+/** Passes bytes through unchanged while hashing them; the MD5 never leaves memory unkeyed (see sealedEtag). */
 class Md5Meter extends Transform {
   private readonly hash = createHash('md5');
   bytes = 0;
-  digest: string | undefined;
+  digest: Buffer | undefined;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
@@ -19,7 +20,7 @@ class Md5Meter extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    this.digest = this.hash.digest('hex');
+    this.digest = this.hash.digest();
     callback();
   }
 }
@@ -52,6 +53,6 @@ export async function writeSealedPart(
     plaintextSize: summary.plaintextSize,
     sealedSize: summary.sealedSize,
     header: summary.header,
-    etag: meter.digest,
+    etag: sealedEtag(dataKey, meter.digest),
   };
 }

@@ -108,8 +108,11 @@ export interface UploadRecord {
 /** One uploaded part of an upload: a sealed blob, not yet part of any object. */
 export interface UploadedPartRecord extends PartRecord {
   readonly lastModified: Date;
-  /** Flexible checksum the client sent with the part (e.g. CRC32), echoed in ListParts and checked at complete. */
-  readonly checksum?: { readonly algorithm: string; readonly value: string };
+  /**
+   * Flexible checksum the client sent with the part (e.g. CRC32), checked at complete. Only its keyed tag
+   * (sealedChecksum) is kept: a CRC or SHA of the plaintext in the index would confirm guesses of the contents.
+   */
+  readonly checksum?: { readonly algorithm: string; readonly tag: string };
 }
 
 export type LedgerKind = 'pending' | 'garbage' | 'manifest';
@@ -300,18 +303,18 @@ export function uploadedPartItem(uploadId: string, p: UploadedPartRecord): Index
     attrs: {
       ...partAttrs(p),
       lastModified: p.lastModified.getTime(),
-      ...(p.checksum ? { checksumAlgorithm: p.checksum.algorithm, checksumValue: p.checksum.value } : {}),
+      ...(p.checksum ? { checksumAlgorithm: p.checksum.algorithm, checksumTag: p.checksum.tag } : {}),
     },
   };
 }
 export function uploadedPartFromItem(item: IndexItem): UploadedPartRecord {
   const a = item.attrs;
   const algorithm = a['checksumAlgorithm'];
-  const value = a['checksumValue'];
+  const tag = a['checksumTag'];
   return {
     ...partFromAttrs(a as { [name: string]: AttrValue }),
     lastModified: new Date(num(a, 'lastModified')),
-    ...(typeof algorithm === 'string' && typeof value === 'string' ? { checksum: { algorithm, value } } : {}),
+    ...(typeof algorithm === 'string' && typeof tag === 'string' ? { checksum: { algorithm, tag } } : {}),
   };
 }
 

@@ -74,9 +74,10 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'k' });
     expect([vault.generated, vault.decrypted]).toEqual([1, 0]);
     const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(10)];
-    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body });
+    const parts = [];
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body }));
     expect([vault.generated, vault.decrypted]).toEqual([1, 3]);
-    await svc.completeMultipartUpload({ bucket: b, key: 'k', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
+    await svc.completeMultipartUpload({ bucket: b, key: 'k', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     expect([vault.generated, vault.decrypted]).toEqual([1, 4]);
     // Every part blob carries the wrapped key and names its part, so a blob alone is recoverable with KMS.
     const record = await svc.headObject(b, 'k');
@@ -90,8 +91,9 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const b = await newBucket(svc);
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'r' });
     const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(MiB)];
-    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'r', uploadId: upload.uploadId, partNumber: i + 1, body });
-    await svc.completeMultipartUpload({ bucket: b, key: 'r', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
+    const parts = [];
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'r', uploadId: upload.uploadId, partNumber: i + 1, body }));
+    await svc.completeMultipartUpload({ bucket: b, key: 'r', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     const whole = Buffer.concat(bodies);
     const record = await svc.headObject(b, 'r');
     blobs.reset();
@@ -112,9 +114,13 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const filesBefore = await blobFiles();
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'many', userMetadata: { big: 'yes' } });
     const bodies = Array.from({ length: 520 }, (_, i) => randomBytes(50 + (i % 7)));
-    for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key: 'many', uploadId: upload.uploadId, partNumber: i + 1, body });
-    const record = await svc.completeMultipartUpload({ bucket: b, key: 'many', uploadId: upload.uploadId, parts: bodies.map((x, i) => ({ partNumber: i + 1, etag: md5(x) })) });
-    expect(record.etag).toBe(multipartEtag(bodies.map((x) => ({ etag: md5(x) }))));
+    const parts = [];
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'many', uploadId: upload.uploadId, partNumber: i + 1, body }));
+    const record = await svc.completeMultipartUpload({ bucket: b, key: 'many', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
+    expect(record.etag).toBe(multipartEtag(parts));
+    expect(record.etag).toMatch(/^[0-9a-f]{32}-520$/);
+    // S3's form, over the keyed part ETags: the part bodies' MD5s do not give it.
+    expect(record.etag).not.toBe(multipartEtag(bodies.map((x) => ({ etag: md5(x) }))));
     const item = await index.get(objectsPk(b), 'many');
     expect(item?.attrs['parts']).toEqual([]);
     expect(item?.attrs['manifestChunks']).toBe(2);
@@ -142,13 +148,13 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const b = await newBucket(svc);
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'retry' });
     const body = randomBytes(5000);
-    await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body });
+    const part = await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body });
     index.failNextTransact((ops) => ops.some((op) => op.op === 'put' && op.item.pk === objectsPk(b)));
-    await expect(svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: md5(body) }] })).rejects.toThrow('injected');
+    await expect(svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: part.etag }] })).rejects.toThrow('injected');
     await expect(svc.headObject(b, 'retry')).rejects.toMatchObject({ code: 'NoSuchKey' });
     const listed = await svc.listMultipartUploads({ bucket: b, maxUploads: 10 });
     expect(listed.uploads.map((u) => [u.uploadId, u.state])).toEqual([[upload.uploadId, 'open']]);
-    await svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: md5(body) }] });
+    await svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: part.etag }] });
     expect((await readAll(await svc.openObject(await svc.headObject(b, 'retry')))).equals(body)).toBe(true);
   });
 
@@ -159,15 +165,16 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const put = async (key: string, count: number) => {
       const u = await svc.createMultipartUpload({ bucket: b, key });
       const bodies = Array.from({ length: count }, () => randomBytes(MiB));
-      for (const [i, body] of bodies.entries()) await svc.uploadPart({ bucket: b, key, uploadId: u.uploadId, partNumber: i + 1, body });
-      return { u, bodies };
+      const etags: string[] = [];
+      for (const [i, body] of bodies.entries()) etags.push((await svc.uploadPart({ bucket: b, key, uploadId: u.uploadId, partNumber: i + 1, body })).etag);
+      return { u, bodies, etags };
     };
     const idle = await put('idle', 2);
     const busy = await put('busy', 1);
     // Completion crashes while dropping part items (part 2 was not used): object live, leftovers remain.
     const completing = await put('completing', 2);
     index.failNextTransact((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(completing.u.uploadId)));
-    await svc.completeMultipartUpload({ bucket: b, key: 'completing', uploadId: completing.u.uploadId, parts: [{ partNumber: 1, etag: md5(completing.bodies[0]!) }] });
+    await svc.completeMultipartUpload({ bucket: b, key: 'completing', uploadId: completing.u.uploadId, parts: [{ partNumber: 1, etag: completing.etags[0]! }] });
     expect(warnings.some((w) => w.includes('completed upload left for the sweep'))).toBe(true);
     // Abort crashes after marking the upload aborting.
     const aborting = await put('aborting', 2);

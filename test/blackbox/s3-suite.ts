@@ -51,6 +51,9 @@ async function expectS3Error(p: Promise<unknown>, code: string, status?: number)
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** A single-part ETag: 32 hex digits like an MD5, but keyed by the object's data key (never the body's MD5). */
+const KEYED_ETAG = /^"[0-9a-f]{32}"$/;
 
 /** `unavailable` names why the backend cannot run here: the suite is then reported as skipped, never passed. */
 export function describeS3Suite(backend: string, setup: () => Promise<S3Target>, unavailable?: string): void {
@@ -90,15 +93,18 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
     live('round-trips objects of many sizes byte for byte, with ETag, type, metadata and SSE-KMS headers', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
+      const etags = new Map<string, string>();
       for (const size of [0, 1, 65535, 65536, 65537, 1024 * 1024 + 3, 4 * 1024 * 1024]) {
         const body = randomBytes(size);
         const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: `obj-${size}`, Body: body, ContentType: 'application/x-test', Metadata: { purpose: 'round-trip', size: String(size) } }));
-        expect(put.ETag).toBe(`"${md5(body)}"`);
+        expect(put.ETag).toMatch(KEYED_ETAG);
+        expect(put.ETag).not.toBe(`"${md5(body)}"`);
+        etags.set(`obj-${size}`, put.ETag!);
         expect(put.ServerSideEncryption).toBe('aws:kms');
         const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: `obj-${size}` }));
         const bytes = Buffer.from(await got.Body!.transformToByteArray());
         expect(bytes.equals(body)).toBe(true);
-        expect(got.ETag).toBe(`"${md5(body)}"`);
+        expect(got.ETag).toBe(put.ETag);
         expect(got.ContentLength).toBe(size);
         expect(got.ContentType).toBe('application/x-test');
         expect(got.Metadata).toEqual({ purpose: 'round-trip', size: String(size) });
@@ -106,9 +112,23 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
         expect(got.SSEKMSKeyId).toMatch(/^arn:aws:kms:/);
         const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: `obj-${size}` }));
         expect(head.ContentLength).toBe(size);
+        expect(head.ETag).toBe(put.ETag);
         expect(head.LastModified).toBeInstanceOf(Date);
       }
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+      expect(new Map((listed.Contents ?? []).map((c) => [c.Key!, c.ETag!]))).toEqual(etags);
     }, 120_000);
+
+    live('gives two PUTs of identical bytes different ETags: each is keyed by its own data key', async () => {
+      const b = bucketName();
+      await s3.send(new CreateBucketCommand({ Bucket: b }));
+      const body = Buffer.from('the same known document');
+      const first = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: body }));
+      const second = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'two', Body: body }));
+      const again = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: body }));
+      expect(new Set([first.ETag, second.ETag, again.ETag]).size).toBe(3);
+      for (const etag of [first.ETag, second.ETag, again.ETag]) expect(etag).not.toBe(`"${md5(body)}"`);
+    });
 
     live('serves ranges: closed, open, suffix, across frames, and 416 when unsatisfiable', async () => {
       const b = bucketName();
@@ -140,6 +160,8 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       const notModified = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b, 'c'), headers: { 'if-none-match': etag } });
       expect(notModified.status).toBe(304);
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: '"0000"' })), 'PreconditionFailed', 412);
+      // The body's MD5 is not the ETag, so it cannot be used to confirm a guess of the contents.
+      await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: `"${md5(Buffer.from('hello'))}"` })), 'PreconditionFailed', 412);
       const past = new Date(Date.now() - 86_400_000);
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfUnmodifiedSince: past })), 'PreconditionFailed', 412);
       const future = new Date(Date.now() + 86_400_000);
@@ -147,10 +169,15 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(ims.status).toBe(304);
       const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: etag }));
       expect(await ok.Body!.transformToString()).toBe('hello');
+      await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'stale', IfMatch: '"0000"' })), 'PreconditionFailed', 412);
+      const replaced = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'hello', IfMatch: etag }));
+      expect(replaced.ETag).not.toBe(etag);
+      await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: etag })), 'PreconditionFailed', 412);
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'other', IfNoneMatch: '*' })), 'PreconditionFailed', 412);
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'fresh', Body: 'first', IfNoneMatch: '*' }));
       const still = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'c' }));
       expect(await still.Body!.transformToString()).toBe('hello');
+      expect(still.ETag).toBe(replaced.ETag);
     });
 
     live('rejects a body whose Content-MD5 does not match, leaving the old object intact', async () => {
@@ -301,18 +328,23 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const versions = Array.from({ length: 6 }, (_, i) => Buffer.alloc(200_000 + i * 1000, i + 1));
-      const digests = new Set(versions.map(md5));
-      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'hot', Body: versions[0] }));
-      const writers = versions.slice(1).map((v) => s3.send(new PutObjectCommand({ Bucket: b, Key: 'hot', Body: v })));
-      const readers = Array.from({ length: 12 }, async () => {
+      const digests = new Set(versions.map(sha256));
+      // The ETag each PUT returned, mapped to the digest of the bytes it wrote: a read's ETag must name its bytes.
+      const versionOf = new Map<string, string>();
+      const put = async (v: Buffer) => versionOf.set((await s3.send(new PutObjectCommand({ Bucket: b, Key: 'hot', Body: v }))).ETag!, sha256(v));
+      await put(versions[0]!);
+      const writers = versions.slice(1).map(put);
+      const reads = await Promise.all(Array.from({ length: 12 }, async () => {
         const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'hot' }));
         const bytes = Buffer.from(await got.Body!.transformToByteArray());
-        expect(digests.has(md5(bytes))).toBe(true);
-        expect(got.ETag).toBe(`"${md5(bytes)}"`);
-      });
-      await Promise.all([...writers, ...readers]);
+        expect(digests.has(sha256(bytes))).toBe(true);
+        return { etag: got.ETag!, digest: sha256(bytes) };
+      }));
+      await Promise.all(writers);
+      for (const r of reads) expect(versionOf.get(r.etag)).toBe(r.digest);
       const final = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'hot' }));
-      expect(digests.has(md5(Buffer.from(await final.Body!.transformToByteArray())))).toBe(true);
+      const finalBytes = Buffer.from(await final.Body!.transformToByteArray());
+      expect(versionOf.get(final.ETag!)).toBe(sha256(finalBytes));
     }, 60_000);
 
     live('accepts the SDK default upload: aws-chunked body with a CRC32 trailer', async () => {

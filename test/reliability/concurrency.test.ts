@@ -1,10 +1,8 @@
 // Concurrency: many writers on one key, readers and listers while they write. Every read must return exactly
 // the bytes of one write (never a mix, never a torn object), and the last word belongs to an acknowledged write.
 import { GetObjectCommand, ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { blobFiles, createBucket, del, put, sha, startHarness, type Harness } from './harness';
-
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
 describe('sealstore under concurrent clients', () => {
   let h: Harness;
@@ -17,6 +15,11 @@ describe('sealstore under concurrent clients', () => {
   it('serves whole, authentic versions to readers and listers while eight writers race on one key', async () => {
     const written = new Map<string, number>(); // digest → size, of every body any writer sent
     const acknowledged = new Set<string>();
+    // ETags are keyed, not the body's MD5: each acknowledged PUT's ETag maps to the digest of the body it wrote,
+    // and a read's ETag must name the same version as its bytes (checked once every PUT has answered).
+    const versionOf = new Map<string, string>();
+    const seen: Array<{ etag: string; digest: string }> = [];
+    const listed: Array<{ etag: string; size: number }> = [];
     const sizes = new Set<number>();
     let writing = true;
     let reads = 0;
@@ -31,7 +34,9 @@ describe('sealstore under concurrent clients', () => {
         written.set(sha(body), body.length);
         sizes.add(body.length);
         try {
-          await put(client, 'conc', 'hot', body);
+          const { ETag } = await put(client, 'conc', 'hot', body);
+          expect(versionOf.has(ETag!)).toBe(false);
+          versionOf.set(ETag!, sha(body));
           acknowledged.add(sha(body));
         } catch (e) {
           // Too many writers on one key may exhaust the commit retries; that write is then simply not acknowledged.
@@ -46,7 +51,7 @@ describe('sealstore under concurrent clients', () => {
           const got = await client.send(new GetObjectCommand({ Bucket: 'conc', Key: 'hot' }));
           const bytes = await got.Body!.transformToByteArray();
           expect(written.has(sha(bytes))).toBe(true);
-          expect(got.ETag).toBe(`"${md5(bytes)}"`);
+          seen.push({ etag: got.ETag!, digest: sha(bytes) });
           expect(got.ContentLength).toBe(bytes.length);
           reads++;
         } catch (e) {
@@ -60,6 +65,7 @@ describe('sealstore under concurrent clients', () => {
         for (const c of page.Contents ?? []) {
           expect(c.Key).toBe('hot');
           expect(sizes.has(c.Size ?? -1)).toBe(true);
+          listed.push({ etag: c.ETag!, size: c.Size! });
         }
         lists++;
       }
@@ -70,8 +76,12 @@ describe('sealstore under concurrent clients', () => {
     await writers.finally(() => (writing = false));
     await observers;
 
+    for (const r of seen) expect(versionOf.get(r.etag)).toBe(r.digest);
+    for (const l of listed) expect(written.get(versionOf.get(l.etag) ?? '')).toBe(l.size);
     const final = await client.send(new GetObjectCommand({ Bucket: 'conc', Key: 'hot' }));
-    expect(acknowledged.has(sha(await final.Body!.transformToByteArray()))).toBe(true);
+    const finalDigest = sha(await final.Body!.transformToByteArray());
+    expect(acknowledged.has(finalDigest)).toBe(true);
+    expect(versionOf.get(final.ETag!)).toBe(finalDigest);
     expect(reads).toBeGreaterThan(10);
     expect(lists).toBeGreaterThan(3);
     expect(acknowledged.size + conflicts).toBe(64);
