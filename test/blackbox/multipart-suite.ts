@@ -14,7 +14,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -24,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { errorCode, s3Path, signedRequest } from '../support/signed-fetch';
-import { s3Client, type S3Target } from './s3-suite';
+import { expectS3Error, s3Client, type S3Target } from './s3-suite';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -39,19 +38,6 @@ const crc32Base64 = (b: Buffer) => {
   out.writeUInt32BE(crc32(b) >>> 0);
   return out.toString('base64');
 };
-
-async function expectS3Error(p: Promise<unknown>, code: string, status?: number): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(S3ServiceException);
-    const err = e as S3ServiceException;
-    expect(err.name).toBe(code);
-    if (status !== undefined) expect(err.$metadata.httpStatusCode).toBe(status);
-    return;
-  }
-  throw new Error(`expected ${code}, but the call succeeded`);
-}
 
 async function bodyOf(out: { Body?: { transformToByteArray(): Promise<Uint8Array> } }): Promise<Buffer> {
   return Buffer.from(await out.Body!.transformToByteArray());

@@ -37,7 +37,8 @@ export function s3Client(target: { url: string; creds: Creds }, extra: Partial<C
   });
 }
 
-async function expectS3Error(p: Promise<unknown>, code: string, status?: number): Promise<void> {
+/** Awaits `p` and asserts it failed with this S3 error code (and status). */
+export async function expectS3Error(p: Promise<unknown>, code: string, status?: number): Promise<void> {
   try {
     await p;
   } catch (e) {
