@@ -1,13 +1,14 @@
 // Benchmark of the sealed format: seal/open throughput beside raw AES-256-GCM, and peak RSS on a 1 GiB stream.
 // Run: npx tsx bench/format.ts (npm run bench:format). Writes bench/results/format.json.
 import { spawnSync } from 'node:child_process';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Readable, type Transform, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createOpener, createSealer, HEADER_SIZE, sealBuffer } from '../lambdas/core/format';
+import { cryptoWorkloads } from './crypto-workloads';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -16,31 +17,6 @@ const ROUND_SECONDS = 0.3;
 /** Rounds alternate between framed and raw so that noise from a busy machine hits both; best round wins. */
 const ROUNDS = 5;
 const id = { bucket: 'bench', objectId: 'bench-object', partNumber: 1 };
-
-function chunks(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let offset = 0; offset < bytes.length; offset += CHUNK) out.push(bytes.subarray(offset, offset + CHUNK));
-  return out;
-}
-
-/** Writes chunks into a transform (honouring backpressure) and counts what comes out. */
-async function drive(stream: Transform, input: readonly Buffer[], keep?: Buffer[]): Promise<number> {
-  let produced = 0;
-  stream.on('data', (bytes: Buffer) => {
-    produced += bytes.length;
-    keep?.push(bytes);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  for (const chunk of input) {
-    if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
-  }
-  stream.end();
-  await done;
-  return produced;
-}
 
 /** MiB/s of `run` over `bytes` per call, repeated for at least ROUND_SECONDS. */
 async function round(bytes: number, run: () => unknown): Promise<number> {
@@ -64,20 +40,6 @@ async function bestOf(bytes: number, runs: readonly (() => unknown)[]): Promise<
   return best;
 }
 
-function rawEncrypt(key: Buffer, input: readonly Buffer[]): Buffer {
-  const cipher = createCipheriv('aes-256-gcm', key, randomBytes(12));
-  for (const chunk of input) cipher.update(chunk);
-  cipher.final();
-  return cipher.getAuthTag();
-}
-
-function rawDecrypt(key: Buffer, iv: Buffer, tag: Buffer, input: readonly Buffer[]): void {
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
-  decipher.setAuthTag(tag);
-  for (const chunk of input) decipher.update(chunk);
-  decipher.final();
-}
-
 interface Row {
   size: string;
   bytes: number;
@@ -90,23 +52,8 @@ interface Row {
 }
 
 async function measure(label: string, size: number): Promise<Row> {
-  const key = randomBytes(32);
-  const plaintext = randomBytes(size);
-  const input = chunks(plaintext);
-  const { sealed } = sealBuffer(key, id, plaintext);
-  const header = sealed.subarray(0, HEADER_SIZE);
-  const frames = chunks(sealed.subarray(HEADER_SIZE));
-  const iv = randomBytes(12);
-  const rawCipher = createCipheriv('aes-256-gcm', key, iv);
-  const rawCiphertext = chunks(Buffer.concat([...input.map((c) => rawCipher.update(c)), rawCipher.final()]));
-  const rawTag = rawCipher.getAuthTag();
-
-  const [sealMiBs = 0, rawEncryptMiBs = 0, openMiBs = 0, rawDecryptMiBs = 0] = await bestOf(size, [
-    () => drive(createSealer(key, id), input),
-    () => rawEncrypt(key, input),
-    () => drive(createOpener(key, id, { header, plaintextSize: size }), frames),
-    () => rawDecrypt(key, iv, rawTag, rawCiphertext),
-  ]);
+  const w = cryptoWorkloads(size);
+  const [sealMiBs = 0, rawEncryptMiBs = 0, openMiBs = 0, rawDecryptMiBs = 0] = await bestOf(size, [w.seal, w.rawEncrypt, w.open, w.rawDecrypt]);
   return {
     size: label,
     bytes: size,
