@@ -74,9 +74,8 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       s3?.destroy();
       await target?.close();
     });
-    const live = (name: string, fn: () => Promise<void>, timeout?: number) => it(name, fn, timeout);
 
-    live('creates, heads, lists and deletes a bucket, refusing to delete a non-empty one', async () => {
+    it('creates, heads, lists and deletes a bucket, refusing to delete a non-empty one', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       await expectS3Error(s3.send(new CreateBucketCommand({ Bucket: b })), 'BucketAlreadyOwnedByYou', 409);
@@ -91,7 +90,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })), 'NoSuchBucket', 404);
     });
 
-    live('round-trips objects of many sizes byte for byte, with ETag, type, metadata and SSE-KMS headers', async () => {
+    it('round-trips objects of many sizes byte for byte, with ETag, type, metadata and SSE-KMS headers', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const etags = new Map<string, string>();
@@ -120,7 +119,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(new Map((listed.Contents ?? []).map((c) => [c.Key!, c.ETag!]))).toEqual(etags);
     }, 120_000);
 
-    live('gives two PUTs of identical bytes different ETags: each is keyed by its own data key', async () => {
+    it('gives two PUTs of identical bytes different ETags: each is keyed by its own data key', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const body = Buffer.from('the same known document');
@@ -131,7 +130,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       for (const etag of [first.ETag, second.ETag, again.ETag]) expect(etag).not.toBe(`"${md5(body)}"`);
     });
 
-    live('serves ranges: closed, open, suffix, across frames, and 416 when unsatisfiable', async () => {
+    it('serves ranges: closed, open, suffix, across frames, and 416 when unsatisfiable', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const body = randomBytes(300_000);
@@ -153,7 +152,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'r', Range: 'bytes=300000-' })), 'InvalidRange', 416);
     });
 
-    live('honours conditional reads and create-only writes', async () => {
+    it('honours conditional reads and create-only writes', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'hello' }));
@@ -181,7 +180,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(still.ETag).toBe(replaced.ETag);
     });
 
-    live('rejects a body whose Content-MD5 does not match, leaving the old object intact', async () => {
+    it('rejects a body whose Content-MD5 does not match, leaving the old object intact', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'm', Body: 'original' }));
@@ -193,7 +192,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(await got.Body!.transformToString()).toBe('original');
     });
 
-    live('deletes idempotently; a deleted key is NoSuchKey', async () => {
+    it('deletes idempotently; a deleted key is NoSuchKey', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'd', Body: 'bye' }));
@@ -205,7 +204,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'd' })), 'NotFound', 404);
     });
 
-    live('keeps keys with unicode, spaces, dots and 1024 bytes; refuses 1025', async () => {
+    it('keeps keys with unicode, spaces, dots and 1024 bytes; refuses 1025', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const keys = ['ünïcødé/文件.txt', 'with space/and+plus', '../dots/./x', 'a'.repeat(1024), 'emoji-😀', 'q?x=1&y#z', '%41literal'];
@@ -219,7 +218,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'a'.repeat(1025), Body: 'x' })), 'KeyTooLongError', 400);
     });
 
-    live('lists with prefix, delimiter, max-keys, continuation and start-after', async () => {
+    it('lists with prefix, delimiter, max-keys, continuation and start-after', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const keys = ['a/1', 'a/2', 'a/b/3', 'b/1', 'c', 'd/x/y', 'e'];
@@ -252,7 +251,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(rest.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['d/']);
     });
 
-    live('authenticates: bad signature, unknown key, clock skew and anonymous requests are refused', async () => {
+    it('authenticates: bad signature, unknown key, clock skew and anonymous requests are refused', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const bad = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b), creds: { accessKeyId: target.creds.accessKeyId, secretAccessKey: 'wrong-secret' } });
@@ -271,7 +270,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(tamperedBody.status).toBe(400);
     });
 
-    live('accepts requests signed without x-amz-content-sha256 (curl --aws-sigv4) and binds their body', async () => {
+    it('accepts requests signed without x-amz-content-sha256 (curl --aws-sigv4) and binds their body', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const body = randomBytes(5000);
@@ -286,7 +285,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(Buffer.from(await still.Body!.transformToByteArray()).equals(body)).toBe(true);
     });
 
-    live('refuses a body over the per-request limit with EntityTooLarge naming multipart upload', async () => {
+    it('refuses a body over the per-request limit with EntityTooLarge naming multipart upload', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const res = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'big'), body: Buffer.alloc(MAX_REQUEST_BODY_BYTES + 1), unsignedPayload: true });
@@ -296,7 +295,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'big' })), 'NotFound', 404);
     });
 
-    live('answers malformed XML with MalformedXML and deletes in batches', async () => {
+    it('answers malformed XML with MalformedXML and deletes in batches', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const body = Buffer.from('<Delete><Object><Key>unterminated');
@@ -310,7 +309,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(left.Contents?.map((c) => c.Key)).toEqual(['x3']);
     });
 
-    live('never stores plaintext, and deleting an object shreds its blob and wrapped key', async () => {
+    it('never stores plaintext, and deleting an object shreds its blob and wrapped key', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const marker = Buffer.from(`PLAINTEXT-MARKER-${randomBytes(8).toString('hex')}-`.repeat(2000));
@@ -325,7 +324,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(after.length).toBe(before - 1);
     });
 
-    live('serves whole old or whole new objects to readers during concurrent overwrites', async () => {
+    it('serves whole old or whole new objects to readers during concurrent overwrites', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const versions = Array.from({ length: 6 }, (_, i) => Buffer.alloc(200_000 + i * 1000, i + 1));
@@ -348,7 +347,7 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(versionOf.get(final.ETag!)).toBe(sha256(finalBytes));
     }, 60_000);
 
-    live('accepts the SDK default upload: aws-chunked body with a CRC32 trailer', async () => {
+    it('accepts the SDK default upload: aws-chunked body with a CRC32 trailer', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
       const checksumming = s3Client(target, { requestChecksumCalculation: 'WHEN_SUPPORTED' });
