@@ -54,8 +54,11 @@ export type S3Route =
 /** No S3 bucket can be named this (bucket names cannot contain '_'), so the admin API cannot shadow a bucket. */
 export const ADMIN_PREFIX = '/_sealstore';
 
-export const MAX_KEY_BYTES = 1024;
-export const MAX_PART_NUMBER = 10_000;
+// One definition each: S3's key limit (core/limits) and the format's part-number range.
+export { MAX_KEY_BYTES } from '../core/limits';
+export { MAX_PART_NUMBER } from '../core/format';
+import { MAX_KEY_BYTES } from '../core/limits';
+import { MAX_PART_NUMBER } from '../core/format';
 
 /**
  * Subresources S3 defines that this store does not implement. Any other unknown parameter is ignored,
