@@ -1,14 +1,15 @@
 // Turns a node:http request into the API Gateway REST proxy event that Lambda would receive for it.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IncomingMessage } from 'node:http';
+import { emptyMap } from '../lambdas/api/event';
 
 export function proxyEventFrom(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEvent {
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
   // REST APIs hand the Lambda the path still percent-encoded, and the query decoded: do the same.
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  const queryStringParameters: Record<string, string> = {};
+  const multiValueQueryStringParameters: Record<string, string[]> = emptyMap();
+  const queryStringParameters: Record<string, string> = emptyMap();
   if (q >= 0) {
     for (const pair of rawUrl.slice(q + 1).split('&')) {
       if (pair === '') continue;
@@ -19,8 +20,8 @@ export function proxyEventFrom(req: IncomingMessage, body: Buffer, requestId: st
       queryStringParameters[name] = value;
     }
   }
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers: Record<string, string> = emptyMap();
+  const multiValueHeaders: Record<string, string[]> = emptyMap();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = (req.rawHeaders[i] ?? '').toLowerCase();
     const value = req.rawHeaders[i + 1] ?? '';

@@ -16,7 +16,7 @@ export interface ApiResponse {
  * stage prefix too, so the canonical path comes from requestContext.path when there is one.
  */
 export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Request; canonicalPath?: string } {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = emptyMap();
   if (event.multiValueHeaders) {
     for (const [name, values] of Object.entries(event.multiValueHeaders)) {
       if (values && values.length > 0) headers[name.toLowerCase()] = values.join(',');
@@ -25,7 +25,7 @@ export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Requ
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined && headers[name.toLowerCase()] === undefined) headers[name.toLowerCase()] = value;
   }
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = emptyMap();
   if (event.multiValueQueryStringParameters) {
     for (const [name, values] of Object.entries(event.multiValueQueryStringParameters)) {
       if (values && values.length > 0) query[name] = values[values.length - 1] ?? '';
@@ -51,4 +51,9 @@ function decodePath(raw: string): string {
   } catch {
     throw new InvalidURIError('Couldn\'t parse the specified URI: it is not valid percent-encoding.');
   }
+}
+
+/** A map keyed by client-chosen names: no prototype, so `toString` or `__proto__` is a plain entry. */
+export function emptyMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }

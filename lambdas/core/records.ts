@@ -145,9 +145,18 @@ function buf(attrs: Readonly<Record<string, AttrValue>>, name: string): Buffer {
   if (!Buffer.isBuffer(v)) throw new InternalError(`index item is missing binary attribute ${name}`);
   return v;
 }
-function strMap(v: AttrValue | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isMap(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+/**
+ * User metadata is stored as [name, value] pairs, not a map: the names are the client's, and a name such as
+ * `__proto__` must survive every codec on the way (JS objects, util-dynamodb, emulators) as plain data.
+ */
+function metadataPairs(m: Readonly<Record<string, string>>): AttrValue[] {
+  return Object.entries(m).map(([k, v]) => [k, v]);
+}
+function metadataFrom(v: AttrValue | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (Array.isArray(v)) {
+    for (const pair of v) if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') out[pair[0]] = pair[1];
+  }
   return out;
 }
 function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
@@ -173,7 +182,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       size: o.size,
       etag: o.etag,
       contentType: o.contentType,
-      userMetadata: { ...o.userMetadata },
+      userMetadata: metadataPairs(o.userMetadata),
       lastModified: o.lastModified.getTime(),
       keyId: o.keyId,
       keyMaterialId: o.keyMaterialId,
@@ -212,7 +221,7 @@ function partFromAttrs(p: AttrValue): PartRecord {
 
 export function objectFromItem(item: IndexItem): ObjectRecord {
   const a = item.attrs;
-  const userMetadata = strMap(a['userMetadata']);
+  const userMetadata = metadataFrom(a['userMetadata']);
   const rawParts = a['parts'];
   if (!Array.isArray(rawParts)) throw new InternalError('index item is missing its part list');
   const parts = rawParts.map(partFromAttrs);
@@ -261,7 +270,7 @@ export function uploadItem(u: UploadRecord): IndexItem {
       keyMaterialId: u.keyMaterialId,
       wrappedKey: u.wrappedKey,
       contentType: u.contentType,
-      userMetadata: { ...u.userMetadata },
+      userMetadata: metadataPairs(u.userMetadata),
       initiated: u.initiated.getTime(),
       lastActivity: u.lastActivity.getTime(),
       state: u.state,
@@ -286,7 +295,7 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     keyMaterialId: str(a, 'keyMaterialId'),
     wrappedKey: buf(a, 'wrappedKey'),
     contentType: str(a, 'contentType'),
-    userMetadata: strMap(a['userMetadata']),
+    userMetadata: metadataFrom(a['userMetadata']),
     initiated: new Date(num(a, 'initiated')),
     lastActivity: new Date(num(a, 'lastActivity')),
     state,

@@ -7,7 +7,8 @@ export const MAX_USER_METADATA_BYTES = 2048;
 
 /** Extracts x-amz-meta-* headers (names lower case, prefix removed); throws MetadataTooLarge past 2 KiB. */
 export function extractUserMetadata(headers: Readonly<Record<string, string>>): Record<string, string> {
-  const metadata: Record<string, string> = {};
+  // No prototype: a header x-amz-meta-__proto__ is metadata named "__proto__", not a prototype write.
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   let size = 0;
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();

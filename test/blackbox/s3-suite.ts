@@ -285,6 +285,21 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect(Buffer.from(await still.Body!.transformToByteArray()).equals(body)).toBe(true);
     });
 
+    it('treats query parameters and headers named like object members as plain names', async () => {
+      const b = bucketName();
+      await s3.send(new CreateBucketCommand({ Bucket: b }));
+      for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+        const res = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b), query: { [name]: '' }, headers: { [`x-${name.toLowerCase()}`]: 'v' } });
+        expect(res.status).toBeLessThan(500);
+      }
+      const listed = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b), query: { 'list-type': '2', toString: 'x' } });
+      expect(listed.status).toBe(200);
+      const put = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'meta'), body: Buffer.from('m'), headers: { 'x-amz-meta-__proto__': 'kept', 'x-amz-meta-tostring': 'also' } });
+      expect(put.status).toBe(200);
+      const head = await signedRequest(target.url, target.creds, { method: 'HEAD', path: s3Path(b, 'meta') });
+      expect([head.headers['x-amz-meta-__proto__'], head.headers['x-amz-meta-tostring']]).toEqual(['kept', 'also']);
+    });
+
     it('refuses a body over the per-request limit with EntityTooLarge naming multipart upload', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
