@@ -22,7 +22,7 @@ export function countingBackend(inner: Backend, counts: PortCounts): Backend {
     encrypt: (k, p, c) => (counts.otherVaultCalls++, inner.vault.encrypt(k, p, c)),
   };
   const blobs: BlobStore = {
-    put: (id, body, meta) => inner.blobs.put(id, body, meta),
+    put: (id, body, meta, options) => inner.blobs.put(id, body, meta, options),
     get: async (id, range) => {
       counts.blobGets++;
       const source = await inner.blobs.get(id, range);
@@ -39,5 +39,5 @@ export function countingBackend(inner: Backend, counts: PortCounts): Backend {
     replaceMetadata: (id, m) => inner.blobs.replaceMetadata(id, m),
     delete: (id) => inner.blobs.delete(id),
   };
-  return { vault, blobs, index: inner.index, defaultKeyId: inner.defaultKeyId, close: () => inner.close() };
+  return { vault, admin: inner.admin, blobs, index: inner.index, defaultKeyId: inner.defaultKeyId, close: () => inner.close() };
 }

@@ -3,7 +3,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { openEmbeddedBackend } from '../lambdas/adapters/embedded';
 import { ObjectService } from '../lambdas/core/object-service';
 import { startServer } from '../local/server';
@@ -74,7 +74,7 @@ async function seedDirectly(dataDir: string, body: Buffer): Promise<void> {
   try {
     const service = new ObjectService({ vault: backend.vault, blobs: backend.blobs, index: backend.index, keys: { activeKeyId: async () => backend.defaultKeyId } });
     await service.headBucket(BUCKET).catch(() => service.createBucket(BUCKET));
-    await service.putObject({ bucket: BUCKET, key: KEY, body });
+    await service.putObject({ bucket: BUCKET, key: KEY, body: () => Readable.from([body]) });
   } finally {
     await backend.close();
   }

@@ -1,5 +1,5 @@
 // `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRootCredentials, startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
@@ -22,6 +22,10 @@ Usage: npm start -- [options]
   --rotation-interval S   run the key lifecycle job (rotate when due, rewrap, retire) every S seconds
                           (env SEALSTORE_ROTATION_INTERVAL_SECONDS, default 3600; 0 turns the timer off;
                           \`npx sealstore keys rewrap\` runs it on demand)
+  --lambda-limits         refuse what the deployed stack refuses: request bodies over 4,669,440 bytes
+                          (one request through API Gateway and Lambda), parts from 1 MiB
+                          (env SEALSTORE_LAMBDA_LIMITS=1). Without it, S3's own limits apply:
+                          5 GiB per PUT and per part, parts of at least 5 MiB.
   --verbose               log every request
 `;
 
@@ -34,6 +38,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'lambda-limits': { type: 'boolean', default: false },
       'rotation-interval': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -59,14 +64,14 @@ async function main(): Promise<void> {
       const created = await aws.initFromEnv(env);
       process.stdout.write(`initialised: table ${created.tableName}, bucket ${created.bucket}, key ${created.keyId}\n`);
     }
-    const opened = await aws.openAwsBackend(env);
-    backend = { ...opened, close: async () => undefined };
+    backend = await aws.openAwsBackend(env);
   } else {
     throw new Error(`--backend must be embedded or aws, not ${values.backend}`);
   }
 
   const { credentials, created } = await loadRootCredentials(dataDir, env);
-  const server = await startServer({ backend, credentials, host, port, region, logger });
+  const lambdaLimits = values['lambda-limits'] || ['1', 'true'].includes(env['SEALSTORE_LAMBDA_LIMITS'] ?? '');
+  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir: join(dataDir, 'spool') });
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
   const lifecycle = server.lifecycle;
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
   const url = server.url;
   process.stdout.write(
     [
-      `sealstore (${values.backend}) listening on ${url}`,
+      `sealstore (${values.backend}) listening on ${url}${lambdaLimits ? ' with the deployed stack\'s request limits (--lambda-limits)' : ''}`,
       `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
       created
         ? `root credentials (printed once, saved in ${dataDir}/root-credentials.json, mode 0600):`

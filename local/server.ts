@@ -1,36 +1,25 @@
-// The embedded server: each HTTP request becomes an API Gateway proxy event for the very same handler.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// The embedded server: a real S3 server on node:http over the store the composition root builds. Bodies stream
+// from the socket to the store and back; S3's own size limits apply unless `lambdaLimits` asks for the stack's.
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { ChainedCredentialStore, StaticCredentialStore, type CredentialStore } from '../lambdas/core/access';
-import { ObjectService, type ObjectServiceHooks } from '../lambdas/core/object-service';
-import type { BlobStore, KeyAdmin, KeyVault, ObjectIndex } from '../lambdas/core/ports';
-import { AccessKeyStore } from '../lambdas/core/access-keys';
-import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from '../lambdas/core/key-lifecycle';
-import { makeAdminApi } from '../lambdas/api/admin-api';
-import { MAX_REQUEST_BODY_BYTES } from '../lambdas/core/limits';
-import { newRequestId } from '../lambdas/core/ids';
-import { makeHandler, type ApiHandler } from '../lambdas/handlers/api-handler';
-import { proxyEventFrom } from './proxy-event';
-import { consoleLogger, silentLogger, type Logger } from './logger';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeStore, type Store } from '../lambdas/compose-store';
+import type { RootCredentials } from '../lambdas/core/access';
+import type { AccessKeyStore } from '../lambdas/core/access-keys';
+import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../lambdas/core/key-lifecycle';
+import { LAMBDA_LIMITS, S3_LIMITS } from '../lambdas/core/limits';
+import type { ObjectService, ObjectServiceHooks } from '../lambdas/core/object-service';
+import type { StorePorts } from '../lambdas/core/ports';
+import { fileSpool } from './body-spool';
+import { serveHttp } from './http-front';
+import { silentLogger, type Logger } from './logger';
 
-export interface RootCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
+export type { RootCredentials } from '../lambdas/core/access';
+export { loadRootCredentials } from './root-credentials';
 
-export interface Backend {
-  readonly vault: KeyVault;
-  readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
-  readonly defaultKeyId: string;
-  /** Key management for the lifecycle and admin API; the embedded vault is its own. */
-  readonly admin?: KeyAdmin;
-  close(): Promise<void>;
-}
+/** A backend as the embedded server takes it: the ports of one adapter package. */
+export type Backend = StorePorts;
 
 export interface ServerOptions {
   readonly backend: Backend;
@@ -45,86 +34,51 @@ export interface ServerOptions {
   /** Key lifecycle settings (tests shorten the retire grace). */
   readonly lifecycleConfig?: Partial<LifecycleConfig>;
   readonly rewrapHooks?: RewrapHooks;
+  /** Refuse what the deployed stack would refuse: bodies over one API Gateway request, parts under 1 MiB allowed. */
+  readonly lambdaLimits?: boolean;
+  /** Where bodies are spooled while hashed for their signature (curl --aws-sigv4). @default a temp directory */
+  readonly spoolDir?: string;
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  readonly store: Store;
   readonly service: ObjectService;
-  readonly handler: ApiHandler;
-  /** Present when the backend offers key management (KeyAdmin). */
-  readonly lifecycle?: KeyLifecycle;
-  readonly accessKeys?: AccessKeyStore;
+  readonly lifecycle: KeyLifecycle;
+  readonly accessKeys: AccessKeyStore;
   close(): Promise<void>;
-}
-
-/** Root credentials: from the environment, else generated once and kept (0600) in the data directory. */
-export async function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ credentials: RootCredentials; created: boolean }> {
-  const id = env['SEALSTORE_ACCESS_KEY_ID'];
-  const secret = env['SEALSTORE_SECRET_ACCESS_KEY'];
-  if (id && secret) return { credentials: { accessKeyId: id, secretAccessKey: secret }, created: false };
-  if (id || secret) throw new Error('Set both SEALSTORE_ACCESS_KEY_ID and SEALSTORE_SECRET_ACCESS_KEY, or neither.');
-  const file = join(dataDir, 'root-credentials.json');
-  try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as Partial<RootCredentials>;
-    if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
-      return { credentials: { accessKeyId: saved.accessKeyId, secretAccessKey: saved.secretAccessKey }, created: false };
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const credentials = {
-    accessKeyId: `SEAL${randomBytes(8).toString('hex').toUpperCase()}`,
-    secretAccessKey: randomBytes(30).toString('base64url'),
-  };
-  await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600, flag: 'wx' });
-  return { credentials, created: true };
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
-  const backend = options.backend;
-  const admin = backend.admin;
-  const lifecycle = admin
-    ? new KeyLifecycle({
-        vault: backend.vault,
-        admin,
-        blobs: backend.blobs,
-        index: backend.index,
-        defaultKeyId: backend.defaultKeyId,
-        ...(options.lifecycleConfig ? { config: options.lifecycleConfig } : {}),
-        ...(options.rewrapHooks ? { hooks: options.rewrapHooks } : {}),
-        logger,
-      })
-    : undefined;
-  const service = new ObjectService({
-    vault: backend.vault,
-    blobs: backend.blobs,
-    index: backend.index,
-    keys: lifecycle ? lifecycle.activeKeys : { activeKeyId: async () => backend.defaultKeyId },
-    hooks: options.hooks,
+  const limits = options.lambdaLimits
+    ? { limits: LAMBDA_LIMITS, lambdaLimitsReason: 'this server applies it because it runs with --lambda-limits' }
+    : { limits: S3_LIMITS };
+  const store = composeStore(options.backend, options.credentials, {
+    region: options.region ?? 'us-east-1',
+    limits,
+    spool: fileSpool(options.spoolDir ?? join(tmpdir(), `sealstore-spool-${process.pid}`)),
     logger,
-    frameSize: options.frameSize,
+    ...(options.frameSize !== undefined ? { frameSize: options.frameSize } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.lifecycleConfig ? { lifecycleConfig: options.lifecycleConfig } : {}),
+    ...(options.rewrapHooks ? { rewrapHooks: options.rewrapHooks } : {}),
   });
-  const accessKeys = lifecycle ? new AccessKeyStore({ index: backend.index, vault: backend.vault, activeKeys: lifecycle.activeKeys }) : undefined;
-  if (lifecycle && accessKeys) lifecycle.useSealedSecrets(accessKeys);
-  const credentials: CredentialStore = new ChainedCredentialStore([
-    new StaticCredentialStore(options.credentials.accessKeyId, options.credentials.secretAccessKey),
-    ...(accessKeys ? [accessKeys] : []),
-  ]);
-  const region = options.region ?? 'us-east-1';
-  const adminApi = lifecycle && accessKeys ? makeAdminApi({ lifecycle, accessKeys }) : undefined;
-  const handler = makeHandler({ service, credentials, region, logger, ...(adminApi ? { admin: adminApi } : {}) });
 
-  const server = createServer((req, res) => {
-    serve(handler, req, res, logger).catch((e: unknown) => {
+  const handle = (expectContinue: boolean) => (req: Parameters<typeof serveHttp>[1], res: Parameters<typeof serveHttp>[2]) => {
+    serveHttp(store.api, req, res, logger, expectContinue).catch((e: unknown) => {
       logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
-      if (!res.headersSent) res.writeHead(500).end();
+      if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
       else res.destroy();
     });
-  });
-  server.requestTimeout = 15 * 60 * 1000; // Lambda's own ceiling
+  };
+  const server = createServer(handle(false));
+  // With a listener, node leaves 100-continue to us: the client is asked for the body only once it is authenticated.
+  server.on('checkContinue', handle(true));
+  // A 5 GiB upload may take longer than any fixed deadline; a connection that stops moving is what gets cut.
+  server.requestTimeout = 0;
+  server.timeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -134,11 +88,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     port: address.port,
-    service,
-    handler,
-    ...(lifecycle ? { lifecycle } : {}),
-    ...(accessKeys ? { accessKeys } : {}),
-    close: () => closeServer(server, backend),
+    store,
+    service: store.service,
+    lifecycle: store.lifecycle,
+    accessKeys: store.accessKeys,
+    close: () => closeServer(server, options.backend),
   };
 }
 
@@ -148,66 +102,4 @@ async function closeServer(server: Server, backend: Backend): Promise<void> {
     server.closeAllConnections();
   });
   await backend.close();
-}
-
-async function serve(handler: ApiHandler, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
-  const requestId = newRequestId();
-  const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
-  // An oversized body is cut at the limit + 1 byte: the handler answers EntityTooLarge, as API Gateway
-  // would refuse it, and the rest of the upload is not read.
-  const event = proxyEventFrom(req, body.bytes, requestId);
-  const response = await handler(event);
-  const headers: Record<string, string> = { ...response.headers };
-  if (body.truncated) headers['connection'] = 'close';
-  const isHead = req.method === 'HEAD';
-  if (Buffer.isBuffer(response.body)) {
-    if (headers['content-length'] === undefined) headers['content-length'] = String(response.body.length);
-    res.writeHead(response.statusCode, headers);
-    res.end(isHead ? undefined : response.body);
-    return;
-  }
-  res.writeHead(response.statusCode, headers);
-  if (isHead) {
-    response.body.destroy();
-    res.end();
-    return;
-  }
-  await pipeBody(response.body, res, logger);
-}
-
-/** Streams a body out; if the source fails mid-way (tampering found), the connection is cut, never padded. */
-function pipeBody(body: Readable, res: ServerResponse, logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    body.on('error', (e) => {
-      logger.error('response stream failed; connection aborted', { error: String(e) });
-      res.destroy();
-      resolve();
-    });
-    res.on('close', () => {
-      body.destroy();
-      resolve();
-    });
-    body.pipe(res);
-  });
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (declared > limit) {
-    // Do not read (or buffer) an upload we will refuse; one byte over the limit is enough to say why.
-    req.resume();
-    return { bytes: Buffer.alloc(limit + 1), truncated: true };
-  }
-  for await (const chunk of req) {
-    const c = chunk as Buffer;
-    size += c.length;
-    if (size > limit) {
-      req.resume();
-      return { bytes: Buffer.alloc(limit + 1), truncated: true };
-    }
-    chunks.push(c);
-  }
-  return { bytes: Buffer.concat(chunks, size), truncated: false };
 }

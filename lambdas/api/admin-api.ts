@@ -1,23 +1,25 @@
 // The admin API under /_sealstore/: CMK lifecycle and access keys, as JSON over SigV4-signed HTTP.
 // No S3 bucket can be named _sealstore, so these paths never shadow a bucket. The CLI is its client.
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { authorize, type CredentialStore, type Principal } from '../core/access';
+import { authorize, type Principal } from '../core/access';
 import type { AccessKeyStore } from '../core/access-keys';
-import { InvalidArgumentError, InvalidRequestError, MethodNotAllowedError, StoreError } from '../core/errors';
-import { newRequestId } from '../core/ids';
+import { InvalidArgumentError, InvalidRequestError, MethodNotAllowedError } from '../core/errors';
 import type { KeyLifecycle } from '../core/key-lifecycle';
-import { renderError } from '../http/errors';
-import type { S3Request } from '../http/request';
 import { ADMIN_PREFIX } from '../http/router';
-import { verifyRequest } from '../http/sigv4';
-import { requestFromEvent, type ApiResponse } from './event';
+import type { ApiResponse } from './response';
 
 export interface AdminApiDeps {
   readonly lifecycle: KeyLifecycle;
   readonly accessKeys: AccessKeyStore;
 }
 
-export type AdminApi = (req: S3Request, principal: Principal, adminPath: string) => Promise<ApiResponse>;
+/** One admin call: the method, the path under /_sealstore, the JSON body (read whole, under the document limit). */
+export interface AdminRequest {
+  readonly method: string;
+  readonly adminPath: string;
+  readonly body: Buffer;
+}
+
+export type AdminApi = (req: AdminRequest, principal: Principal) => Promise<ApiResponse>;
 
 type Body = Record<string, unknown>;
 interface Route {
@@ -105,8 +107,8 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
     throw new InvalidRequestError(`No admin operation at ${ADMIN_PREFIX}${clean}. See docs/KEY-LIFECYCLE.md for the admin API.`);
   }
 
-  return async (req, principal, adminPath) => {
-    const { route, param } = match(req.method, adminPath);
+  return async (req, principal) => {
+    const { route, param } = match(req.method, req.adminPath);
     authorize(principal, route.needs);
     let body: Body = {};
     if (req.body.length > 0) {
@@ -123,14 +125,3 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result), 'utf8') };
   };
 }
-
-export interface AdminFrontOptions {
-  readonly admin: AdminApi;
-  readonly credentials: CredentialStore;
-  readonly region: string;
-  readonly now?: () => Date;
-  readonly logger?: { error(message: string, fields?: Record<string, unknown>): void };
-}
-
-type EventHandler = (event: APIGatewayProxyEvent) => Promise<ApiResponse>;
-

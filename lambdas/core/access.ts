@@ -59,6 +59,12 @@ export interface CredentialStore {
   lookup(accessKeyId: string): Promise<{ readonly secret: string; readonly principal: Principal } | undefined>;
 }
 
+/** The store's root S3 credentials: admin on every bucket. */
+export interface RootCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 /** The root key: admin on everything. */
 export class StaticCredentialStore implements CredentialStore {
   constructor(private readonly accessKeyId: string, private readonly secret: string) {}

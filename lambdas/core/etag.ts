@@ -15,11 +15,12 @@ function keyedDigest(dataKey: Buffer, info: string, message: Buffer): Buffer {
 }
 
 /**
- * The ETag of a sealed part: 32 hex digits, like an MD5, but keyed by the object's data key, as S3's ETags of
- * SSE-KMS objects are not the MD5 of the contents either. Two PUTs of the same bytes get different ETags.
+ * The ETag of a sealed part: 32 hex digits, like an MD5, but keyed by the object's data key over the part's
+ * tag digest (SHA-256 of header and frame tags, which the sealer computes anyway), as S3's ETags of SSE-KMS
+ * objects are not the MD5 of the contents either. Two PUTs of the same bytes get different ETags.
  */
-export function sealedEtag(dataKey: Buffer, md5: Buffer): string {
-  return keyedDigest(dataKey, ETAG_INFO, md5).toString('hex');
+export function sealedEtag(dataKey: Buffer, tagDigest: Buffer): string {
+  return keyedDigest(dataKey, ETAG_INFO, tagDigest).toString('hex');
 }
 
 /**

@@ -38,6 +38,18 @@ export class Garbage {
   }
 
   /**
+   * Records a blob about to be written as pending, so that a writer dying before its commit leaves an orphan the
+   * sweep finds. Returns at once: the caller streams the body meanwhile and hands the promise to the blob store
+   * as `beforePublish`, so the entry is durable before the blob can be. The returned promise never goes
+   * unhandled: a failure surfaces where the caller awaits it.
+   */
+  recordPending(blobId: string, now: Date): Promise<void> {
+    const written = this.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: now }));
+    written.catch(() => undefined);
+    return written;
+  }
+
+  /**
    * Discards the blobs of a write that failed, but only those still pending. A commit consumes the pending
    * entry in its transaction, so if the commit landed and only its reply was lost (a timeout), the
    * conditional delete fails and the blob, now live, is kept. Removing the entry first also makes a commit

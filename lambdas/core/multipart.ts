@@ -119,13 +119,21 @@ export interface CreateUploadInput {
   readonly userMetadata?: Readonly<Record<string, string>>;
 }
 
+/** A flexible checksum (x-amz-checksum-*) a part was sent with, verified against its bytes. */
+export interface PartChecksum {
+  readonly algorithm: string;
+  readonly value: string;
+}
+
 export interface UploadPartInput {
   readonly bucket: string;
   readonly key: string;
   readonly uploadId: string;
   readonly partNumber: number;
-  readonly body: Buffer;
-  readonly checksum?: { readonly algorithm: string; readonly value: string };
+  /** Opens the part's body, once the upload is known to be open; a stream that errors stores nothing. */
+  readonly body: () => Readable;
+  /** The verified checksum, readable once the body has ended. */
+  readonly checksum?: () => PartChecksum | undefined;
 }
 
 export interface ListPartsInput {
@@ -262,7 +270,7 @@ export class MultipartUploads {
 
   /** Unwraps the upload's data key once for this part request (one KMS Decrypt per part). */
   async uploadPart(input: UploadPartInput): Promise<UploadedPartRecord> {
-    return this.uploadPartFrom(input, () => Readable.from([input.body]), input.checksum);
+    return this.uploadPartFrom(input, input.body, input.checksum);
   }
 
   async uploadPartFrom(
@@ -292,16 +300,20 @@ export class MultipartUploads {
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const blobId = newBlobId();
+    const pending = this.d.garbage.recordPending(blobId, this.d.now());
     let replaced: UploadedPartRecord | undefined;
     let part: UploadedPartRecord;
     try {
-      await this.d.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.d.now() }));
       const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber };
-      const sealed = await writeSealedPart(this.d.blobs, dataKey, id, blobId, await plaintext(), blobMetadata(upload, partNumber), this.d.frameSize);
-      const tag = checksum ? { checksum: { algorithm: checksum.algorithm, tag: sealedChecksum(dataKey, checksum.algorithm, checksum.value) } } : {};
+      const sealed = await writeSealedPart(this.d.blobs, dataKey, id, blobId, await plaintext(), blobMetadata(upload, partNumber), this.d.frameSize, {
+        beforePublish: () => pending,
+      });
+      const sent = checksum?.();
+      const tag = sent ? { checksum: { algorithm: sent.algorithm, tag: sealedChecksum(dataKey, sent.algorithm, sent.value) } } : {};
       part = { ...sealed, lastModified: this.d.now(), ...tag };
       replaced = await this.commitPart(upload, part);
     } catch (e) {
+      await pending.catch(() => undefined);
       await this.d.garbage.discardPending([blobId]);
       throw e;
     }

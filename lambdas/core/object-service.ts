@@ -72,7 +72,11 @@ export interface ObjectServiceDeps {
 export interface PutObjectInput {
   readonly bucket: string;
   readonly key: string;
-  readonly body: Buffer;
+  /**
+   * Opens the body. It is opened only once the write is known to be possible (bucket exists, preconditions
+   * hold), and read once; a stream that errors before its end fails the write and nothing is committed.
+   */
+  readonly body: () => Readable;
   readonly contentType?: string;
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** '*' makes the write create-only (S3 conditional write). */
@@ -222,7 +226,7 @@ export class ObjectService {
    * recorded as garbage in the same transaction so nothing leaks if we stop right after.
    */
   async putObject(input: PutObjectInput): Promise<ObjectRecord> {
-    return this.writeSinglePart(input, input, () => Readable.from([input.body]), {
+    return this.writeSinglePart(input, input, input.body, {
       contentType: input.contentType ?? 'binary/octet-stream',
       userMetadata: input.userMetadata ?? {},
     });
@@ -274,6 +278,7 @@ export class ObjectService {
     const keyId = await this.deps.keys.activeKeyId();
     const dataKey = await this.deps.vault.generateDataKey(keyId, dataKeyContext(target.bucket, objectId));
     const blobId = newBlobId();
+    const pending = this.garbage.recordPending(blobId, this.now());
     try {
       const wrapped = {
         bucket: target.bucket,
@@ -282,8 +287,9 @@ export class ObjectService {
         keyMaterialId: dataKey.keyMaterialId,
         wrappedKey: dataKey.wrapped,
       };
-      await this.deps.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: this.now() }));
-      const part = await writeSealedPart(this.deps.blobs, dataKey.plaintext, { bucket: target.bucket, objectId, partNumber: 1 }, blobId, await plaintext(), blobMetadata(wrapped, 1), this.deps.frameSize);
+      const part = await writeSealedPart(this.deps.blobs, dataKey.plaintext, { bucket: target.bucket, objectId, partNumber: 1 }, blobId, await plaintext(), blobMetadata(wrapped, 1), this.deps.frameSize, {
+        beforePublish: () => pending,
+      });
       const now = this.now();
       const record: ObjectRecord = {
         ...wrapped,
@@ -302,6 +308,7 @@ export class ObjectService {
       await this.commitObject(record, { preconditions, newBlobs: [blobId] });
       return record;
     } catch (e) {
+      await pending.catch(() => undefined);
       await this.garbage.discardPending([blobId]);
       throw e;
     } finally {

@@ -1,33 +1,15 @@
-// Seals one part from a plaintext stream and stores it as one blob, measuring size and MD5 on the way through.
-import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+// Seals one part from a plaintext stream and stores it as one blob; its ETag comes from the frame tags on the way.
+import { pipeline, type Readable } from 'node:stream';
 import { createSealer, type PartIdentity } from './format';
 import { InternalError } from './errors';
 import { sealedEtag } from './etag';
-import type { BlobMetadata, BlobStore } from './ports';
+import type { BlobMetadata, BlobStore, BlobWriteOptions } from './ports';
 import type { PartRecord } from './records';
-
-/** Passes bytes through unchanged while hashing them; the MD5 never leaves memory unkeyed (see sealedEtag). */
-class Md5Meter extends Transform {
-  private readonly hash = createHash('md5');
-  bytes = 0;
-  digest: Buffer | undefined;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.digest = this.hash.digest();
-    callback();
-  }
-}
 
 /**
  * Streams `plaintext` through the sealer into the blob store. Memory stays at about one frame whatever the
- * part size, so a copy can move a multi-GiB part without buffering it.
+ * part size. An error in the plaintext stream (a body that failed verification, a client gone) ends the
+ * sealed stream with that error, so the blob store stores nothing.
  */
 export async function writeSealedPart(
   blobs: BlobStore,
@@ -37,14 +19,13 @@ export async function writeSealedPart(
   plaintext: Readable,
   metadata: BlobMetadata,
   frameSize?: number,
+  options?: BlobWriteOptions,
 ): Promise<PartRecord> {
   const sealer = createSealer(dataKey, id, { frameSize });
-  const meter = new Md5Meter();
-  plaintext.on('error', (e) => meter.destroy(e));
-  meter.on('error', (e) => sealer.destroy(e));
-  const { size } = await blobs.put(blobId, plaintext.pipe(meter).pipe(sealer), metadata);
+  pipeline(plaintext, sealer, () => undefined); // errors reach the store through `sealer`, destroyed with them
+  const { size } = await blobs.put(blobId, sealer, metadata, options);
   const summary = sealer.summary();
-  if (summary.sealedSize !== size || summary.plaintextSize !== meter.bytes || meter.digest === undefined) {
+  if (summary.sealedSize !== size) {
     throw new InternalError(`blob ${blobId} was stored with ${size} bytes, expected ${summary.sealedSize}`);
   }
   return {
@@ -53,6 +34,6 @@ export async function writeSealedPart(
     plaintextSize: summary.plaintextSize,
     sealedSize: summary.sealedSize,
     header: summary.header,
-    etag: sealedEtag(dataKey, meter.digest),
+    etag: sealedEtag(dataKey, summary.tagDigest),
   };
 }

@@ -99,9 +99,18 @@ export interface BlobInfo {
   readonly lastModified: Date;
 }
 
+export interface BlobWriteOptions {
+  /**
+   * Awaited after the body is written and before the blob becomes visible; if it rejects, nothing is stored
+   * and put rejects with its error. Lets a writer record the blob (the ledger's pending entry) while the body
+   * streams, yet never have a visible blob it has not recorded.
+   */
+  beforePublish?(): Promise<unknown>;
+}
+
 export interface BlobStore {
-  /** Writes the whole blob atomically: either it exists complete afterwards, or not at all. */
-  put(blobId: string, body: Readable, metadata: BlobMetadata): Promise<{ size: number }>;
+  /** Writes the whole blob atomically: either it exists complete (and durable) afterwards, or not at all. */
+  put(blobId: string, body: Readable, metadata: BlobMetadata, options?: BlobWriteOptions): Promise<{ size: number }>;
   /** Reads the blob or one byte range of it. Throws BlobNotFoundError. */
   get(blobId: string, range?: ByteRange): Promise<Readable>;
   head(blobId: string): Promise<BlobInfo>;
@@ -160,4 +169,17 @@ export interface ObjectIndex {
   queryGsi1(gsi1pk: string, options: QueryOptions): Promise<QueryPage>;
   /** All-or-nothing; throws ConditionFailedError if any condition fails (max 100 ops). */
   transact(ops: readonly WriteOp[]): Promise<void>;
+}
+
+/** The three ports of one backend, as an adapter package opens them (embedded, AWS), plus key management. */
+export interface StorePorts {
+  readonly vault: KeyVault;
+  /** Key management for the key lifecycle and the admin API; KMS and the embedded vault both offer it. */
+  readonly admin: KeyAdmin;
+  readonly blobs: BlobStore;
+  readonly index: ObjectIndex;
+  /** The CMK new objects are sealed under until the key lifecycle names another. */
+  readonly defaultKeyId: string;
+  /** Releases what the ports hold open (files, databases); idempotent. */
+  close(): Promise<void>;
 }

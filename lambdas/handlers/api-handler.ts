@@ -1,17 +1,17 @@
-// The API Lambda's logic as a factory: event in, response out. Lambda, the embedded server and tests share it.
+// The Lambda front of the S3 API: API Gateway event in, the shared API's response out, streamed back when the
+// runtime supports response streaming. Only the event adaptation lives here; the API is the one every front runs.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
-import { makeS3Api, type S3ApiDeps } from '../api/s3-api';
-import { requestFromEvent, type ApiResponse } from '../api/event';
-import { renderError } from '../http/errors';
+import { requestFromEvent } from '../api/lambda-event';
+import type { ApiResponse } from '../api/response';
+import type { S3Api } from '../api/s3-api';
 import { newRequestId } from '../core/ids';
+import { renderError } from '../http/errors';
 
 export type ApiHandler = (event: APIGatewayProxyEvent) => Promise<ApiResponse>;
 
-export function makeHandler(deps: S3ApiDeps): ApiHandler {
-  const api = makeS3Api(deps);
+export function makeHandler(api: S3Api): ApiHandler {
   return async (event) => {
     let parsed: ReturnType<typeof requestFromEvent>;
     try {
@@ -20,7 +20,7 @@ export function makeHandler(deps: S3ApiDeps): ApiHandler {
       const r = renderError(e, event.path, newRequestId(), event.httpMethod);
       return { statusCode: r.statusCode, headers: r.headers, body: Buffer.from(r.body, 'utf8') };
     }
-    return api(parsed.request, parsed.canonicalPath);
+    return api(parsed.request, parsed.canonicalPath === undefined ? {} : { canonicalPath: parsed.canonicalPath });
   };
 }
 

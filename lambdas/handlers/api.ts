@@ -1,13 +1,11 @@
-// The API Lambda entry: AWS adapters and root credentials built once per container, then the shared handler,
-// wrapped for response streaming (API Gateway REST, transfer mode STREAM).
+// The API Lambda entry: AWS ports and root credentials built once per container, composed into the store, then
+// the shared S3 API behind the Lambda front, wrapped for response streaming (API Gateway REST, transfer mode STREAM).
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { openAwsBackend } from '../adapters/aws';
-import { ChainedCredentialStore, StaticCredentialStore } from '../core/access';
-import { AccessKeyStore } from '../core/access-keys';
-import { KeyLifecycle, lifecycleConfigFromEnv } from '../core/key-lifecycle';
-import { ObjectService } from '../core/object-service';
-import { makeAdminApi } from '../api/admin-api';
+import { composeStore } from '../compose-store';
+import { lifecycleConfigFromEnv } from '../core/key-lifecycle';
+import { LAMBDA_LIMITS } from '../core/limits';
 import { makeHandler, streamingHandler, type ApiHandler, type LambdaStreamingRuntime } from './api-handler';
 import { readRootSecret } from './root-credentials';
 import { lambdaLogger } from './lambda-logger';
@@ -24,21 +22,11 @@ const region = process.env['SEALSTORE_REGION'] ?? required('AWS_REGION');
 const lifecycleConfig = lifecycleConfigFromEnv(process.env);
 
 async function build(): Promise<ApiHandler> {
-  const backend = await openAwsBackend(process.env);
+  const ports = await openAwsBackend(process.env);
   const root = await readRootSecret(new SecretsManagerClient({}), rootSecretArn);
-  const lifecycle = new KeyLifecycle({ ...backend, config: lifecycleConfig, logger: lambdaLogger });
-  const service = new ObjectService({
-    vault: backend.vault,
-    blobs: backend.blobs,
-    index: backend.index,
-    keys: lifecycle.activeKeys,
-    logger: lambdaLogger,
-  });
-  const accessKeys = new AccessKeyStore({ index: backend.index, vault: backend.vault, activeKeys: lifecycle.activeKeys });
-  lifecycle.useSealedSecrets(accessKeys);
-  const credentials = new ChainedCredentialStore([new StaticCredentialStore(root.accessKeyId, root.secretAccessKey), accessKeys]);
-  const admin = makeAdminApi({ lifecycle, accessKeys });
-  return makeHandler({ service, credentials, region, logger: lambdaLogger, admin });
+  // Behind API Gateway every request body is bounded by what one Lambda invocation carries.
+  const store = composeStore(ports, root, { region, limits: { limits: LAMBDA_LIMITS }, lifecycleConfig, logger: lambdaLogger });
+  return makeHandler(store.api);
 }
 
 let ready: Promise<ApiHandler> | undefined;

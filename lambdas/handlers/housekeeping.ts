@@ -2,9 +2,10 @@
 // blobs that no object references (writers that died before their commit, replaced and deleted objects).
 // It holds no KMS rights at all: nothing here needs a key.
 import type { ScheduledEvent } from 'aws-lambda';
-import { awsConfigFromEnv, createAwsClients, DynamoDbObjectIndex, KmsKeyVault, S3BlobStore } from '../adapters/aws';
+import { awsPortsUnresolved } from '../adapters/aws';
+import { composeCore } from '../compose-store';
 import { housekeepingConfigFromEnv, runHousekeeping, type HousekeepingConfig, type HousekeepingReport } from '../core/housekeeping';
-import { ObjectService } from '../core/object-service';
+import type { ObjectService } from '../core/object-service';
 import { lambdaLogger } from './lambda-logger';
 
 export interface HousekeepingHandlerDeps {
@@ -26,18 +27,12 @@ export function makeHousekeepingHandler(deps: HousekeepingHandlerDeps): (event: 
   };
 }
 
-/** The S3 and DynamoDB adapters only: unlike openAwsBackend, no DescribeKey at start (this role has no KMS rights). */
+/**
+ * The API Lambda's wiring (composeCore) over ports opened without DescribeKey: this role has no KMS right, and
+ * housekeeping (aborting uploads, deleting unreferenced blobs) makes no key call.
+ */
 async function awsService(env: NodeJS.ProcessEnv): Promise<ObjectService> {
-  const config = awsConfigFromEnv(env);
-  const clients = createAwsClients({}, env);
-  return new ObjectService({
-    // Present because the service's type needs one; housekeeping makes no key call, and IAM would refuse it.
-    vault: new KmsKeyVault({ client: clients.kms }),
-    blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucket }),
-    index: new DynamoDbObjectIndex({ client: clients.dynamodb, tableName: config.tableName }),
-    keys: { activeKeyId: async () => config.keyId },
-    logger: lambdaLogger,
-  });
+  return composeCore(awsPortsUnresolved(env), { logger: lambdaLogger }).service;
 }
 
 const config = housekeepingConfigFromEnv(process.env);

@@ -3,8 +3,8 @@
 // and as CloudWatch metrics (Embedded Metric Format).
 import type { ScheduledEvent } from 'aws-lambda';
 import { openAwsBackend } from '../adapters/aws';
-import { AccessKeyStore } from '../core/access-keys';
-import { KeyLifecycle, lifecycleConfigFromEnv, metricsLine, type JobReport, type LifecycleConfig } from '../core/key-lifecycle';
+import { composeCore } from '../compose-store';
+import { lifecycleConfigFromEnv, metricsLine, type JobReport, type KeyLifecycle, type LifecycleConfig } from '../core/key-lifecycle';
 import { lambdaLogger } from './lambda-logger';
 
 export interface RotationHandlerDeps {
@@ -34,12 +34,9 @@ export function makeRotationHandler(deps: RotationHandlerDeps): (event: Schedule
   };
 }
 
-/** Same wiring as the API Lambda: the AWS ports, and access keys so their sealed secrets are rewrapped too. */
+/** The API Lambda's wiring (composeCore): the lifecycle with access keys, so their sealed secrets are rewrapped too. */
 export async function awsLifecycle(env: NodeJS.ProcessEnv, config: LifecycleConfig): Promise<KeyLifecycle> {
-  const backend = await openAwsBackend(env);
-  const lifecycle = new KeyLifecycle({ ...backend, config, logger: lambdaLogger });
-  lifecycle.useSealedSecrets(new AccessKeyStore({ index: backend.index, vault: backend.vault, activeKeys: lifecycle.activeKeys }));
-  return lifecycle;
+  return composeCore(await openAwsBackend(env), { lifecycleConfig: config, logger: lambdaLogger }).lifecycle;
 }
 
 // Read at cold start so a bad setting fails the first invocation, naming the variable.

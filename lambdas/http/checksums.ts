@@ -1,6 +1,9 @@
-// Body integrity checks S3 offers: Content-MD5 and the flexible checksums (CRC32, CRC32C, SHA-1, SHA-256).
+// Body integrity checks S3 offers: Content-MD5 and the flexible checksums (CRC32, CRC32C, CRC64NVME, SHA-1,
+// SHA-256), each computed incrementally while the body streams. CRC32 comes from node:zlib; CRC32C and
+// CRC64NVME from the AWS SDK's own checksum package, so they agree bit for bit with what SDK clients send.
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { BadDigestError, InvalidDigestError, InvalidRequestError } from '../core/errors';
 import { lookup } from './request';
 
@@ -25,94 +28,125 @@ export function checksumHeaderAlgorithm(headerName: string): ChecksumAlgorithm |
   return lookup(HEADER_ALGORITHMS as Record<string, string>, headerName.toLowerCase()) as ChecksumAlgorithm | undefined;
 }
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
+  return `x-amz-checksum-${algorithm.toLowerCase()}`;
+}
+
+/** A digest fed chunk by chunk as the body passes. */
+export interface RunningDigest {
+  update(bytes: Buffer): void;
+  /** The finished digest; call once. */
+  digest(): Promise<Buffer>;
+}
+
+class Crc32Digest implements RunningDigest {
+  private crc = 0;
+  update(bytes: Buffer): void {
+    this.crc = crc32(bytes, this.crc);
   }
-  return table;
-})();
-
-/** CRC-32C (Castagnoli), reflected, as S3 and iSCSI define it. Table-driven: node:zlib only has CRC-32. */
-export function crc32c(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (CRC32C_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  async digest(): Promise<Buffer> {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(this.crc >>> 0);
+    return out;
+  }
 }
 
-function uint32Base64(value: number): string {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(value >>> 0);
-  return out.toString('base64');
+/** The SDK's checksum classes (update, async digest), seen as a RunningDigest. */
+function sdkDigest(impl: { update(data: Uint8Array): void; digest(): Promise<Uint8Array> }): RunningDigest {
+  return {
+    update: (bytes) => impl.update(bytes),
+    digest: async () => Buffer.from(await impl.digest()),
+  };
 }
 
-/** The checksum in S3's encoding, or undefined for an algorithm this store cannot compute (CRC64NVME). */
-export function computeChecksum(algorithm: ChecksumAlgorithm, data: Buffer): string | undefined {
+function hashDigest(name: 'md5' | 'sha1' | 'sha256'): RunningDigest {
+  const hash = createHash(name);
+  return {
+    update: (bytes) => void hash.update(bytes),
+    digest: async () => hash.digest(),
+  };
+}
+
+export function runningDigest(algorithm: ChecksumAlgorithm | 'MD5'): RunningDigest {
   switch (algorithm) {
     case 'CRC32':
-      return uint32Base64(crc32(data));
+      return new Crc32Digest();
     case 'CRC32C':
-      return uint32Base64(crc32c(data));
-    case 'SHA1':
-      return createHash('sha1').update(data).digest('base64');
-    case 'SHA256':
-      return createHash('sha256').update(data).digest('base64');
+      return sdkDigest(new Crc32c());
     case 'CRC64NVME':
-      return undefined;
+      return sdkDigest(new Crc64Nvme());
+    case 'SHA1':
+      return hashDigest('sha1');
+    case 'SHA256':
+      return hashDigest('sha256');
+    case 'MD5':
+      return hashDigest('md5');
   }
+}
+
+/** The checksum of a whole buffer, in S3's encoding (base64 of the big-endian digest). */
+export async function computeChecksum(algorithm: ChecksumAlgorithm, data: Buffer): Promise<string> {
+  const digest = runningDigest(algorithm);
+  digest.update(data);
+  return (await digest.digest()).toString('base64');
+}
+
+/** The one flexible checksum a request carries: where its value comes from, and the value when it is a header. */
+export interface ChecksumPlan {
+  readonly name: string;
+  readonly algorithm: ChecksumAlgorithm;
+  /** Set when the client sent the value as a header; otherwise it arrives as an aws-chunked trailer. */
+  readonly headerValue?: string;
 }
 
 /**
- * Verifies the checksums the client sent (in headers, or trailers of an aws-chunked body) against the payload.
- * Returns the one flexible checksum verified, if any, so the caller can store and echo it.
+ * Which checksum to compute while the body streams, decided from the headers alone: a checksum header, or a
+ * checksum trailer announced in x-amz-trailer. S3 takes one algorithm per request.
  */
-export function verifyChecksums(
-  headers: Readonly<Record<string, string>>,
-  trailers: Readonly<Record<string, string>>,
-  payload: Buffer,
-): Checksum | undefined {
-  verifyContentMd5(lookup(headers, 'content-md5'), payload);
-  const sent: Array<[string, string]> = [];
-  for (const source of [headers, trailers]) {
-    for (const [name, value] of Object.entries(source)) {
-      if (checksumHeaderAlgorithm(name) !== undefined) sent.push([name.toLowerCase(), value.trim()]);
-    }
+export function planChecksum(headers: Readonly<Record<string, string>>): ChecksumPlan | undefined {
+  const sent = new Map<string, string | undefined>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (checksumHeaderAlgorithm(name) !== undefined) sent.set(name.toLowerCase(), value.trim());
   }
-  const names = new Set(sent.map(([name]) => name));
-  if (names.size > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-  const first = sent[0];
+  for (const announced of (lookup(headers, 'x-amz-trailer') ?? '').split(',')) {
+    const name = announced.trim().toLowerCase();
+    if (checksumHeaderAlgorithm(name) !== undefined && !sent.has(name)) sent.set(name, undefined);
+  }
+  if (sent.size > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const [first] = sent;
   if (first === undefined) return undefined;
-  const [name, value] = first;
+  const [name, headerValue] = first;
   const algorithm = checksumHeaderAlgorithm(name) as ChecksumAlgorithm;
-  if (sent.some(([, other]) => other !== value)) throw badDigest(name);
+  if (headerValue !== undefined) checkEncoding(name, algorithm, headerValue);
+  return headerValue === undefined ? { name, algorithm } : { name, algorithm, headerValue };
+}
+
+/** A checksum value must be the base64 of exactly the algorithm's digest length. */
+export function checkEncoding(name: string, algorithm: ChecksumAlgorithm, value: string): void {
   const decoded = Buffer.from(value, 'base64');
   if (decoded.length !== DIGEST_BYTES[algorithm] || decoded.toString('base64') !== value) {
     throw new InvalidRequestError(`Value for ${name} header is invalid.`);
   }
-  const actual = computeChecksum(algorithm, payload);
-  if (actual !== undefined && actual !== value) throw badDigest(name);
-  return { algorithm, value };
 }
 
-function badDigest(name: string): BadDigestError {
+export function badDigest(name: string): BadDigestError {
   return new BadDigestError(`The ${name} you specified did not match the calculated checksum.`);
 }
 
-/** Content-MD5: base64 of 16 bytes (else InvalidDigest), equal to the body's MD5 (else BadDigest). */
-export function verifyContentMd5(header: string | undefined, payload: Buffer): void {
-  if (header === undefined) return;
+/** Content-MD5 must be base64 of 16 bytes (else InvalidDigest); the body is compared when it has streamed. */
+export function parseContentMd5(header: string | undefined): Buffer | undefined {
+  if (header === undefined) return undefined;
   const value = header.trim();
   const decoded = Buffer.from(value, 'base64');
   if (decoded.length !== 16 || decoded.toString('base64') !== value) {
     throw new InvalidDigestError('The Content-MD5 you specified was invalid.', { 'Content-MD5': value });
   }
-  const actual = createHash('md5').update(payload).digest();
-  if (!actual.equals(decoded)) {
-    throw new BadDigestError('The Content-MD5 you specified did not match what we received.', {
-      ExpectedDigest: value,
-      CalculatedDigest: actual.toString('base64'),
-    });
-  }
+  return decoded;
+}
+
+export function contentMd5Mismatch(expected: Buffer, actual: Buffer): BadDigestError {
+  return new BadDigestError('The Content-MD5 you specified did not match what we received.', {
+    ExpectedDigest: expected.toString('base64'),
+    CalculatedDigest: actual.toString('base64'),
+  });
 }

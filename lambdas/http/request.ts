@@ -1,4 +1,20 @@
-// The transport-neutral shape of one S3 REST request, as the handler hands it to the protocol layer.
+// The transport-neutral shape of one S3 REST request: what the node:http front and the Lambda front both hand
+// to the S3 API. The body is a byte stream the API opens once, after the request is authenticated.
+import { Readable } from 'node:stream';
+
+export interface RequestBody {
+  /**
+   * The byte count the transport announced (Content-Length), 0 when it announced no body at all, undefined
+   * when the length is not known up front (chunked transfer encoding).
+   */
+  readonly declaredLength: number | undefined;
+  /**
+   * The raw bytes as they arrive (still aws-chunked if the client framed them so). Call at most once, and
+   * only once the signature has checked out: a front may only then ask the client to send the body
+   * (100-continue), and nothing an unauthenticated caller sends is ever buffered.
+   */
+  open(): Readable;
+}
 
 export interface S3Request {
   /** Upper case. */
@@ -9,8 +25,20 @@ export interface S3Request {
   readonly query: Readonly<Record<string, string>>;
   /** Lower-case names; multi-valued headers joined by ','. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Raw body as received (may be aws-chunked). */
-  readonly body: Buffer;
+  readonly body: RequestBody;
+}
+
+/** A body already in memory (the Lambda front's, tests'): one chunk, known length. */
+export function bufferBody(bytes: Buffer): RequestBody {
+  let opened = false;
+  return {
+    declaredLength: bytes.length,
+    open: () => {
+      if (opened) throw new Error('the request body was already opened');
+      opened = true;
+      return Readable.from(bytes.length > 0 ? [bytes] : [], { objectMode: false });
+    },
+  };
 }
 
 /** Own-property lookup, so a header or parameter named like an Object.prototype member reads as absent. */
@@ -25,4 +53,9 @@ export function lookupCaseless(record: Readonly<Record<string, string>>, name: s
     if (key.toLowerCase() === wanted) return record[key];
   }
   return undefined;
+}
+
+/** A map keyed by client-chosen names: no prototype, so `toString` or `__proto__` is a plain entry. */
+export function emptyMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }

@@ -1,40 +1,60 @@
-// Verifies an S3 request's AWS Signature Version 4 with the SDK's own signer, and yields the decoded, checked payload.
+// Verifies an S3 request's AWS Signature Version 4 with the SDK's own signer, from the headers alone, before any
+// byte of the body is read; then opens the body as a stream that verifies the rest as it flows: the declared
+// SHA-256, or each chunk signature of an aws-chunked body, and the checksums.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
   AccessDeniedError,
   AuthorizationHeaderMalformedError,
-  IncompleteBodyError,
   InvalidAccessKeyIdError,
   InvalidArgumentError,
-  InvalidRequestError,
   RequestTimeTooSkewedError,
   SignatureDoesNotMatchError,
 } from '../core/errors';
-import { decodeAwsChunked } from './aws-chunked';
-import { type Checksum, checksumHeaderAlgorithm, verifyChecksums } from './checksums';
-import { AuthorizationQueryParametersError, XAmzContentSHA256MismatchError } from './errors';
+import { AwsChunkedDecoder, type ChunkSignatureVerifier } from './aws-chunked';
+import { CheckedBody } from './body-checks';
+import { parseContentMd5, planChecksum } from './checksums';
+import { AuthorizationQueryParametersError } from './errors';
 import { lookup, type S3Request } from './request';
+import type { BodySpool, SpooledBody } from './spool';
 import { type AuthParams, extractAuth, formatAmzDate, Q, SERVICE, unsignedAmzHeaders } from './sigv4-auth';
 
-export interface VerifyOptions {
+export interface AuthenticateOptions {
   /** The region this endpoint serves; a credential scoped to another is refused and told which to use. */
   readonly region: string;
   readonly now: Date;
   lookupSecret(accessKeyId: string): Promise<string | undefined>;
   /** The URI path exactly as the client signed it, when a proxy changed it (API Gateway stage prefix). */
   readonly canonicalPath?: string;
+  /** Where a body is held while it is hashed, for the one request form whose signature covers the body's hash. */
+  readonly spool: BodySpool;
+  /** The largest body any operation takes; a body to spool past it is refused as it arrives. */
+  readonly maxBodyBytes: number;
+  tooLarge(bytes: number): Error;
 }
 
-export interface VerifiedRequest {
+/** How an operation wants the body: at most this many bytes, and the error past it. */
+export interface PayloadLimit {
+  readonly maxBytes: number;
+  tooLarge(bytes: number): Error;
+}
+
+/** A request whose signature checked out; its body is not read yet. */
+export interface Authenticated {
   readonly accessKeyId: string;
-  /** The object bytes: the body with any aws-chunked framing removed, every signature and checksum verified. */
-  readonly payload: Buffer;
   readonly presigned: boolean;
-  /** The flexible checksum the client sent and that was verified, for storing and echoing. */
-  readonly checksum?: Checksum;
+  /** The payload length the client declared (decoded length for aws-chunked), when it declared one. */
+  readonly payloadLength: number | undefined;
+  /**
+   * The payload (aws-chunked framing removed) as a stream that errors before its end if any check fails: size
+   * limit, SHA-256, chunk signatures, Content-MD5, flexible checksum. Call once.
+   */
+  openPayload(limit: PayloadLimit): CheckedBody;
+  /** Releases a spooled body; the front calls it when the request is done. */
+  dispose(): Promise<void>;
 }
 
 export const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -44,12 +64,25 @@ const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
 const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
+const SHA256_HEADER = 'x-amz-content-sha256';
 
-export async function verifyRequest(req: S3Request, opts: VerifyOptions): Promise<VerifiedRequest> {
+type PayloadMode =
+  | { readonly kind: 'unsigned' }
+  | { readonly kind: 'sha256'; readonly hex: string }
+  | { readonly kind: 'spooled'; readonly body: SpooledBody }
+  | { readonly kind: 'chunked'; readonly signed: boolean; readonly trailer: boolean };
+
+/**
+ * Checks the signature over method, path, query and signed headers. A request whose signature covers a body
+ * hash it does not declare (curl --aws-sigv4 sends no x-amz-content-sha256) has its body spooled and hashed
+ * first: the spool bounds memory, and nothing else happens until the signature holds.
+ */
+export async function authenticate(req: S3Request, opts: AuthenticateOptions): Promise<Authenticated> {
   const auth = extractAuth(req);
   checkRegion(auth, opts.region);
   checkTime(auth, opts.now);
   checkSignedHeaders(req, auth);
+  const mode = payloadModeOf(auth);
 
   const secret = await opts.lookupSecret(auth.accessKeyId);
   if (secret === undefined) {
@@ -67,20 +100,150 @@ export async function verifyRequest(req: S3Request, opts: VerifyOptions): Promis
     applyChecksum: false,
   });
   const canonicalPath = opts.canonicalPath ?? s3EncodePath(req.path);
-  const expected =
-    auth.form === 'header' ? await expectedHeaderSignature(signer, req, auth, canonicalPath) : await expectedPresignedSignature(signer, req, auth, canonicalPath);
-  if (!signaturesEqual(expected, auth.signature)) {
-    throw new SignatureDoesNotMatchError(
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-      { AWSAccessKeyId: auth.accessKeyId, SignatureProvided: auth.signature },
-    );
+
+  let spooled: SpooledBody | undefined;
+  let payloadHash: string | undefined;
+  if (auth.form === 'header' && auth.contentSha256 === undefined) {
+    spooled = await spoolBody(req, opts);
+    payloadHash = spooled.sha256Hex;
+  }
+  try {
+    const expected =
+      auth.form === 'header'
+        ? await expectedHeaderSignature(signer, req, auth, canonicalPath, payloadHash)
+        : await expectedPresignedSignature(signer, req, auth, canonicalPath);
+    if (!signaturesEqual(expected, auth.signature)) {
+      throw new SignatureDoesNotMatchError(
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+        { AWSAccessKeyId: auth.accessKeyId, SignatureProvided: auth.signature },
+      );
+    }
+  } catch (e) {
+    await spooled?.dispose();
+    throw e;
   }
 
-  const { payload, trailers } = await decodePayload(req, auth, signer);
-  const checksum = verifyChecksums(req.headers, trailers, payload);
-  return checksum === undefined
-    ? { accessKeyId: auth.accessKeyId, payload, presigned: auth.form === 'presigned' }
-    : { accessKeyId: auth.accessKeyId, payload, presigned: auth.form === 'presigned', checksum };
+  const payload: PayloadMode | { kind: 'undeclared' } = spooled ? { kind: 'spooled', body: spooled } : mode;
+  const declaredLength = payload.kind === 'chunked' ? decodedLength(req) : spooled ? spooled.size : req.body.declaredLength;
+  let opened = false;
+  return {
+    accessKeyId: auth.accessKeyId,
+    presigned: auth.form === 'presigned',
+    payloadLength: declaredLength,
+    openPayload: (limit) => {
+      if (opened) throw new Error('the payload was already opened');
+      opened = true;
+      return openPayload(req, payload, declaredLength, limit, { seed: auth.signature, verifier: chunkVerifier(signer, auth) });
+    },
+    dispose: async () => {
+      await spooled?.dispose();
+    },
+  };
+}
+
+/** x-amz-content-sha256 decides how the body is framed and bound to the signature. */
+function payloadModeOf(auth: AuthParams): PayloadMode | { kind: 'undeclared' } {
+  const declared = auth.contentSha256;
+  if (declared === undefined) return auth.form === 'presigned' ? { kind: 'unsigned' } : { kind: 'undeclared' };
+  if (declared === UNSIGNED_PAYLOAD) return { kind: 'unsigned' };
+  if (/^[0-9a-f]{64}$/.test(declared)) return { kind: 'sha256', hex: declared };
+  if (declared === STREAMING_SIGNED) return { kind: 'chunked', signed: true, trailer: false };
+  if (declared === STREAMING_SIGNED_TRAILER) return { kind: 'chunked', signed: true, trailer: true };
+  if (declared === STREAMING_UNSIGNED_TRAILER) return { kind: 'chunked', signed: false, trailer: true };
+  throw new InvalidArgumentError(
+    'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+    { ArgumentName: SHA256_HEADER, ArgumentValue: declared },
+  );
+}
+
+async function spoolBody(req: S3Request, opts: AuthenticateOptions): Promise<SpooledBody> {
+  const declared = req.body.declaredLength;
+  if (declared !== undefined && declared > opts.maxBodyBytes) throw opts.tooLarge(declared);
+  return opts.spool.spool(req.body.open(), { maxBytes: opts.maxBodyBytes, tooLarge: opts.tooLarge });
+}
+
+function decodedLength(req: S3Request): number | undefined {
+  const declared = lookup(req.headers, 'x-amz-decoded-content-length');
+  if (declared === undefined) return undefined;
+  const n = Number(declared.trim());
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidArgumentError('x-amz-decoded-content-length must be a non-negative integer.', { ArgumentName: 'x-amz-decoded-content-length' });
+  }
+  return n;
+}
+
+function openPayload(
+  req: S3Request,
+  mode: PayloadMode | { kind: 'undeclared' },
+  declaredLength: number | undefined,
+  limit: PayloadLimit,
+  chain: { readonly seed: string; readonly verifier: ChunkSignatureVerifier },
+): CheckedBody {
+  const checksum = planChecksum(req.headers);
+  const contentMd5 = parseContentMd5(lookup(req.headers, 'content-md5'));
+  if (declaredLength !== undefined && declaredLength > limit.maxBytes) throw limit.tooLarge(declaredLength);
+  const base = {
+    maxBytes: limit.maxBytes,
+    tooLarge: limit.tooLarge,
+    ...(declaredLength === undefined ? {} : { declaredLength }),
+    ...(contentMd5 === undefined ? {} : { contentMd5 }),
+    ...(checksum === undefined ? {} : { checksum }),
+  };
+  switch (mode.kind) {
+    case 'spooled':
+      return connect(mode.body.open(), [], new CheckedBody(base));
+    case 'unsigned':
+    case 'undeclared':
+      return connect(req.body.open(), [], new CheckedBody(base));
+    case 'sha256':
+      return connect(req.body.open(), [], new CheckedBody({ ...base, sha256Hex: mode.hex }));
+    case 'chunked': {
+      const announced = (lookup(req.headers, 'x-amz-trailer') ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => name !== '');
+      const decoder = new AwsChunkedDecoder({
+        trailerMode: mode.trailer,
+        announcedTrailers: announced,
+        ...(mode.signed ? { signatures: { seed: chain.seed, verifier: chain.verifier, signedTrailer: mode.trailer } } : {}),
+      });
+      return connect(req.body.open(), [decoder], new CheckedBody({ ...base, trailers: () => decoder.trailers() }));
+    }
+  }
+}
+
+/**
+ * Pipes the source through the stages into `last`; an error anywhere destroys every stage and surfaces on `last`.
+ * Fronts hand a source that can be destroyed without tearing down the connection, so an error can still be answered.
+ */
+function connect(source: Readable, stages: readonly Transform[], last: CheckedBody): CheckedBody {
+  pipeline([source, ...stages, last], (e) => {
+    if (e && !last.destroyed) last.destroy(e);
+  });
+  return last;
+}
+
+/** Each chunk's signature chains from the previous one, starting at the request's seed signature. */
+function chunkVerifier(signer: SignatureV4, auth: AuthParams): ChunkSignatureVerifier {
+  const scope = `${auth.scopeDate}/${auth.region}/${SERVICE}/aws4_request`;
+  const signOptions = { signingDate: auth.signingDate, signingRegion: auth.region, signingService: SERVICE };
+  const mismatch = (what: string) =>
+    new SignatureDoesNotMatchError(`The ${what} signature we calculated does not match the signature you provided.`, {
+      AWSAccessKeyId: auth.accessKeyId,
+    });
+  return {
+    verifyChunk: async (previous, dataSha256Hex, provided) => {
+      const stringToSign = ['AWS4-HMAC-SHA256-PAYLOAD', auth.amzDate, scope, previous, EMPTY_SHA256, dataSha256Hex].join('\n');
+      const expected = await signer.sign(stringToSign, signOptions);
+      if (provided === undefined || !signaturesEqual(expected, provided)) throw mismatch('chunk');
+    },
+    verifyTrailer: async (previous, trailerText, provided) => {
+      const hex = createHash('sha256').update(trailerText, 'utf8').digest('hex');
+      const stringToSign = ['AWS4-HMAC-SHA256-TRAILER', auth.amzDate, scope, previous, hex].join('\n');
+      const expected = await signer.sign(stringToSign, signOptions);
+      if (provided === undefined || !signaturesEqual(expected, provided)) throw mismatch('trailer');
+    },
+  };
 }
 
 /** S3's canonical URI: every segment of the decoded path percent-encoded (RFC 3986 unreserved kept), '/' kept. */
@@ -153,22 +316,27 @@ function signedHeaderBag(req: S3Request, auth: AuthParams): Record<string, strin
   return headers;
 }
 
-/** The SDK signer re-signs exactly the signed headers at the client's date; the Authorization it writes holds the signature. */
-async function expectedHeaderSignature(signer: SignatureV4, req: S3Request, auth: AuthParams, path: string): Promise<string> {
+/**
+ * The SDK signer re-signs exactly the signed headers at the client's date; the Authorization it writes holds the
+ * signature. `bodyHash` is the hash of a spooled body, for a request that declares none: the signer takes the
+ * payload hash from an x-amz-content-sha256 entry, which is then kept out of the canonical headers.
+ */
+async function expectedHeaderSignature(signer: SignatureV4, req: S3Request, auth: AuthParams, path: string, bodyHash: string | undefined): Promise<string> {
+  const headers = signedHeaderBag(req, auth);
+  if (bodyHash !== undefined) headers[SHA256_HEADER] = bodyHash;
   const request = new HttpRequest({
     method: req.method,
     hostname: lookup(req.headers, 'host') ?? 'localhost',
     path,
     query: { ...req.query },
-    headers: signedHeaderBag(req, auth),
-    // Without x-amz-content-sha256 the signer hashes the body itself, as the client did.
-    body: lookup(req.headers, 'x-amz-content-sha256') === undefined ? req.body : undefined,
+    headers,
   });
   const signed = await signer.sign(request, {
     signingDate: auth.signingDate,
     signingRegion: auth.region,
     signingService: SERVICE,
     signableHeaders: new Set(auth.signedHeaders),
+    ...(bodyHash !== undefined ? { unsignableHeaders: new Set([SHA256_HEADER]) } : {}),
   });
   const authorization = String(signed.headers.authorization ?? '');
   return /Signature=([0-9a-f]+)$/.exec(authorization)?.[1] ?? '';
@@ -208,96 +376,4 @@ function signaturesEqual(expected: string, provided: string): boolean {
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(provided, 'utf8');
   return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
-}
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-interface DecodedPayload {
-  readonly payload: Buffer;
-  readonly trailers: Readonly<Record<string, string>>;
-}
-
-async function decodePayload(req: S3Request, auth: AuthParams, signer: SignatureV4): Promise<DecodedPayload> {
-  const mode = auth.contentSha256 ?? UNSIGNED_PAYLOAD;
-  if (mode === UNSIGNED_PAYLOAD) return { payload: req.body, trailers: {} };
-  if (/^[0-9a-f]{64}$/.test(mode)) {
-    const actual = sha256Hex(req.body);
-    if (actual !== mode) {
-      throw new XAmzContentSHA256MismatchError("The provided 'x-amz-content-sha256' header does not match what was computed.", {
-        ClientComputedContentSHA256: mode,
-        S3ComputedContentSHA256: actual,
-      });
-    }
-    return { payload: req.body, trailers: {} };
-  }
-  if (mode !== STREAMING_SIGNED && mode !== STREAMING_SIGNED_TRAILER && mode !== STREAMING_UNSIGNED_TRAILER) {
-    throw new InvalidArgumentError(
-      'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
-      { ArgumentName: 'x-amz-content-sha256', ArgumentValue: mode },
-    );
-  }
-
-  const decoded = decodeAwsChunked(req.body);
-  const payload = Buffer.concat(decoded.chunks.map((chunk) => chunk.data));
-  if (mode !== STREAMING_UNSIGNED_TRAILER) await verifyChunkSignatures(decoded, auth, signer, mode === STREAMING_SIGNED_TRAILER);
-
-  const declared = lookup(req.headers, 'x-amz-decoded-content-length');
-  if (declared !== undefined && declared.trim() !== String(payload.length)) {
-    throw new IncompleteBodyError('You did not provide the number of bytes specified by the x-amz-decoded-content-length header', {
-      ExpectedLength: declared,
-      ReceivedLength: String(payload.length),
-    });
-  }
-  return { payload, trailers: checkedTrailers(req, decoded.trailers, mode !== STREAMING_SIGNED) };
-}
-
-/** Each chunk's signature chains from the previous one, starting at the request's seed signature. */
-async function verifyChunkSignatures(
-  decoded: ReturnType<typeof decodeAwsChunked>,
-  auth: AuthParams,
-  signer: SignatureV4,
-  withTrailer: boolean,
-): Promise<void> {
-  const scope = `${auth.scopeDate}/${auth.region}/${SERVICE}/aws4_request`;
-  const signOptions = { signingDate: auth.signingDate, signingRegion: auth.region, signingService: SERVICE };
-  const mismatch = (what: string) =>
-    new SignatureDoesNotMatchError(`The ${what} signature we calculated does not match the signature you provided.`, {
-      AWSAccessKeyId: auth.accessKeyId,
-    });
-  let previous = auth.signature;
-  for (const chunk of decoded.chunks) {
-    const stringToSign = ['AWS4-HMAC-SHA256-PAYLOAD', auth.amzDate, scope, previous, EMPTY_SHA256, sha256Hex(chunk.data)].join('\n');
-    const expected = await signer.sign(stringToSign, signOptions);
-    if (chunk.signature === undefined || !signaturesEqual(expected, chunk.signature)) throw mismatch('chunk');
-    previous = chunk.signature;
-  }
-  if (!withTrailer) return;
-  const trailerText = decoded.trailers.map(([name, value]) => `${name}:${value}\n`).join('');
-  const stringToSign = ['AWS4-HMAC-SHA256-TRAILER', auth.amzDate, scope, previous, sha256Hex(trailerText)].join('\n');
-  const expected = await signer.sign(stringToSign, signOptions);
-  if (decoded.trailerSignature === undefined || !signaturesEqual(expected, decoded.trailerSignature)) throw mismatch('trailer');
-}
-
-/** Trailers must be the ones x-amz-trailer announced; only checksum trailers mean anything to S3. */
-function checkedTrailers(
-  req: S3Request,
-  trailers: ReadonlyArray<readonly [string, string]>,
-  trailerMode: boolean,
-): Record<string, string> {
-  const announced = (lookup(req.headers, 'x-amz-trailer') ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== '');
-  if (!trailerMode && trailers.length > 0) throw new InvalidRequestError('Trailers are only allowed with a trailer payload mode.');
-  const result: Record<string, string> = {};
-  for (const [name, value] of trailers) {
-    if (!announced.includes(name)) throw new InvalidRequestError(`The trailer ${name} was not announced in x-amz-trailer.`);
-    if (checksumHeaderAlgorithm(name) !== undefined) result[name] = value;
-  }
-  for (const name of announced) {
-    if (!trailers.some(([sent]) => sent === name)) throw new IncompleteBodyError(`The announced trailer ${name} is missing.`);
-  }
-  return result;
 }

@@ -8,8 +8,8 @@ import type { AwsClients } from '../../lambdas/adapters/aws/config';
 import { DynamoDbObjectIndex } from '../../lambdas/adapters/aws/dynamodb-index';
 import { KmsKeyVault } from '../../lambdas/adapters/aws/kms-key-vault';
 import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blob-store';
-import { AccessKeyStore } from '../../lambdas/core/access-keys';
-import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from '../../lambdas/core/key-lifecycle';
+import { composeCore } from '../../lambdas/compose-store';
+import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 import type { AwsTarget } from '../support/aws-target';
 import { motoClients } from './moto-clients';
@@ -74,17 +74,8 @@ export async function openMotoStore(target: AwsTarget, baseConfig: Partial<Lifec
       return meta;
     },
     makeLifecycle: (options = {}) => {
-      const lifecycle = new KeyLifecycle({
-        vault: kms,
-        admin: kms,
-        blobs,
-        index,
-        defaultKeyId,
-        config: { ...baseConfig, ...options.config },
-        ...(options.hooks ? { hooks: options.hooks } : {}),
-      });
-      lifecycle.useSealedSecrets(new AccessKeyStore({ index, vault: kms, activeKeys: lifecycle.activeKeys }));
-      return lifecycle;
+      const ports = { vault: kms, admin: kms, blobs, index, defaultKeyId, close: async () => undefined };
+      return composeCore(ports, { lifecycleConfig: { ...baseConfig, ...options.config }, ...(options.hooks ? { rewrapHooks: options.hooks } : {}) }).lifecycle;
     },
     close: () => {
       clients.s3.destroy();

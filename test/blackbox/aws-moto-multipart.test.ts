@@ -2,4 +2,5 @@
 import { describeMultipartSuite } from './multipart-suite';
 import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
 
-describeMultipartSuite('aws-on-moto', () => startAwsOnMoto(), awsBackendUnavailable);
+// With the deployed stack's limits, as the API Lambda applies them: 1 MiB parts allowed, 4.45 MiB per request.
+describeMultipartSuite('aws-on-moto', () => startAwsOnMoto({ lambdaLimits: true }), awsBackendUnavailable);

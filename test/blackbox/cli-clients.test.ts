@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { s3Client } from './s3-suite';
 
@@ -41,10 +41,9 @@ describe('third-party S3 clients against the embedded server', () => {
     s3 = s3Client(target);
     work = await mkdtemp(join(tmpdir(), 'sealstore-cli-'));
     const config = join(work, 'aws-config');
-    // s3transfer raises any multipart_chunksize below 5 MiB to 5 MiB (ChunksizeAdjuster), so `aws s3 cp`
-    // uploads single PUTs up to the threshold, and larger files cannot pass the ≈4.45 MiB request limit.
+    // The CLI's own transfer settings (8 MB threshold and parts): the embedded server takes S3's limits.
     // CLI v1 presigns with SigV2 unless told otherwise; the store speaks SigV4 only.
-    await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  multipart_threshold = 64MB\n  multipart_chunksize = 8MB\n  addressing_style = path\n  signature_version = s3v4\n');
+    await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n');
     env = {
       PATH: process.env['PATH'],
       HOME: work,
@@ -148,7 +147,7 @@ describe('third-party S3 clients against the embedded server', () => {
     it('runs a multipart upload step by step with `aws s3api` and reads it back with `aws s3 cp`', async () => {
       const b = bucketName();
       await aws('s3', 'mb', `s3://${b}`);
-      const parts = [randomBytes(4 * MiB), randomBytes(4 * MiB), randomBytes(MiB + 77)];
+      const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB + 77)];
       const { UploadId } = await awsJson<{ UploadId: string }>('s3api', 'create-multipart-upload', '--bucket', b, '--key', 'mp.bin');
       const done: Array<{ PartNumber: number; ETag: string }> = [];
       for (const [i, data] of parts.entries()) {
@@ -181,24 +180,20 @@ describe('third-party S3 clients against the embedded server', () => {
       expect(sha256(await readFile(join(work, 'mp-copy.back')))).toBe(sha256(Buffer.concat(parts)));
     }, 60_000);
 
-    it('copies a 200 MiB object out byte-identical with `aws s3 cp` (uploaded in 4 MiB parts, the largest that fit)', async () => {
-      // `aws s3 cp` cannot upload it (s3transfer forces parts of at least 5 MiB, over the request limit; see
-      // docs/S3-COMPATIBILITY.md), so the SDK uploads it in 4 MiB parts; the CLI downloads it with its own
-      // concurrent ranged GETs, across 50 sealed parts.
+    it('copies a 200 MiB file in and out byte-identical with `aws s3 cp` and its default multipart settings', async () => {
+      // s3transfer splits it into 8 MiB parts sent concurrently, with CRC32 checksums, and reads it back with
+      // concurrent ranged GETs across the sealed parts.
       const b = bucketName();
       await aws('s3', 'mb', `s3://${b}`);
       const whole = randomBytes(200 * MiB);
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'big.bin' }));
-      const parts: Array<{ PartNumber: number; ETag: string }> = [];
-      for (let i = 0; i * 4 * MiB < whole.length; i++) {
-        const body = whole.subarray(i * 4 * MiB, (i + 1) * 4 * MiB);
-        const r = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'big.bin', UploadId, PartNumber: i + 1, Body: body }));
-        parts.push({ PartNumber: i + 1, ETag: r.ETag! });
-      }
-      await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'big.bin', UploadId, MultipartUpload: { Parts: parts } }));
+      await writeFile(join(work, 'big.bin'), whole);
+      await aws('s3', 'cp', join(work, 'big.bin'), `s3://${b}/big.bin`);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'big.bin' }));
+      expect(head.ETag).toMatch(/^"[0-9a-f]{32}-25"$/);
       await aws('s3', 'cp', `s3://${b}/big.bin`, join(work, 'big.back'));
       expect(sha256(await readFile(join(work, 'big.back')))).toBe(sha256(whole));
       await rm(join(work, 'big.back'));
+      await rm(join(work, 'big.bin'));
     }, 120_000);
 
     it('presigns with `aws s3 presign`: the URL works until X-Amz-Expires, then answers 403', async () => {

@@ -11,6 +11,7 @@ import { LEDGER_PK, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uplo
 import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
 import { readAllFiles } from '../support/embedded-target';
 import { CountingBlobStore, CountingKeyVault, FaultyIndex } from '../support/counting-backend';
+import { bytes } from '../support/bytes';
 
 const MiB = 1024 * 1024;
 const FRAME = 64 * 1024;
@@ -75,7 +76,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect([vault.generated, vault.decrypted]).toEqual([1, 0]);
     const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(10)];
     const parts = [];
-    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body }));
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body: bytes(body) }));
     expect([vault.generated, vault.decrypted]).toEqual([1, 3]);
     await svc.completeMultipartUpload({ bucket: b, key: 'k', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     expect([vault.generated, vault.decrypted]).toEqual([1, 4]);
@@ -92,7 +93,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'r' });
     const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(MiB)];
     const parts = [];
-    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'r', uploadId: upload.uploadId, partNumber: i + 1, body }));
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'r', uploadId: upload.uploadId, partNumber: i + 1, body: bytes(body) }));
     await svc.completeMultipartUpload({ bucket: b, key: 'r', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     const whole = Buffer.concat(bodies);
     const record = await svc.headObject(b, 'r');
@@ -115,7 +116,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'many', userMetadata: { big: 'yes' } });
     const bodies = Array.from({ length: 520 }, (_, i) => randomBytes(50 + (i % 7)));
     const parts = [];
-    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'many', uploadId: upload.uploadId, partNumber: i + 1, body }));
+    for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'many', uploadId: upload.uploadId, partNumber: i + 1, body: bytes(body) }));
     const record = await svc.completeMultipartUpload({ bucket: b, key: 'many', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     expect(record.etag).toBe(multipartEtag(parts));
     expect(record.etag).toMatch(/^[0-9a-f]{32}-520$/);
@@ -136,7 +137,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect((await readAll(await svc.openObject(head, { start: 30_000, end: 30_100 }))).equals(whole.subarray(30_000, 30_101))).toBe(true);
     expect(await blobFiles()).toBe(filesBefore + 520);
     // One ledger entry retires all 520 blobs inside the replacing transaction.
-    await svc.putObject({ bucket: b, key: 'many', body: Buffer.from('small now') });
+    await svc.putObject({ bucket: b, key: 'many', body: bytes('small now') });
     expect(await blobFiles()).toBe(filesBefore + 1);
     expect((await index.query(manifestPk(record.objectId), { limit: 10 })).items).toEqual([]);
     expect(await ledger()).toEqual([]);
@@ -148,7 +149,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const b = await newBucket(svc);
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'retry' });
     const body = randomBytes(5000);
-    const part = await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body });
+    const part = await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body: bytes(body) });
     index.failNextTransact((ops) => ops.some((op) => op.op === 'put' && op.item.pk === objectsPk(b)));
     await expect(svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: part.etag }] })).rejects.toThrow('injected');
     await expect(svc.headObject(b, 'retry')).rejects.toMatchObject({ code: 'NoSuchKey' });
@@ -166,7 +167,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
       const u = await svc.createMultipartUpload({ bucket: b, key });
       const bodies = Array.from({ length: count }, () => randomBytes(MiB));
       const etags: string[] = [];
-      for (const [i, body] of bodies.entries()) etags.push((await svc.uploadPart({ bucket: b, key, uploadId: u.uploadId, partNumber: i + 1, body })).etag);
+      for (const [i, body] of bodies.entries()) etags.push((await svc.uploadPart({ bucket: b, key, uploadId: u.uploadId, partNumber: i + 1, body: bytes(body) })).etag);
       return { u, bodies, etags };
     };
     const idle = await put('idle', 2);
@@ -184,7 +185,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy', 'idle']);
 
     clock += 2 * 3600_000;
-    await svc.uploadPart({ bucket: b, key: 'busy', uploadId: busy.u.uploadId, partNumber: 2, body: randomBytes(10) });
+    await svc.uploadPart({ bucket: b, key: 'busy', uploadId: busy.u.uploadId, partNumber: 2, body: bytes(randomBytes(10)) });
     clock += 1000;
     const swept = await svc.sweepUploads(3600_000);
     expect(swept).toEqual({ aborted: 1, finished: 2 });
@@ -195,6 +196,6 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect(await blobFiles()).toBe(filesBefore + 3);
     expect(await ledger()).toEqual([]);
     expect((await readAll(await svc.openObject(await svc.headObject(b, 'completing')))).equals(completing.bodies[0]!)).toBe(true);
-    await expect(svc.uploadPart({ bucket: b, key: 'idle', uploadId: idle.u.uploadId, partNumber: 3, body: Buffer.from('x') })).rejects.toMatchObject({ code: 'NoSuchUpload' });
+    await expect(svc.uploadPart({ bucket: b, key: 'idle', uploadId: idle.u.uploadId, partNumber: 3, body: bytes('x') })).rejects.toMatchObject({ code: 'NoSuchUpload' });
   });
 });

@@ -15,12 +15,15 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { errorCode, s3Path, signedRequest, send, type Creds } from '../support/signed-fetch';
-import { MAX_REQUEST_BODY_BYTES } from '../../lambdas/core/limits';
+import { errorCode, s3Path, signedHeaders, signedRequest, send, type Creds } from '../support/signed-fetch';
+import { MAX_REQUEST_BODY_BYTES, type RequestLimits } from '../../lambdas/core/limits';
+import { request as httpRequest } from 'node:http';
 
 export interface S3Target {
   readonly url: string;
   readonly creds: Creds;
+  /** The request limits the server applies: S3's own, or the deployed stack's (--lambda-limits). */
+  readonly limits: RequestLimits;
   /** Every stored blob's raw bytes (ciphertext as at rest). */
   rawBlobs(): Promise<Buffer[]>;
   close(): Promise<void>;
@@ -49,6 +52,29 @@ export async function expectS3Error(p: Promise<unknown>, code: string, status?: 
     return;
   }
   throw new Error(`expected ${code}, but the call succeeded`);
+}
+
+/**
+ * A signed PUT that declares `length` body bytes (UNSIGNED-PAYLOAD) and waits for 100 Continue before sending any:
+ * what a client sees when the server refuses a body from its headers alone.
+ */
+export async function declaredOnly(target: { url: string; creds: Creds }, method: string, path: string, length: number): Promise<{ status: number; body: string }> {
+  const signed = await signedHeaders(target.url, target.creds, { method, path, unsignedPayload: true, headers: { 'content-length': String(length), expect: '100-continue' } });
+  const url = new URL(path, target.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method, headers: signed });
+    req.on('continue', () => reject(new Error('the server asked for a body it should refuse from the headers')));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -300,13 +326,24 @@ export function describeS3Suite(backend: string, setup: () => Promise<S3Target>,
       expect([head.headers['x-amz-meta-__proto__'], head.headers['x-amz-meta-tostring']]).toEqual(['kept', 'also']);
     });
 
-    it('refuses a body over the per-request limit with EntityTooLarge naming multipart upload', async () => {
+    it('refuses a body over the per-request limit with EntityTooLarge naming the limit and multipart upload', async () => {
       const b = bucketName();
       await s3.send(new CreateBucketCommand({ Bucket: b }));
-      const res = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'big'), body: Buffer.alloc(MAX_REQUEST_BODY_BYTES + 1), unsignedPayload: true });
-      expect(res.status).toBe(400);
-      expect(errorCode(res)).toBe('EntityTooLarge');
-      expect(res.body.toString()).toMatch(/multipart/);
+      if (target.limits.mode === 'lambda') {
+        const res = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'big'), body: Buffer.alloc(MAX_REQUEST_BODY_BYTES + 1), unsignedPayload: true });
+        expect(res.status).toBe(400);
+        expect(errorCode(res)).toBe('EntityTooLarge');
+        expect(res.body.toString()).toContain(`${MAX_REQUEST_BODY_BYTES + 1} bytes exceeds the ${MAX_REQUEST_BODY_BYTES}-byte limit of one request through API Gateway and Lambda`);
+        expect(res.body.toString()).toMatch(/multipart upload in parts of 1048576 to 4669440 bytes/);
+      } else {
+        // 5 GiB + 1 declared: refused from the headers alone, before the client sends the body.
+        const declared = target.limits.maxObjectBytes + 1;
+        const res = await declaredOnly(target, 'PUT', s3Path(b, 'big'), declared);
+        expect(res.status).toBe(400);
+        expect(res.body).toContain('<Code>EntityTooLarge</Code>');
+        expect(res.body).toContain(`Your proposed upload of ${declared} bytes exceeds the maximum object size of one PUT, 5 GiB (5368709120 bytes)`);
+        expect(res.body).toMatch(/multipart upload/);
+      }
       await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'big' })), 'NotFound', 404);
     });
 

@@ -79,20 +79,21 @@ describe('tampering with data at rest', () => {
   it('never releases bytes from a blob with one byte flipped mid-object', async () => {
     const ra = await record('a');
     const blobsDir = join(dir, 'blobs');
-    const bodies: string[] = [];
+    const files: string[] = [];
     const walk = async (d: string): Promise<void> => {
       for (const e of await readdir(d, { withFileTypes: true })) {
         if (e.isDirectory()) await walk(join(d, e.name));
-        else if (e.name.endsWith('.body')) bodies.push(join(d, e.name));
+        else if (e.name.endsWith('.blob')) files.push(join(d, e.name));
       }
     };
     await walk(blobsDir);
-    // Find A's body file: the one whose size is A's sealed size and whose bytes are not B's.
+    // Flip a byte in one blob file's sealed body (the header before it holds metadata); A's and B's are the same size.
     let flipped = false;
-    for (const file of bodies) {
+    for (const file of files) {
       const bytes = await readFile(file);
-      if (bytes.length !== ra.parts[0]!.sealedSize || flipped) continue;
-      bytes[150_000] = (bytes[150_000] ?? 0) ^ 0x01;
+      if (bytes.length < ra.parts[0]!.sealedSize || flipped) continue;
+      const bodyStart = bytes.length - ra.parts[0]!.sealedSize;
+      bytes[bodyStart + 150_000] = (bytes[bodyStart + 150_000] ?? 0) ^ 0x01;
       await writeFile(file, bytes);
       const got = await read('a');
       const gotB = await read('b');

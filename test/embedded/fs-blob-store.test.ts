@@ -1,7 +1,8 @@
 // Runs the BlobStore contract against the file-system store, plus its layout, id and crash-recovery rules.
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobNotFoundError } from '../../lambdas/core/errors';
 import { FsBlobStore } from '../../lambdas/adapters/embedded/fs-blob-store';
@@ -49,32 +50,80 @@ describe('FsBlobStore', () => {
     await store.put('bucket/parts/upload-1/00001', chunked(Buffer.from('part')), {});
     expect((await readAll(await store.get('bucket/parts/upload-1/00001'))).toString()).toBe('part');
     const files = await filesUnder(dir);
-    expect(files.length).toBe(2);
+    expect(files.length).toBe(1);
     for (const file of files) {
       expect(file.startsWith(dir)).toBe(true);
-      expect(file).toMatch(/\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.(meta|[0-9a-f]{16}\.body)$/);
+      expect(file).toMatch(/\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.blob$/);
     }
   });
 
   it('writes files readable by the owner only', async () => {
     await store.put('secret', chunked(Buffer.from('x')), {});
+    await store.replaceMetadata('secret', { 'x-a': '2' });
     for (const file of await filesUnder(dir)) expect((await stat(file)).mode & 0o077).toBe(0);
   });
 
-  it('replaceMetadata rewrites only the metadata file, never the body', async () => {
+  it('replaceMetadata writes a sidecar and never touches the blob file', async () => {
     await store.put('obj', chunked(Buffer.alloc(100_000, 7)), { 'x-a': '1' });
-    const bodyBefore = (await filesUnder(dir)).filter((f) => f.endsWith('.body'));
-    const inode = (await stat(bodyBefore[0] ?? '')).ino;
+    const [blob] = await filesUnder(dir);
+    const before = await stat(blob ?? '');
     await store.replaceMetadata('obj', { 'x-a': '2' });
-    const bodyAfter = (await filesUnder(dir)).filter((f) => f.endsWith('.body'));
-    expect(bodyAfter).toEqual(bodyBefore);
-    expect((await stat(bodyAfter[0] ?? '')).ino).toBe(inode);
+    const after = await stat(blob ?? '');
+    expect({ ino: after.ino, mtime: after.mtimeMs, size: after.size }).toEqual({ ino: before.ino, mtime: before.mtimeMs, size: before.size });
+    expect((await filesUnder(dir)).map((f) => f.replace(/^.*\./, '')).sort()).toEqual(['blob', 'md']);
+    expect((await store.head('obj')).metadata).toEqual({ 'x-a': '2' });
   });
 
-  it('leaves exactly one body per blob after overwrites and none after delete', async () => {
+  it('ignores a sidecar written for an earlier blob under the same id, and an overwrite removes it', async () => {
+    await store.put('obj', chunked(Buffer.from('first')), { 'x-v': '1' });
+    await store.replaceMetadata('obj', { 'x-v': 'rewrapped' });
+    const sidecar = (await filesUnder(dir)).find((f) => f.endsWith('.md')) ?? '';
+    const kept = await readFile(sidecar);
+    await store.put('obj', chunked(Buffer.from('second')), { 'x-v': '2' });
+    expect((await filesUnder(dir)).filter((f) => f.endsWith('.md'))).toEqual([]);
+    await writeFile(sidecar, kept, { mode: 0o600 }); // as if a crash had left it
+    expect((await store.head('obj')).metadata).toEqual({ 'x-v': '2' });
+  });
+
+  it('leaves exactly one file per blob after overwrites and none after delete', async () => {
     for (let i = 0; i < 3; i++) await store.put('obj', chunked(Buffer.from(`v${i}`)), {});
-    expect((await filesUnder(dir)).filter((f) => f.endsWith('.body')).length).toBe(1);
+    await store.replaceMetadata('obj', { 'x-v': 'r' });
+    expect((await filesUnder(dir)).filter((f) => f.endsWith('.blob')).length).toBe(1);
     await store.delete('obj');
+    expect(await filesUnder(dir)).toEqual([]);
+  });
+
+  it('publishes a blob only after beforePublish resolves, and not at all when it rejects', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const writing = store.put('gated', chunked(Buffer.from('body')), {}, { beforePublish: () => gate });
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(store.head('gated')).rejects.toBeInstanceOf(BlobNotFoundError);
+    release();
+    await writing;
+    expect((await readAll(await store.get('gated'))).toString()).toBe('body');
+
+    const refused = new Error('ledger unreachable');
+    await expect(store.put('refused', chunked(Buffer.from('body')), {}, { beforePublish: () => Promise.reject(refused) })).rejects.toBe(refused);
+    await expect(store.head('refused')).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect((await filesUnder(dir)).filter((f) => !f.endsWith('.blob'))).toEqual([]);
+  });
+
+  it('reads, rewraps and deletes blobs of the earlier two-file layout', async () => {
+    const base = createHash('sha256').update('legacy', 'utf8').digest('hex');
+    const where = join(dir, base.slice(0, 2), base.slice(2, 4));
+    await mkdir(where, { recursive: true });
+    await writeFile(join(where, `${base}.0123456789abcdef.body`), 'old body', { mode: 0o600 });
+    const meta = { v: 1, blobId: 'legacy', body: '0123456789abcdef', size: 8, lastModified: new Date().toISOString(), metadata: { 'x-k': 'v1' } };
+    await writeFile(join(where, `${base}.meta`), JSON.stringify(meta), { mode: 0o600 });
+    expect((await readAll(await store.get('legacy'))).toString()).toBe('old body');
+    expect((await readAll(await store.get('legacy', { start: 4, end: 7 }))).toString()).toBe('body');
+    await store.replaceMetadata('legacy', { 'x-k': 'v2' });
+    expect(await store.head('legacy')).toMatchObject({ size: 8, metadata: { 'x-k': 'v2' } });
+    const listed: string[] = [];
+    for await (const entry of store.listBlobIds()) listed.push(entry.blobId);
+    expect(listed).toEqual(['legacy']);
+    await store.delete('legacy');
     expect(await filesUnder(dir)).toEqual([]);
   });
 
@@ -94,7 +143,7 @@ describe('FsBlobStore', () => {
     const info = await store.head('race');
     const back = await readAll(await store.get('race'));
     expect(back.equals(info.metadata['x-v'] === 'a' ? a : b)).toBe(true);
-    expect((await filesUnder(dir)).filter((f) => f.endsWith('.body')).length).toBe(1);
+    expect(await filesUnder(dir)).toHaveLength(1);
   });
 
   it('keeps reading a body that a concurrent overwrite replaces mid-stream', async () => {
@@ -122,23 +171,26 @@ describe('FsBlobStore', () => {
     expect(listed).toEqual([]);
   });
 
-  it('ignores a body a crash left before its metadata was committed, and the sweep removes it', async () => {
+  it('ignores a temp file a crash left before its rename, and the sweep removes it', async () => {
     await store.put('obj', chunked(Buffer.from('committed')), { 'x-v': '1' });
-    const [body] = (await filesUnder(dir)).filter((f) => f.endsWith('.body'));
-    const stray = (body ?? '').replace(/\.[0-9a-f]{16}\.body$/, '.00000000deadbeef.body');
+    const [blob] = await filesUnder(dir);
+    const stray = (blob ?? '').replace(/\.blob$/, '.00000000deadbeef.tmp');
     await writeFile(stray, 'torn upload');
+    const orphanSidecar = join(dirname(blob ?? ''), `${'f'.repeat(64)}.md`);
+    await writeFile(orphanSidecar, '{}');
     const old = new Date(Date.now() - 3_600_000);
     await utimes(stray, old, old);
+    await utimes(orphanSidecar, old, old);
     expect((await readAll(await store.get('obj'))).toString()).toBe('committed');
-    expect(await store.sweepStrayFiles(new Date(Date.now() - 60_000))).toBe(1);
-    expect((await filesUnder(dir)).filter((f) => f.endsWith('.body'))).toEqual([body]);
+    expect(await store.sweepStrayFiles(new Date(Date.now() - 60_000))).toBe(2);
+    expect(await filesUnder(dir)).toEqual([blob]);
     expect((await readAll(await store.get('obj'))).toString()).toBe('committed');
   });
 
   it('spares stray files younger than the cutoff (an upload in flight)', async () => {
     await store.put('obj', chunked(Buffer.from('x')), {});
-    const [body] = (await filesUnder(dir)).filter((f) => f.endsWith('.body'));
-    await writeFile((body ?? '').replace(/\.[0-9a-f]{16}\.body$/, '.0000000000000001.body'), 'in flight');
+    const [blob] = await filesUnder(dir);
+    await writeFile((blob ?? '').replace(/\.blob$/, '.0000000000000001.tmp'), 'in flight');
     expect(await store.sweepStrayFiles(new Date(Date.now() - 60_000))).toBe(0);
   });
 

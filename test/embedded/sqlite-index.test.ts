@@ -11,7 +11,7 @@ describeObjectIndexContract('SqliteObjectIndex (ObjectIndex contract)', async ()
   return {
     index,
     cleanup: async () => {
-      index.close();
+      await index.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -31,7 +31,7 @@ describe('SqliteObjectIndex', () => {
     const first = new SqliteObjectIndex(file);
     await first.put({ pk: 'b#photos', sk: 'cat.jpg', gsi1pk: 'cmk#1', gsi1sk: 'gen-1#x', attrs: { key: Buffer.from([1, 2]) } });
     await first.transact([{ op: 'put', item: { pk: 'b#photos', sk: 'dog.jpg', attrs: { size: 3 } } }]);
-    first.close();
+    await first.close();
 
     const second = new SqliteObjectIndex(file);
     try {
@@ -44,7 +44,7 @@ describe('SqliteObjectIndex', () => {
       });
       expect((await second.query('b#photos', { limit: 10 })).items.map((i) => i.sk)).toEqual(['cat.jpg', 'dog.jpg']);
     } finally {
-      second.close();
+      await second.close();
     }
   });
 
@@ -55,7 +55,7 @@ describe('SqliteObjectIndex', () => {
       await expect(index.transact(ops)).rejects.toThrow(RangeError);
       expect((await index.query('p', { limit: 200 })).items).toEqual([]);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -66,7 +66,7 @@ describe('SqliteObjectIndex', () => {
         RangeError,
       );
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -79,7 +79,7 @@ describe('SqliteObjectIndex', () => {
       expect(Object.getPrototypeOf(back?.attrs)).toBe(Object.prototype);
       expect(Object.keys(back?.attrs ?? {})).toEqual(['__proto__', 'ok']);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 // Test helper: a loopback HTTP server that records raw requests as S3Request values and answers with canned responses.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { S3Request } from '../../lambdas/http/request';
+import type { RawRequest as S3Request } from './verify';
 
 export interface CannedResponse {
   readonly status: number;

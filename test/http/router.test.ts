@@ -1,5 +1,5 @@
 import { routeS3 } from '../../lambdas/http/router';
-import type { S3Request } from '../../lambdas/http/request';
+import { bufferBody, type S3Request } from '../../lambdas/http/request';
 import { StoreError } from '../../lambdas/core/errors';
 
 const req = (method: string, path: string, query: Record<string, string> = {}, headers: Record<string, string> = {}): S3Request => ({
@@ -7,7 +7,7 @@ const req = (method: string, path: string, query: Record<string, string> = {}, h
   path,
   query,
   headers,
-  body: Buffer.alloc(0),
+  body: bufferBody(Buffer.alloc(0)),
 });
 
 function codeOf(fn: () => unknown): string {

@@ -14,9 +14,9 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StoreError } from '../../lambdas/core/errors';
-import type { S3Request } from '../../lambdas/http/request';
 import { parseAmzDate } from '../../lambdas/http/sigv4-auth';
-import { s3EncodePath, verifyRequest, type VerifyOptions } from '../../lambdas/http/sigv4';
+import { s3EncodePath } from '../../lambdas/http/sigv4';
+import { verifyRequest, type RawRequest as S3Request, type VerifyOptions } from './verify';
 import { type CannedResponse, type CaptureServer, startCaptureServer } from './capture';
 
 const ACCESS_KEY = 'AKIDSEALSTORETEST';

@@ -4,9 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
-import { AccessKeyStore } from '../../lambdas/core/access-keys';
-import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from '../../lambdas/core/key-lifecycle';
-import { dataKeyContext, ObjectService } from '../../lambdas/core/object-service';
+import { composeCore } from '../../lambdas/compose-store';
+import type { AccessKeyStore } from '../../lambdas/core/access-keys';
+import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
+import { dataKeyContext, type ObjectService } from '../../lambdas/core/object-service';
+import { bytes } from '../support/bytes';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 
 export interface Harness {
@@ -28,25 +30,16 @@ export async function openHarness(config: Partial<LifecycleConfig> = {}): Promis
   const backend = await openEmbeddedBackend(dir);
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
-  const make = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) => {
-    const lc = new KeyLifecycle({
-      vault: backend.vault,
-      admin: backend.vault,
-      blobs: backend.blobs,
-      index: backend.index,
-      defaultKeyId: backend.defaultKeyId,
-      config: { retireGraceMs: 0, pendingWindowDays: 7, activeKeyCacheMs: 0, ...config, ...options.config },
+  // The production wiring (composeCore); each extra lifecycle is another process's view of the same ports.
+  const compose = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) =>
+    composeCore(backend, {
+      frameSize: 64,
+      lifecycleConfig: { retireGraceMs: 0, pendingWindowDays: 7, activeKeyCacheMs: 0, ...config, ...options.config },
       now,
-      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.hooks ? { rewrapHooks: options.hooks } : {}),
     });
-    if (accessKeys) lc.useSealedSecrets(accessKeys);
-    return lc;
-  };
-  let accessKeys: AccessKeyStore | undefined;
-  const main = make();
-  accessKeys = new AccessKeyStore({ index: backend.index, vault: backend.vault, activeKeys: main.activeKeys, now });
-  main.useSealedSecrets(accessKeys);
-  const service = new ObjectService({ vault: backend.vault, blobs: backend.blobs, index: backend.index, keys: main.activeKeys, frameSize: 64 });
+  const make = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) => compose(options).lifecycle;
+  const { lifecycle: main, accessKeys, service } = compose();
   return {
     backend,
     service,
@@ -71,7 +64,7 @@ export async function putMany(h: Harness, bucket: string, n: number): Promise<st
   const keys: string[] = [];
   for (let i = 0; i < n; i++) {
     const key = `dir/obj-${String(i).padStart(3, '0')}`;
-    await h.service.putObject({ bucket, key, body: body(i) });
+    await h.service.putObject({ bucket, key, body: bytes(body(i)) });
     keys.push(key);
   }
   return keys;

@@ -4,6 +4,7 @@ import { Lease } from '../../lambdas/core/key-lifecycle';
 import { rewrapObject } from '../../lambdas/core/key-lifecycle/rewrap';
 import { objectsByKeyPk, objectsPk } from '../../lambdas/core/records';
 import { expectAllReadable, expectBlobCopiesValid, openHarness, putMany, record, type Harness } from './harness';
+import { bytes } from '../support/bytes';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -58,7 +59,7 @@ describe('key lifecycle (embedded backend)', () => {
     expect(b.role).toBe('standby');
     await h.lifecycle.rollover('second');
     // New writes go under the new key at once.
-    const fresh = await h.service.putObject({ bucket: 'roll', key: 'fresh', body: Buffer.from('new') });
+    const fresh = await h.service.putObject({ bucket: 'roll', key: 'fresh', body: bytes('new') });
     expect(fresh.keyId).toBe(b.keyId);
 
     const report = await h.lifecycle.runJob();
@@ -148,7 +149,7 @@ describe('key lifecycle (embedded backend)', () => {
     await putMany(h, 'swap', 1);
     const rotated = await h.lifecycle.rotate();
     const item = await h.backend.index.get(objectsPk('swap'), 'dir/obj-000');
-    await h.service.putObject({ bucket: 'swap', key: 'dir/obj-000', body: Buffer.from('replacement') });
+    await h.service.putObject({ bucket: 'swap', key: 'dir/obj-000', body: bytes('replacement') });
     const outcome = await rewrapObject({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.backend.index, now: h.now }, item!, rotated.keyId);
     expect(outcome).toBe('gone');
     const rec = await h.service.headObject('swap', 'dir/obj-000');
@@ -212,7 +213,7 @@ describe('key lifecycle (embedded backend)', () => {
     await h.backend.vault.enableKey(a);
     const { ObjectService } = await import('../../lambdas/core/object-service');
     const stale = new ObjectService({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.backend.index, keys: { activeKeyId: async () => a } });
-    await stale.putObject({ bucket: 'late', key: 'late-write', body: Buffer.from('late') });
+    await stale.putObject({ bucket: 'late', key: 'late-write', body: bytes('late') });
     await h.backend.vault.scheduleKeyDeletion(a, 7);
     const report = await h.lifecycle.runJob();
     expect(report.notes.join('\n')).toContain('deletion cancelled');

@@ -86,7 +86,7 @@ describe('sealstore under concurrent clients', () => {
     expect(lists).toBeGreaterThan(3);
     expect(acknowledged.size + conflicts).toBe(64);
     await h.server.service.sweep(0);
-    expect(await blobFiles(h.dataDir)).toEqual({ bodies: 1, metas: 1, other: [] });
+    expect(await blobFiles(h.dataDir)).toEqual({ blobs: 1, sidecars: 0, other: [] });
   }, 60_000);
 
   it('keeps each key consistent while writers and deleters interleave over many keys', async () => {
@@ -137,6 +137,6 @@ describe('sealstore under concurrent clients', () => {
     const page = await client.send(new ListObjectsV2Command({ Bucket: 'conc' }));
     await h.server.service.sweep(0);
     const live = page.Contents?.length ?? 0;
-    expect(await blobFiles(h.dataDir)).toEqual({ bodies: live, metas: live, other: [] });
+    expect(await blobFiles(h.dataDir)).toEqual({ blobs: live, sidecars: 0, other: [] });
   }, 60_000);
 });

@@ -150,15 +150,15 @@ export async function listAll(s3: S3Client, bucket: string): Promise<Map<string,
   return out;
 }
 
-/** Every file under the blob root, grouped: committed bodies, metadata files, anything else. */
-export async function blobFiles(dataDir: string): Promise<{ bodies: number; metas: number; other: string[] }> {
-  const result = { bodies: 0, metas: 0, other: [] as string[] };
+/** Every file under the blob root, grouped: committed blobs, rewrapped-metadata sidecars, anything else. */
+export async function blobFiles(dataDir: string): Promise<{ blobs: number; sidecars: number; other: string[] }> {
+  const result = { blobs: 0, sidecars: 0, other: [] as string[] };
   const walk = async (dir: string): Promise<void> => {
     for (const name of await readdir(dir)) {
       const p = join(dir, name);
       if ((await stat(p)).isDirectory()) await walk(p);
-      else if (name.endsWith('.body')) result.bodies++;
-      else if (name.endsWith('.meta')) result.metas++;
+      else if (name.endsWith('.blob')) result.blobs++;
+      else if (name.endsWith('.md')) result.sidecars++;
       else result.other.push(p);
     }
   };
@@ -186,7 +186,7 @@ export async function checkInvariants(h: Harness, bucket: string, model: Model, 
   const { blobsDeleted } = await h.server.service.sweep(0);
   const files = await blobFiles(h.dataDir);
   expect(files.other).toEqual([]);
-  expect({ bodies: files.bodies, metas: files.metas }).toEqual({ bodies: live + extraLiveObjects, metas: live + extraLiveObjects });
+  expect(files.blobs).toBe(live + extraLiveObjects);
   return { live, swept: blobsDeleted };
 }
 

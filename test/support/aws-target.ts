@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
 import { startServer, type RunningServer, type ServerOptions } from '../../local/server';
 import { consoleLogger } from '../../local/logger';
+import { LAMBDA_LIMITS, S3_LIMITS } from '../../lambdas/core/limits';
 import type { S3Target } from '../blackbox/s3-suite';
 import { motoClients } from '../aws/moto-clients';
 import { findMotoServer, motoMissingReason, startMoto } from './moto';
@@ -27,10 +28,11 @@ export async function startAwsOnMoto(options: Partial<Omit<ServerOptions, 'backe
   const env = { SEALSTORE_TABLE_NAME: names.tableName, SEALSTORE_BLOB_BUCKET: names.bucket, SEALSTORE_KMS_KEY_ID: names.keyAlias };
   const backend = await openAwsBackend(env, clients);
   const creds = options.credentials ?? testCreds();
-  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...options, backend: { ...backend, close: async () => undefined }, credentials: creds });
+  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...options, backend, credentials: creds });
   return {
     url: server.url,
     endpoint: moto.endpoint,
+    limits: options.lambdaLimits ? LAMBDA_LIMITS : S3_LIMITS,
     creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
     server,
     rawBlobs: async () => {

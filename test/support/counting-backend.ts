@@ -1,7 +1,7 @@
 // Wrappers around the ports that count what the service asks of them, and can fail chosen index writes:
 // for proving "one Decrypt per part", "a range reads only its frames" and crash recovery.
 import { Transform, type Readable } from 'node:stream';
-import type { BlobInfo, BlobMetadata, BlobStore, ByteRange, Condition, DataKey, EncryptionContext, IndexItem, KeyDescription, KeyVault, ObjectIndex, QueryOptions, QueryPage, RewrappedKey, UnwrappedKey, WriteOp } from '../../lambdas/core/ports';
+import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange, Condition, DataKey, EncryptionContext, IndexItem, KeyDescription, KeyVault, ObjectIndex, QueryOptions, QueryPage, RewrappedKey, UnwrappedKey, WriteOp } from '../../lambdas/core/ports';
 
 export class CountingBlobStore implements BlobStore {
   bytesRead = 0;
@@ -12,8 +12,8 @@ export class CountingBlobStore implements BlobStore {
     this.bytesRead = 0;
     this.gets = 0;
   }
-  put(blobId: string, body: Readable, metadata: BlobMetadata): Promise<{ size: number }> {
-    return this.inner.put(blobId, body, metadata);
+  put(blobId: string, body: Readable, metadata: BlobMetadata, options?: BlobWriteOptions): Promise<{ size: number }> {
+    return this.inner.put(blobId, body, metadata, options);
   }
   async get(blobId: string, range?: ByteRange): Promise<Readable> {
     this.gets++;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { startServer, type RunningServer, type ServerOptions } from '../../local/server';
+import { LAMBDA_LIMITS, S3_LIMITS } from '../../lambdas/core/limits';
 import type { S3Target } from '../blackbox/s3-suite';
 
 export interface EmbeddedTarget extends S3Target {
@@ -22,6 +23,7 @@ export async function startEmbedded(options: Partial<Omit<ServerOptions, 'backen
   return {
     url: server.url,
     creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    limits: options.lambdaLimits ? LAMBDA_LIMITS : S3_LIMITS,
     dataDir,
     server,
     rawBlobs: () => readAllFiles(join(dataDir, 'blobs')),
@@ -32,7 +34,7 @@ export async function startEmbedded(options: Partial<Omit<ServerOptions, 'backen
   };
 }
 
-/** The body files of the file blob store (its .meta files hold only metadata and the wrapped key). */
+/** The blob files of the file blob store (header with metadata and wrapped key, then the sealed body). */
 export async function readAllFiles(dir: string): Promise<Buffer[]> {
   const out: Buffer[] = [];
   let entries: string[];
@@ -45,7 +47,7 @@ export async function readAllFiles(dir: string): Promise<Buffer[]> {
     const p = join(dir, name);
     const s = await stat(p);
     if (s.isDirectory()) out.push(...(await readAllFiles(p)));
-    else if (name.endsWith('.body')) out.push(await readFile(p));
+    else if (name.endsWith('.blob') || name.endsWith('.body')) out.push(await readFile(p));
   }
   return out;
 }

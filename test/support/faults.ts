@@ -118,6 +118,7 @@ export class FaultInjector {
   wrap(backend: Backend): Backend {
     return {
       vault: this.wrapVault(backend.vault),
+      admin: backend.admin,
       blobs: this.wrapBlobs(backend.blobs),
       index: this.wrapIndex(backend.index),
       defaultKeyId: backend.defaultKeyId,
@@ -152,11 +153,11 @@ export class FaultInjector {
 
   wrapBlobs(inner: BlobStore): BlobStore {
     return {
-      put: (blobId, body, metadata) => {
+      put: (blobId, body, metadata, options) => {
         const fault = this.plan.blobWrite;
-        if (!fault || !fault.when()) return inner.put(blobId, body, metadata);
+        if (!fault || !fault.when()) return inner.put(blobId, body, metadata, options);
         this.counts.blobWrite++;
-        return inner.put(blobId, tearAfter(body, fault.afterBytes), metadata);
+        return inner.put(blobId, tearAfter(body, fault.afterBytes), metadata, options);
       },
       get: (blobId, range) => inner.get(blobId, range),
       head: (blobId) => inner.head(blobId),

@@ -40,9 +40,9 @@ export function s3Path(bucket: string, key?: string): string {
   return key === undefined ? `/${enc(bucket)}` : `/${enc(bucket)}/${key.split('/').map(enc).join('/')}`;
 }
 
-export async function signedRequest(baseUrl: string, creds: Creds, opts: SignedRequestOptions): Promise<RawResponse> {
+/** The signed headers (and query) of a request, as a client would send them. */
+async function sign(baseUrl: string, creds: Creds, opts: SignedRequestOptions, body: Buffer): Promise<{ headers: Record<string, string>; query: string }> {
   const url = new URL(baseUrl);
-  const body = Buffer.from(opts.body ?? Buffer.alloc(0));
   const signer = new SignatureV4({
     credentials: opts.creds ?? creds,
     region: opts.region ?? 'us-east-1',
@@ -66,11 +66,22 @@ export async function signedRequest(baseUrl: string, creds: Creds, opts: SignedR
     body,
   });
   const signed = await signer.sign(req, { signingDate: opts.signingDate ?? new Date() });
-  if (opts.tamperBody) body[0] = (body[0] ?? 0) ^ 1;
-  const qs = Object.entries(signed.query ?? {})
+  const query = Object.entries(signed.query ?? {})
     .map(([k, v]) => (v === '' || v === null ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`))
     .join('&');
-  return send(baseUrl, opts.method, qs ? `${opts.path}?${qs}` : opts.path, signed.headers, body);
+  return { headers: signed.headers, query };
+}
+
+/** Signed headers for a request whose body the caller sends itself (UNSIGNED-PAYLOAD or a declared hash). */
+export async function signedHeaders(baseUrl: string, creds: Creds, opts: SignedRequestOptions): Promise<Record<string, string>> {
+  return (await sign(baseUrl, creds, opts, Buffer.alloc(0))).headers;
+}
+
+export async function signedRequest(baseUrl: string, creds: Creds, opts: SignedRequestOptions): Promise<RawResponse> {
+  const body = Buffer.from(opts.body ?? Buffer.alloc(0));
+  const { headers, query } = await sign(baseUrl, creds, opts, body);
+  if (opts.tamperBody) body[0] = (body[0] ?? 0) ^ 1;
+  return send(baseUrl, opts.method, query ? `${opts.path}?${query}` : opts.path, headers, body);
 }
 
 export function send(baseUrl: string, method: string, pathAndQuery: string, headers: Record<string, string>, body: Buffer): Promise<RawResponse> {

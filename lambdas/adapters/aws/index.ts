@@ -1,5 +1,5 @@
 // Entry point of the AWS backend: configuration from the environment → the core's ports over AWS.
-import type { KeyAdmin, KeyVault, BlobStore, ObjectIndex } from '../../core/ports';
+import type { StorePorts } from '../../core/ports';
 import { awsConfigFromEnv, createAwsClients, type AwsClients } from './config';
 import { DynamoDbObjectIndex } from './dynamodb-index';
 import { KmsKeyVault } from './kms-key-vault';
@@ -12,24 +12,25 @@ export { KmsKeyVault, UNNAMED_KEY_MATERIAL } from './kms-key-vault';
 export { initAwsResources, tableDefinition } from './resources';
 export { S3BlobStore, MAX_BLOB_BYTES } from './s3-blob-store';
 
-export interface AwsBackend {
-  readonly vault: KeyVault;
-  readonly admin: KeyAdmin;
-  readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
-  /** ARN of the CMK new objects are sealed under (SEALSTORE_KMS_KEY_ID, resolved once). */
-  readonly defaultKeyId: string;
-}
+/** The ports over AWS; `defaultKeyId` is the ARN of SEALSTORE_KMS_KEY_ID. */
+export type AwsBackend = StorePorts;
 
 /**
  * Builds the ports from the environment. Resolves SEALSTORE_KMS_KEY_ID to its ARN once (one
  * DescribeKey) so the index records CMKs by ARN, the form KMS reports on every later call.
  */
-export async function openAwsBackend(
-  env: NodeJS.ProcessEnv = process.env,
-  clients: AwsClients = createAwsClients({}, env),
-): Promise<AwsBackend> {
+export async function openAwsBackend(env: NodeJS.ProcessEnv = process.env, clients?: AwsClients): Promise<AwsBackend> {
+  const ports = awsPortsUnresolved(env, clients);
+  return { ...ports, defaultKeyId: await ports.vault.resolveKeyId(ports.defaultKeyId) };
+}
+
+/**
+ * The same ports without resolving the default key: no KMS call at start, for a function that holds no KMS
+ * right (housekeeping). `defaultKeyId` is then SEALSTORE_KMS_KEY_ID as written.
+ */
+export function awsPortsUnresolved(env: NodeJS.ProcessEnv = process.env, given?: AwsClients): AwsBackend & { readonly vault: KmsKeyVault } {
   const config = awsConfigFromEnv(env);
+  const clients = given ?? createAwsClients({}, env);
   const kms = new KmsKeyVault({
     client: clients.kms,
     ...(config.trustedKeyIds !== undefined && { trustedKeyIds: config.trustedKeyIds }),
@@ -39,7 +40,14 @@ export async function openAwsBackend(
     admin: kms,
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucket }),
     index: new DynamoDbObjectIndex({ client: clients.dynamodb, tableName: config.tableName }),
-    defaultKeyId: await kms.resolveKeyId(config.keyId),
+    defaultKeyId: config.keyId,
+    // Clients the caller handed in are the caller's to destroy.
+    close: async () => {
+      if (given) return;
+      clients.kms.destroy();
+      clients.s3.destroy();
+      clients.dynamodb.destroy();
+    },
   };
 }
 

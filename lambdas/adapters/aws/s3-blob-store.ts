@@ -1,6 +1,9 @@
 // The BlobStore port over one S3 bucket: ciphertext blobs with the wrapped data key as user metadata.
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -9,6 +12,7 @@ import {
   NotFound,
   PutObjectCommand,
   S3ServiceException,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
@@ -18,17 +22,20 @@ import {
   InternalError,
   InvalidArgumentError,
   InvalidRangeError,
+  StoreError,
 } from '../../core/errors';
-import type { BlobInfo, BlobMetadata, BlobStore, ByteRange } from '../../core/ports';
+import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
 import { mapSdkFault, withCause } from './sdk-faults';
 
 /**
- * Blobs are sealed parts of at most ~5 MiB (one API Gateway body). The body is collected into one
- * Buffer before PutObject: that gives S3 an exact Content-Length, avoids aws-chunked streaming uploads
- * (which emulators and some proxies handle poorly), and makes a torn client stream fail before
- * anything is written. The cap keeps a misbehaving caller from exhausting Lambda memory.
+ * A blob up to this size goes up as one PutObject from one Buffer: an exact Content-Length, no aws-chunked
+ * upload (which emulators and some proxies handle poorly), and a torn client stream fails before anything is
+ * written. Larger blobs (the embedded server takes 5 GiB bodies) go up as an S3 multipart upload of parts this
+ * size, so memory stays bounded by about two parts whatever the blob's size.
  */
-export const MAX_BLOB_BYTES = 64 * 1024 * 1024;
+export const SINGLE_PUT_BYTES = 16 * 1024 * 1024;
+/** A sealed part is at most 5 GiB plus its tags; 10,000 S3 parts of 16 MiB hold 156 GiB. */
+export const MAX_BLOB_BYTES = 6 * 1024 * 1024 * 1024;
 
 /** S3 lowercases user-metadata names, so mixed case would not round-trip: refuse it up front. */
 const METADATA_NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -51,19 +58,32 @@ function checkMetadata(metadata: BlobMetadata): Record<string, string> {
   return { ...metadata };
 }
 
-async function collect(body: Readable, blobId: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+/** The body in pieces of exactly `size` bytes (the last one shorter), each a fresh Buffer. */
+async function* fixedPieces(body: Readable, size: number, blobId: string): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let total = 0;
   for await (const chunk of body) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
-    size += buffer.length;
-    if (size > MAX_BLOB_BYTES) {
+    let buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
+    total += buffer.length;
+    if (total > MAX_BLOB_BYTES) {
       body.destroy();
       throw new EntityTooLargeError(`blob ${blobId} exceeds ${MAX_BLOB_BYTES} bytes`);
     }
-    chunks.push(buffer);
+    while (heldBytes + buffer.length >= size) {
+      const take = size - heldBytes;
+      held.push(buffer.subarray(0, take));
+      yield Buffer.concat(held, size);
+      held = [];
+      heldBytes = 0;
+      buffer = buffer.subarray(take);
+    }
+    if (buffer.length > 0) {
+      held.push(buffer);
+      heldBytes += buffer.length;
+    }
   }
-  return Buffer.concat(chunks, size);
+  if (heldBytes > 0 || total === 0) yield Buffer.concat(held, heldBytes);
 }
 
 /** CopySource is "bucket/key", URL-encoded except for the slashes between key segments. */
@@ -79,25 +99,81 @@ export class S3BlobStore implements BlobStore {
     this.bucket = options.bucket;
   }
 
-  async put(blobId: string, body: Readable, metadata: BlobMetadata): Promise<{ size: number }> {
+  async put(blobId: string, body: Readable, metadata: BlobMetadata, options: BlobWriteOptions = {}): Promise<{ size: number }> {
     const userMetadata = checkMetadata(metadata);
-    const bytes = await collect(body, blobId);
-    try {
-      // PutObject is atomic: readers see the previous blob or the whole new one, never a mix.
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: blobId,
-          Body: bytes,
-          ContentLength: bytes.length,
-          ContentType: 'application/octet-stream',
-          Metadata: userMetadata,
-        }),
-      );
-    } catch (error) {
-      throw this.mapError(error, 'PutObject', blobId);
+    const pieces = fixedPieces(body, SINGLE_PUT_BYTES, blobId);
+    const first = await pieces.next();
+    const firstPiece = first.done ? Buffer.alloc(0) : first.value;
+    const second = firstPiece.length < SINGLE_PUT_BYTES ? { done: true as const, value: undefined } : await pieces.next();
+    if (second.done) {
+      await options.beforePublish?.();
+      try {
+        // PutObject is atomic: readers see the previous blob or the whole new one, never a mix.
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: blobId,
+            Body: firstPiece,
+            ContentLength: firstPiece.length,
+            ContentType: 'application/octet-stream',
+            Metadata: userMetadata,
+          }),
+        );
+      } catch (error) {
+        throw this.mapError(error, 'PutObject', blobId);
+      }
+      return { size: firstPiece.length };
     }
-    return { size: bytes.length };
+    return this.putInParts(blobId, userMetadata, [firstPiece, second.value], pieces, options);
+  }
+
+  /** A multipart upload, invisible until CompleteMultipartUpload: the blob appears whole or not at all. */
+  private async putInParts(
+    blobId: string,
+    metadata: Record<string, string>,
+    head: readonly Buffer[],
+    rest: AsyncGenerator<Buffer>,
+    options: BlobWriteOptions,
+  ): Promise<{ size: number }> {
+    let uploadId: string | undefined;
+    try {
+      const created = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: blobId, ContentType: 'application/octet-stream', Metadata: metadata }),
+      );
+      uploadId = created.UploadId;
+      const parts: Array<{ PartNumber: number; ETag: string }> = [];
+      let size = 0;
+      const upload = async (piece: Buffer, partNumber: number) => {
+        const out = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: blobId, UploadId: uploadId, PartNumber: partNumber, Body: piece, ContentLength: piece.length }),
+        );
+        parts.push({ PartNumber: partNumber, ETag: out.ETag ?? '' });
+      };
+      // One part in flight while the next one is read from the body.
+      let inFlight: Promise<void> = Promise.resolve();
+      let partNumber = 0;
+      const queue = async (piece: Buffer) => {
+        await inFlight;
+        partNumber += 1;
+        size += piece.length;
+        inFlight = upload(piece, partNumber);
+        inFlight.catch(() => undefined); // awaited by the next queue() or after the loop
+      };
+      for (const piece of head) await queue(piece);
+      for await (const piece of rest) if (piece.length > 0) await queue(piece);
+      await inFlight;
+      await options.beforePublish?.();
+      parts.sort((a, b) => a.PartNumber - b.PartNumber);
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: blobId, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      );
+      return { size };
+    } catch (error) {
+      if (uploadId !== undefined) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: blobId, UploadId: uploadId })).catch(() => undefined);
+      }
+      throw this.mapError(error, 'multipart upload', blobId);
+    }
   }
 
   async get(blobId: string, range?: ByteRange): Promise<Readable> {
@@ -162,6 +238,8 @@ export class S3BlobStore implements BlobStore {
 
   private mapError(error: unknown, operation: string, blobId: string): Error {
     if (error instanceof NoSuchKey || error instanceof NotFound) return new BlobNotFoundError(blobId);
+    // The body's own failure (it did not verify, the client went away) or the caller's beforePublish: as they are.
+    if (error instanceof StoreError) return error;
     const what = `S3 ${operation} of blob ${blobId} in bucket ${this.bucket}`;
     if (error instanceof InvalidArgumentError || error instanceof EntityTooLargeError) return error;
     if (error instanceof NoSuchBucket) return withCause(new InternalError(`${what}: the blob bucket does not exist`), error);

@@ -1,27 +1,14 @@
-// The ObjectIndex port on an embedded SQLite file (better-sqlite3): ordered, transactional, crash-safe.
-import Database from 'better-sqlite3';
+// The ObjectIndex port on an embedded SQLite file (better-sqlite3): ordered, transactional, crash-safe. Reads run on
+// the calling thread (WAL readers never wait for the writer); writes go to one writer thread that commits
+// concurrent transactions together, so no fsync ever blocks the event loop.
+import type Database from 'better-sqlite3';
 import type { Condition, IndexItem, ObjectIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
-import { ConditionFailedError } from '../../core/errors';
 import { decodeAttrs, encodeAttrs } from './attr-codec';
+import { openIndexDatabase, utf8, type EncodedOp, type Row } from './sqlite-schema';
+import { SqliteWriter, type WriterStats } from './sqlite-writer';
 
 /** The same bound on one transaction as DynamoDB TransactWriteItems, so both adapters accept the same work. */
 const MAX_TRANSACT_OPS = 100;
-
-interface Row {
-  pk: Buffer;
-  sk: Buffer;
-  gsi1pk: Buffer | null;
-  gsi1sk: Buffer | null;
-  attrs: string;
-}
-
-/*
- * Keys are stored as BLOBs of their UTF-8 bytes. SQLite compares BLOBs with memcmp, which is exactly the
- * binary UTF-8 order DynamoDB and S3 list in, and it lets a prefix become a byte range
- * [prefix, successor(prefix)) that the primary key serves without a scan (LIKE would need a full scan,
- * and a TEXT successor is not always valid UTF-8).
- */
-const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** The smallest byte string greater than every string starting with `prefix`, or undefined if none. */
 function prefixSuccessor(prefix: Buffer): Buffer | undefined {
@@ -62,17 +49,20 @@ function toItem(row: Row): IndexItem {
   };
 }
 
-function holds(condition: Condition | undefined, existing: Row | undefined): boolean {
-  if (condition === undefined) return true;
-  switch (condition.kind) {
-    case 'absent':
-      return existing === undefined;
-    case 'present':
-      return existing !== undefined;
-    case 'equals':
-      // Strict: the string '7' does not equal the number 7, as in DynamoDB.
-      return existing !== undefined && decodeAttrs(existing.attrs)[condition.attr] === condition.value;
-  }
+function encodePut(item: IndexItem, condition: Condition | undefined): EncodedOp {
+  return {
+    op: 'put',
+    pk: item.pk,
+    sk: item.sk,
+    gsi1pk: item.gsi1pk ?? null,
+    gsi1sk: item.gsi1sk ?? null,
+    attrs: encodeAttrs(item.attrs),
+    ...(condition === undefined ? {} : { condition }),
+  };
+}
+
+function encodeDelete(pk: string, sk: string, condition: Condition | undefined): EncodedOp {
+  return { op: 'delete', pk, sk, ...(condition === undefined ? {} : { condition }) };
 }
 
 function checkLimit(options: QueryOptions): void {
@@ -82,36 +72,18 @@ function checkLimit(options: QueryOptions): void {
 export class SqliteObjectIndex implements ObjectIndex {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteObjectIndex['prepare']>;
+  private readonly writer: SqliteWriter;
 
   constructor(file: string) {
-    this.db = new Database(file);
-    // WAL lets readers run beside the single writer; synchronous=FULL fsyncs the WAL on every commit,
-    // so a committed write survives power loss, not only a process crash.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS items (
-        pk BLOB NOT NULL,
-        sk BLOB NOT NULL,
-        gsi1pk BLOB,
-        gsi1sk BLOB,
-        attrs TEXT NOT NULL,
-        PRIMARY KEY (pk, sk)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk);
-    `);
+    this.db = openIndexDatabase(file, 'reader');
     this.stmts = this.prepare();
+    this.writer = new SqliteWriter(file);
   }
 
   private prepare() {
     const db = this.db;
     return {
       get: db.prepare<[Buffer, Buffer], Row>('SELECT pk, sk, gsi1pk, gsi1sk, attrs FROM items WHERE pk = ? AND sk = ?'),
-      put: db.prepare<[Buffer, Buffer, Buffer | null, Buffer | null, string]>(
-        'INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, attrs) VALUES (?, ?, ?, ?, ?)',
-      ),
-      delete: db.prepare<[Buffer, Buffer]>('DELETE FROM items WHERE pk = ? AND sk = ?'),
       query: db.prepare<{ pk: Buffer; lo: Buffer | null; hi: Buffer | null; after: Buffer | null; n: number }, Row>(`
         SELECT pk, sk, gsi1pk, gsi1sk, attrs FROM items
         WHERE pk = :pk
@@ -132,8 +104,15 @@ export class SqliteObjectIndex implements ObjectIndex {
     };
   }
 
-  close(): void {
+  /** Waits for every write sent so far, stops the writer thread, closes the file. */
+  async close(): Promise<void> {
+    await this.writer.close();
     this.db.close();
+  }
+
+  /** Commits and the transactions they carried since open: transactions per fsync is the group-commit gain. */
+  writerStats(): WriterStats {
+    return this.writer.stats();
   }
 
   async get(pk: string, sk: string): Promise<IndexItem | undefined> {
@@ -142,11 +121,11 @@ export class SqliteObjectIndex implements ObjectIndex {
   }
 
   async put(item: IndexItem, condition?: Condition): Promise<void> {
-    this.db.transaction(() => this.applyPut(item, condition)).immediate();
+    return this.writer.write([encodePut(item, condition)]);
   }
 
   async delete(pk: string, sk: string, condition?: Condition): Promise<void> {
-    this.db.transaction(() => this.applyDelete(pk, sk, condition)).immediate();
+    return this.writer.write([encodeDelete(pk, sk, condition)]);
   }
 
   async query(pk: string, options: QueryOptions): Promise<QueryPage> {
@@ -178,35 +157,6 @@ export class SqliteObjectIndex implements ObjectIndex {
 
   async transact(ops: readonly WriteOp[]): Promise<void> {
     if (ops.length > MAX_TRANSACT_OPS) throw new RangeError(`a transaction holds at most ${MAX_TRANSACT_OPS} operations`);
-    // BEGIN IMMEDIATE takes the write lock up front: conditions are checked and writes applied with no
-    // other writer in between, and a thrown ConditionFailedError rolls every earlier op back.
-    this.db
-      .transaction(() => {
-        for (const op of ops) {
-          if (op.op === 'put') this.applyPut(op.item, op.condition);
-          else this.applyDelete(op.pk, op.sk, op.condition);
-        }
-      })
-      .immediate();
-  }
-
-  private applyPut(item: IndexItem, condition: Condition | undefined): void {
-    const pk = utf8(item.pk);
-    const sk = utf8(item.sk);
-    if (condition !== undefined && !holds(condition, this.stmts.get.get(pk, sk))) {
-      throw new ConditionFailedError(`put ${item.pk} ${item.sk}: condition ${condition.kind} failed`);
-    }
-    const gpk = item.gsi1pk === undefined ? null : utf8(item.gsi1pk);
-    const gsk = item.gsi1sk === undefined ? null : utf8(item.gsi1sk);
-    this.stmts.put.run(pk, sk, gpk, gsk, encodeAttrs(item.attrs));
-  }
-
-  private applyDelete(pkText: string, skText: string, condition: Condition | undefined): void {
-    const pk = utf8(pkText);
-    const sk = utf8(skText);
-    if (condition !== undefined && !holds(condition, this.stmts.get.get(pk, sk))) {
-      throw new ConditionFailedError(`delete ${pkText} ${skText}: condition ${condition.kind} failed`);
-    }
-    this.stmts.delete.run(pk, sk);
+    return this.writer.write(ops.map((op) => (op.op === 'put' ? encodePut(op.item, op.condition) : encodeDelete(op.pk, op.sk, op.condition))));
   }
 }

@@ -1,5 +1,5 @@
 // Sealing one part: header, then frames of AES-256-GCM under the part key; a stream and a buffer form.
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { EntityTooLargeError } from '../errors';
 import { DEFAULT_FRAME_SIZE, MAX_PART_SIZE, SALT_SIZE, TAG_SIZE } from './constants';
@@ -22,6 +22,13 @@ export interface SealedPartSummary {
   readonly frameSize: number;
   /** The encoded header bytes; not secret. */
   readonly header: Buffer;
+  /**
+   * SHA-256 over the header and every frame's GCM tag, in order. The tags authenticate every plaintext byte
+   * under the part key, so this digest changes with any change of contents, yet it is computed from the
+   * ciphertext's own authenticators: no second pass over the plaintext, and nothing about it that the blob
+   * does not already show. The store keys it into the ETag (lambdas/core/etag.ts).
+   */
+  readonly tagDigest: Buffer;
 }
 
 type Emit = (bytes: Buffer) => void;
@@ -43,6 +50,8 @@ export class PartSealer {
   private nextFrame = 0;
   private plaintextSize = 0;
   private finished = false;
+  private readonly tags = createHash('sha256');
+  private digest: Buffer | undefined;
 
   constructor(dataKey: Buffer, id: PartIdentity, options: SealOptions = {}) {
     this.frameSize = options.frameSize ?? DEFAULT_FRAME_SIZE;
@@ -52,6 +61,7 @@ export class PartSealer {
     this.aad = new FrameAad(id);
     this.partNumber = id.partNumber;
     this.header = encodeHeader(prefix, salt, this.keys.commitment);
+    this.tags.update(this.header);
   }
 
   update(chunk: Buffer, emit: Emit): void {
@@ -70,6 +80,7 @@ export class PartSealer {
     if (this.finished) throw new Error('sealer already finished');
     this.sealFrame(this.pendingLength, true, emit);
     this.finished = true;
+    this.digest = this.tags.digest();
     return this.summary();
   }
 
@@ -81,6 +92,7 @@ export class PartSealer {
       sealedSize: sealedSize(this.plaintextSize, this.frameSize),
       frameSize: this.frameSize,
       header: this.header,
+      tagDigest: this.digest as Buffer,
     };
   }
 
@@ -104,7 +116,9 @@ export class PartSealer {
     }
     this.pendingLength -= length;
     cipher.final(); // GCM is a stream mode: final() yields no bytes, it computes the tag
-    emit(cipher.getAuthTag());
+    const tag = cipher.getAuthTag();
+    this.tags.update(tag);
+    emit(tag);
   }
 }
 

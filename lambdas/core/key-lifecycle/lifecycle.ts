@@ -21,6 +21,8 @@ export interface KeyLifecycleDeps {
   readonly now?: () => Date;
   readonly logger?: JobLogger;
   readonly hooks?: RewrapHooks;
+  /** Access-key secrets sealed under CMKs: the job moves them off old keys and material too. */
+  readonly sealedSecrets?: SealedSecrets;
 }
 
 /** A CMK as `keys ls` shows it: the stored record with the KMS state read just now. */
@@ -75,18 +77,12 @@ export class KeyLifecycle {
   readonly states: KeyStateStore;
   readonly activeKeys: IndexedActiveKeySource;
   private readonly now: () => Date;
-  private secrets: SealedSecrets | undefined;
 
   constructor(private readonly deps: KeyLifecycleDeps) {
     this.config = validateLifecycleConfig({ ...DEFAULT_LIFECYCLE_CONFIG, ...deps.config });
     this.now = deps.now ?? (() => new Date());
     this.states = new KeyStateStore(deps.index);
     this.activeKeys = new IndexedActiveKeySource(this.states, deps.vault, deps.defaultKeyId, this.config.activeKeyCacheMs, this.now);
-  }
-
-  /** Access keys seal their secrets under CMKs; the job must move them too (set once at wiring). */
-  useSealedSecrets(secrets: SealedSecrets): void {
-    this.secrets = secrets;
   }
 
   /** One scheduled run: rotation, a rewrap batch, retirement. Safe to call concurrently. */
@@ -96,7 +92,7 @@ export class KeyLifecycle {
       states: this.states,
       config: this.config,
       now: this.now,
-      ...(this.secrets ? { secrets: this.secrets } : {}),
+      ...(this.deps.sealedSecrets ? { secrets: this.deps.sealedSecrets } : {}),
     }).run();
     this.activeKeys.invalidate();
     return report;

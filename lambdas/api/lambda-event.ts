@@ -1,15 +1,8 @@
-// API Gateway REST proxy events in and out: the one shape both Lambda and the embedded server speak.
+// The Lambda front's input: an API Gateway REST proxy event turned into the transport-neutral S3 request.
+// API Gateway has already buffered (and base64-encoded) the body, so here it is a one-chunk stream.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Readable } from 'node:stream';
-import type { S3Request } from '../http/request';
 import { InvalidURIError } from '../http/errors';
-
-/** A response whose body may stream (Lambda response streaming, or the local server's socket). */
-export interface ApiResponse {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer | Readable;
-}
+import { bufferBody, emptyMap, type S3Request } from '../http/request';
 
 /**
  * The request as the client signed it. API Gateway's `path` drops the stage, but the client signed the
@@ -40,7 +33,7 @@ export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Requ
   const stagePath = event.requestContext?.path;
   const canonicalPath = stagePath && stagePath !== event.path && stagePath.endsWith(event.path) ? decodePath(stagePath) : undefined;
   return {
-    request: { method: event.httpMethod.toUpperCase(), path, query, headers, body },
+    request: { method: event.httpMethod.toUpperCase(), path, query, headers, body: bufferBody(body) },
     canonicalPath,
   };
 }
@@ -51,9 +44,4 @@ function decodePath(raw: string): string {
   } catch {
     throw new InvalidURIError('Couldn\'t parse the specified URI: it is not valid percent-encoding.');
   }
-}
-
-/** A map keyed by client-chosen names: no prototype, so `toString` or `__proto__` is a plain entry. */
-export function emptyMap<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
 }

@@ -1,0 +1,77 @@
+// The main thread's side of the SQLite writer thread: sends each transaction over, and settles its promise when
+// the commit that carried it is on disk. Nothing here blocks the event loop.
+import { Worker } from 'node:worker_threads';
+import { ConditionFailedError, InternalError, ServiceUnavailableError } from '../../core/errors';
+import type { EncodedOp } from './sqlite-schema';
+import type { FromWriter, ToWriter, WriteOutcome } from './sqlite-writer-thread';
+
+/** How well commits are grouped: transactions per fsync of the WAL. */
+export interface WriterStats {
+  readonly commits: number;
+  readonly transactions: number;
+}
+
+export class SqliteWriter {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private exited: Promise<void>;
+  private latest: WriterStats = { commits: 0, transactions: 0 };
+
+  constructor(file: string) {
+    // The thread runs TypeScript source, as every entry point here does (tsx, no build step).
+    const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(require.resolve('./sqlite-writer-thread'))});`;
+    this.worker = new Worker(code, { eval: true, workerData: { sqliteWriterFile: file } });
+    this.worker.on('message', (message: FromWriter) => {
+      this.latest = { commits: message.commits, transactions: message.transactions };
+      for (const outcome of message.outcomes) this.settle(outcome);
+    });
+    this.worker.on('error', (e) => this.fail(new InternalError(`the index writer thread failed: ${e.message}`)));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.once('exit', () => this.fail(new InternalError('the index writer thread has stopped')));
+  }
+
+  stats(): WriterStats {
+    return this.latest;
+  }
+
+  /** Commits `ops` as one all-or-nothing transaction; rejects with ConditionFailedError when a condition fails. */
+  write(ops: readonly EncodedOp[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ requests: [{ id, ops }] } satisfies ToWriter);
+    });
+  }
+
+  /** Lets every sent transaction finish, then stops the thread. */
+  async close(): Promise<void> {
+    if (!this.failure) this.worker.postMessage({ close: true } satisfies ToWriter);
+    await this.exited;
+  }
+
+  private settle(outcome: WriteOutcome): void {
+    const waiter = this.waiting.get(outcome.id);
+    if (waiter === undefined) return;
+    this.waiting.delete(outcome.id);
+    if (outcome.ok) waiter.resolve();
+    else if (outcome.kind === 'condition') waiter.reject(new ConditionFailedError(outcome.message));
+    else waiter.reject(storageFailure(outcome.message, outcome.code));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+/** A failed commit: a full disk is the operator's to fix and worth retrying after; anything else is internal. */
+function storageFailure(message: string, code: string | undefined): Error {
+  if (code === 'SQLITE_FULL' || /ENOSPC|EDQUOT|disk is full/i.test(message)) {
+    return new ServiceUnavailableError('The store is out of disk space: nothing was written. Free space in the data directory and retry.');
+  }
+  return new InternalError(`the index could not commit: ${message}`);
+}

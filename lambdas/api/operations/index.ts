@@ -1,0 +1,33 @@
+// The S3 API as a table: each operation the router can name, mapped to its handler. Adding an operation means
+// a route in lambdas/http/router.ts and a handler here; nothing else dispatches.
+import type { S3Op } from '../../http/router';
+import * as buckets from './buckets';
+import type { Operation } from './context';
+import * as listing from './listing';
+import * as multipart from './multipart';
+import * as objects from './objects';
+
+export const OPERATIONS: Readonly<Record<S3Op, Operation>> = {
+  ListBuckets: buckets.ListBuckets,
+  CreateBucket: buckets.CreateBucket,
+  HeadBucket: buckets.HeadBucket,
+  GetBucketLocation: buckets.GetBucketLocation,
+  DeleteBucket: buckets.DeleteBucket,
+  ListObjects: listing.ListObjects,
+  ListObjectsV2: listing.ListObjectsV2,
+  PutObject: objects.PutObject,
+  GetObject: objects.GetObject,
+  HeadObject: objects.HeadObject,
+  DeleteObject: objects.DeleteObject,
+  DeleteObjects: objects.DeleteObjects,
+  CopyObject: objects.CopyObject,
+  CreateMultipartUpload: multipart.CreateMultipartUpload,
+  UploadPart: multipart.UploadPart,
+  UploadPartCopy: multipart.UploadPartCopy,
+  ListParts: multipart.ListParts,
+  CompleteMultipartUpload: multipart.CompleteMultipartUpload,
+  AbortMultipartUpload: multipart.AbortMultipartUpload,
+  ListMultipartUploads: multipart.ListMultipartUploads,
+};
+
+export type { Operation, OperationContext } from './context';

@@ -1,0 +1,145 @@
+// Multipart operations: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, CompleteMultipartUpload,
+// AbortMultipartUpload, ListMultipartUploads.
+import { InvalidArgumentError } from '../../core/errors';
+import { extractUserMetadata } from '../../http/headers';
+import { lookup } from '../../http/request';
+import * as xml from '../../http/xml';
+import { partLimit } from '../payload-limits';
+import { respond, xmlResponse } from '../response';
+import type { Operation } from './context';
+import { parseLimit } from './listing';
+import { copySource, sseHeaders } from './objects';
+
+export const CreateMultipartUpload: Operation = async (ctx) => {
+  ctx.can('WriteObject', ctx.bucket);
+  const h = ctx.req.headers;
+  const upload = await ctx.service.createMultipartUpload({
+    bucket: ctx.bucket,
+    key: ctx.key,
+    contentType: lookup(h, 'content-type'),
+    userMetadata: extractUserMetadata(h),
+  });
+  const algorithm = lookup(h, 'x-amz-checksum-algorithm');
+  return xmlResponse(ctx.requestId, xml.renderInitiateMultipartUpload({ bucket: ctx.bucket, key: ctx.key, uploadId: upload.uploadId }), {
+    ...sseHeaders(upload.keyId),
+    ...(algorithm ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {}),
+  });
+};
+
+export const UploadPart: Operation = async (ctx) => {
+  ctx.can('WriteObject', ctx.bucket);
+  const limit = partLimit(ctx.limits);
+  ctx.checkPayloadLength(limit);
+  let opened: ReturnType<typeof ctx.payload> | undefined;
+  const part = await ctx.service.uploadPart({
+    bucket: ctx.bucket,
+    key: ctx.key,
+    uploadId: ctx.route.uploadId ?? '',
+    partNumber: ctx.route.partNumber ?? 0,
+    body: () => (opened = ctx.payload(limit)),
+    checksum: () => opened?.checksum(),
+  });
+  const checksum = opened?.checksum();
+  const echo: Record<string, string> = checksum ? { [`x-amz-checksum-${checksum.algorithm.toLowerCase()}`]: checksum.value } : {};
+  return respond(200, { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-request-id': ctx.requestId, ...echo });
+};
+
+export const UploadPartCopy: Operation = async (ctx) => {
+  ctx.can('WriteObject', ctx.bucket);
+  const source = await copySource(ctx);
+  const part = await ctx.service.uploadPartCopy({
+    bucket: ctx.bucket,
+    key: ctx.key,
+    uploadId: ctx.route.uploadId ?? '',
+    partNumber: ctx.route.partNumber ?? 0,
+    source,
+    range: parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size),
+  });
+  return xmlResponse(ctx.requestId, xml.renderCopyPartResult({ etag: part.etag, lastModified: part.lastModified }), { 'x-amz-server-side-encryption': 'aws:kms' });
+};
+
+export const ListParts: Operation = async (ctx) => {
+  ctx.can('ReadBucket', ctx.bucket);
+  const q = ctx.req.query;
+  const maxParts = parseLimit(lookup(q, 'max-parts'), 'max-parts', 1000);
+  const markerText = lookup(q, 'part-number-marker');
+  const marker = markerText ? parseLimit(markerText, 'part-number-marker', 10_000) : 0;
+  const result = await ctx.service.listParts({ bucket: ctx.bucket, key: ctx.key, uploadId: ctx.route.uploadId ?? '', partNumberMarker: marker, maxParts: Math.max(1, maxParts) });
+  return xmlResponse(
+    ctx.requestId,
+    xml.renderListParts({
+      bucket: ctx.bucket,
+      key: ctx.key,
+      uploadId: result.upload.uploadId,
+      partNumberMarker: marker,
+      nextPartNumberMarker: result.nextPartNumberMarker,
+      maxParts,
+      isTruncated: result.isTruncated,
+      parts: result.parts.map((p) => ({ partNumber: p.partNumber, lastModified: p.lastModified, etag: p.etag, size: p.plaintextSize })),
+      owner: { id: ctx.principal.accessKeyId },
+    }),
+  );
+};
+
+export const CompleteMultipartUpload: Operation = async (ctx) => {
+  ctx.can('WriteObject', ctx.bucket);
+  const h = ctx.req.headers;
+  const request = xml.parseCompleteMultipartUpload(await ctx.document());
+  const record = await ctx.service.completeMultipartUpload({
+    bucket: ctx.bucket,
+    key: ctx.key,
+    uploadId: ctx.route.uploadId ?? '',
+    parts: request.parts,
+    preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
+  });
+  const host = lookup(h, 'host') ?? 'localhost';
+  const encodedKey = ctx.key.split('/').map(encodeURIComponent).join('/');
+  const location = `${lookup(h, 'x-forwarded-proto') ?? 'http'}://${host}/${encodeURIComponent(ctx.bucket)}/${encodedKey}`;
+  return xmlResponse(ctx.requestId, xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag }), sseHeaders(record.keyId));
+};
+
+export const AbortMultipartUpload: Operation = async (ctx) => {
+  ctx.can('WriteObject', ctx.bucket);
+  await ctx.service.abortMultipartUpload(ctx.bucket, ctx.key, ctx.route.uploadId ?? '');
+  return respond(204, { 'x-amz-request-id': ctx.requestId });
+};
+
+export const ListMultipartUploads: Operation = async (ctx) => {
+  ctx.can('ReadBucket', ctx.bucket);
+  const q = ctx.req.query;
+  const maxUploads = parseLimit(lookup(q, 'max-uploads'), 'max-uploads', 1000);
+  const prefix = lookup(q, 'prefix');
+  const delimiter = lookup(q, 'delimiter') || undefined;
+  const keyMarker = lookup(q, 'key-marker');
+  const uploadIdMarker = lookup(q, 'upload-id-marker');
+  const result = await ctx.service.listMultipartUploads({ bucket: ctx.bucket, prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
+  return xmlResponse(
+    ctx.requestId,
+    xml.renderListMultipartUploads({
+      bucket: ctx.bucket,
+      keyMarker: keyMarker ?? '',
+      uploadIdMarker: uploadIdMarker ?? '',
+      nextKeyMarker: result.nextKeyMarker,
+      nextUploadIdMarker: result.nextUploadIdMarker,
+      prefix,
+      delimiter,
+      maxUploads,
+      isTruncated: result.isTruncated,
+      encodingType: lookup(q, 'encoding-type') === 'url' ? 'url' : undefined,
+      uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: ctx.principal.accessKeyId } })),
+      commonPrefixes: result.commonPrefixes,
+    }),
+  );
+};
+
+/** x-amz-copy-source-range is 'bytes=first-last', both inside the source (no open or suffix forms). */
+export function parseCopySourceRange(raw: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
+  const start = m ? Number(m[1]) : NaN;
+  const end = m ? Number(m[2]) : NaN;
+  if (!m || start > end || end >= size) {
+    throw new InvalidArgumentError(`Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  }
+  return { start, end };
+}

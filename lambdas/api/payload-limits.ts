@@ -1,0 +1,86 @@
+// The size limit of each kind of request body, and an EntityTooLarge that names the real limit, the real size
+// and what to do about it in the mode the store runs in.
+import { EntityTooLargeError, StoreError } from '../core/errors';
+import { maxBodyBytes, type RequestLimits } from '../core/limits';
+import type { PayloadLimit } from '../http/sigv4';
+
+/** Why the lambda-mode limit applies, in the words of the place that applies it. */
+export interface LimitsContext {
+  readonly limits: RequestLimits;
+  /** E.g. "this server runs with --lambda-limits"; where the store is deployed behind API Gateway, omitted. */
+  readonly lambdaLimitsReason?: string;
+}
+
+class MaxMessageLengthExceededError extends StoreError {
+  constructor(message: string, extra: Readonly<Record<string, string>>) {
+    super('MaxMessageLengthExceeded', 400, message, extra);
+  }
+}
+
+const GiB = 1024 * 1024 * 1024;
+const sizeText = (bytes: number) => (bytes % GiB === 0 ? `${bytes / GiB} GiB (${bytes} bytes)` : `${bytes} bytes`);
+
+function lambdaClause(ctx: LimitsContext): string {
+  const why = ctx.lambdaLimitsReason ? `; ${ctx.lambdaLimitsReason}` : '';
+  return `the ${ctx.limits.maxPartBytes}-byte limit of one request through API Gateway and Lambda${why}`;
+}
+
+function tooLarge(message: string, limit: number, size: number): EntityTooLargeError {
+  return new EntityTooLargeError(message, { MaxSizeAllowed: String(limit), ProposedSize: String(size) });
+}
+
+/** A single PutObject body. */
+export function objectLimit(ctx: LimitsContext): PayloadLimit {
+  const max = ctx.limits.maxObjectBytes;
+  return {
+    maxBytes: max,
+    tooLarge: (size) =>
+      ctx.limits.mode === 's3'
+        ? tooLarge(
+            `Your proposed upload of ${size} bytes exceeds the maximum object size of one PUT, ${sizeText(max)}. Upload it with multipart upload (aws s3 cp, boto3 upload_file and @aws-sdk/lib-storage do this by themselves).`,
+            max,
+            size,
+          )
+        : tooLarge(
+            `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}. Upload it with multipart upload in parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
+            max,
+            size,
+          ),
+  };
+}
+
+/** One UploadPart body. */
+export function partLimit(ctx: LimitsContext): PayloadLimit {
+  const max = ctx.limits.maxPartBytes;
+  return {
+    maxBytes: max,
+    tooLarge: (size) =>
+      ctx.limits.mode === 's3'
+        ? tooLarge(`Your proposed part of ${size} bytes exceeds the maximum part size, ${sizeText(max)}. Use smaller parts.`, max, size)
+        : tooLarge(`Your proposed part of ${size} bytes exceeds ${lambdaClause(ctx)}. Use parts of ${ctx.limits.minPartBytes} to ${max} bytes.`, max, size),
+  };
+}
+
+/** An XML or JSON request document. */
+export function documentLimit(ctx: LimitsContext): PayloadLimit {
+  const max = ctx.limits.maxDocumentBytes;
+  return {
+    maxBytes: max,
+    tooLarge: (size) =>
+      new MaxMessageLengthExceededError(`Your request was too big: ${size} bytes, where a request document may hold ${max} bytes.`, {
+        MaxMessageLengthBytes: String(max),
+      }),
+  };
+}
+
+/** Any body at all: what may be spooled before the signature is checked. */
+export function anyBodyLimit(ctx: LimitsContext): PayloadLimit {
+  const max = maxBodyBytes(ctx.limits);
+  return {
+    maxBytes: max,
+    tooLarge: (size) =>
+      ctx.limits.mode === 's3'
+        ? tooLarge(`Your proposed upload of ${size} bytes exceeds the largest request body this store takes, ${sizeText(max)}.`, max, size)
+        : tooLarge(`Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}.`, max, size),
+  };
+}

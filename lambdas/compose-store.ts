@@ -1,0 +1,101 @@
+// The composition root: from one backend's ports to the whole store (object service, key lifecycle, access
+// keys, admin API, S3 API). The API Lambda, the rotation and housekeeping Lambdas, the embedded server and the
+// test harnesses all build the store here, so no wiring is repeated and none can be half done.
+import { ChainedCredentialStore, StaticCredentialStore, type CredentialStore, type RootCredentials } from './core/access';
+import { AccessKeyStore } from './core/access-keys';
+import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from './core/key-lifecycle';
+import { S3_LIMITS } from './core/limits';
+import { ObjectService, type ObjectServiceHooks } from './core/object-service';
+import type { StorePorts } from './core/ports';
+import { makeAdminApi, type AdminApi } from './api/admin-api';
+import type { LimitsContext } from './api/payload-limits';
+import { makeS3Api, type ApiLogger, type S3Api } from './api/s3-api';
+import { memorySpool, type BodySpool } from './http/spool';
+
+export interface CoreSettings {
+  /** Request limits; the completion's minimum part size follows them. @default S3's own (S3_LIMITS) */
+  readonly limits?: LimitsContext;
+  readonly logger?: ApiLogger;
+  /** Plaintext bytes per sealed frame; tests use small frames. @default the format's 64 KiB */
+  readonly frameSize?: number;
+  /** Fault-injection seams for the reliability suite; production passes none. */
+  readonly hooks?: ObjectServiceHooks;
+  readonly lifecycleConfig?: Partial<LifecycleConfig>;
+  readonly rewrapHooks?: RewrapHooks;
+  readonly now?: () => Date;
+}
+
+export interface StoreSettings extends CoreSettings {
+  /** The region SigV4 credentials must be scoped to. */
+  readonly region: string;
+  /** Where a body is held while it is hashed for the signature (curl --aws-sigv4). @default in memory */
+  readonly spool?: BodySpool;
+}
+
+/** The parts every runtime has: what the scheduled jobs need, and what the API runs on. */
+export interface StoreCore {
+  readonly service: ObjectService;
+  readonly lifecycle: KeyLifecycle;
+  readonly accessKeys: AccessKeyStore;
+}
+
+export interface Store extends StoreCore {
+  readonly ports: StorePorts;
+  readonly credentials: CredentialStore;
+  readonly admin: AdminApi;
+  readonly api: S3Api;
+}
+
+export function composeCore(ports: StorePorts, settings: CoreSettings = {}): StoreCore {
+  const { vault, blobs, index } = ports;
+  const limits = settings.limits ?? { limits: S3_LIMITS };
+  // Access keys seal their secrets under the active CMK, which the lifecycle decides; the lifecycle rewraps those
+  // secrets in turn. The arrow defers the lookup until a call, when both exist.
+  const accessKeys: AccessKeyStore = new AccessKeyStore({
+    index,
+    vault,
+    activeKeys: { activeKeyId: (): Promise<string> => lifecycle.activeKeys.activeKeyId() },
+    ...(settings.now ? { now: settings.now } : {}),
+  });
+  const lifecycle: KeyLifecycle = new KeyLifecycle({
+    vault,
+    admin: ports.admin,
+    blobs,
+    index,
+    defaultKeyId: ports.defaultKeyId,
+    sealedSecrets: accessKeys,
+    ...(settings.lifecycleConfig ? { config: settings.lifecycleConfig } : {}),
+    ...(settings.rewrapHooks ? { hooks: settings.rewrapHooks } : {}),
+    ...(settings.logger ? { logger: settings.logger } : {}),
+    ...(settings.now ? { now: settings.now } : {}),
+  });
+  const service = new ObjectService({
+    vault,
+    blobs,
+    index,
+    keys: lifecycle.activeKeys,
+    minPartSize: limits.limits.minPartBytes,
+    ...(settings.frameSize !== undefined ? { frameSize: settings.frameSize } : {}),
+    ...(settings.hooks ? { hooks: settings.hooks } : {}),
+    ...(settings.logger ? { logger: settings.logger } : {}),
+    ...(settings.now ? { now: settings.now } : {}),
+  });
+  return { service, lifecycle, accessKeys };
+}
+
+export function composeStore(ports: StorePorts, root: RootCredentials, settings: StoreSettings): Store {
+  const core = composeCore(ports, settings);
+  const credentials = new ChainedCredentialStore([new StaticCredentialStore(root.accessKeyId, root.secretAccessKey), core.accessKeys]);
+  const admin = makeAdminApi({ lifecycle: core.lifecycle, accessKeys: core.accessKeys });
+  const api = makeS3Api({
+    service: core.service,
+    credentials,
+    admin,
+    region: settings.region,
+    limits: settings.limits ?? { limits: S3_LIMITS },
+    spool: settings.spool ?? memorySpool,
+    ...(settings.logger ? { logger: settings.logger } : {}),
+    ...(settings.now ? { now: settings.now } : {}),
+  });
+  return { ...core, ports, credentials, admin, api };
+}

@@ -1,0 +1,30 @@
+// The embedded server's root credentials: from the environment, else generated once and kept (0600) in the data directory.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RootCredentials } from '../lambdas/core/access';
+
+export const ROOT_CREDENTIALS_FILE = 'root-credentials.json';
+
+export async function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ credentials: RootCredentials; created: boolean }> {
+  const id = env['SEALSTORE_ACCESS_KEY_ID'];
+  const secret = env['SEALSTORE_SECRET_ACCESS_KEY'];
+  if (id && secret) return { credentials: { accessKeyId: id, secretAccessKey: secret }, created: false };
+  if (id || secret) throw new Error('Set both SEALSTORE_ACCESS_KEY_ID and SEALSTORE_SECRET_ACCESS_KEY, or neither.');
+  const file = join(dataDir, ROOT_CREDENTIALS_FILE);
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Partial<RootCredentials>;
+    if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
+      return { credentials: { accessKeyId: saved.accessKeyId, secretAccessKey: saved.secretAccessKey }, created: false };
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const credentials = {
+    accessKeyId: `SEAL${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
+  await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600, flag: 'wx' });
+  return { credentials, created: true };
+}
