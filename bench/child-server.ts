@@ -7,9 +7,19 @@ import type { Endpoint } from './client';
 
 export type ServerKind = 'sealstore' | 's3rver';
 
+/** What a sealstore child has synced and committed so far (s3rver reports nothing). */
+export interface SyncCounts {
+  readonly blobFileSyncs: number;
+  readonly blobDirectorySyncs: number;
+  readonly indexCommits: number;
+  readonly indexTransactions: number;
+}
+
 export interface ChildServer {
   readonly endpoint: Endpoint;
   readonly pid: number;
+  /** Sync and commit counters, where the server keeps them. */
+  syncCounts(): Promise<SyncCounts | undefined>;
   stop(): Promise<void>;
 }
 
@@ -21,14 +31,21 @@ export async function startChildServer(kind: ServerKind, dataDir: string, nodeAr
   const script = join(__dirname, 'servers', `${kind}-child.ts`);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_ACCESS_KEY_ID: creds.accessKeyId, BENCH_SECRET_ACCESS_KEY: creds.secretAccessKey },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it started`)));
   });
   const { url, pid } = JSON.parse(line) as { url: string; pid: number };
-  return { endpoint: { url, ...creds }, pid, stop: () => stopChild(child) };
+  const syncCounts = (): Promise<SyncCounts | undefined> =>
+    kind !== 'sealstore'
+      ? Promise.resolve(undefined)
+      : new Promise((resolve) => {
+          child.once('message', (m) => resolve(m as SyncCounts));
+          child.send('stats');
+        });
+  return { endpoint: { url, ...creds }, pid, syncCounts, stop: () => stopChild(child) };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -92,14 +92,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     service: store.service,
     lifecycle: store.lifecycle,
     accessKeys: store.accessKeys,
-    close: () => closeServer(server, options.backend),
+    close: () => closeServer(server, store),
   };
 }
 
-async function closeServer(server: Server, backend: Backend): Promise<void> {
+async function closeServer(server: Server, store: Store): Promise<void> {
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-  await backend.close();
+  // Shredding of replaced objects queued so far finishes before the ports close (the sweep would, later).
+  await store.service.settle();
+  await store.ports.close();
 }

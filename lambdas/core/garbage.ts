@@ -8,12 +8,71 @@ export interface GarbageLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Garbage blobs deleted per batch; their ledger entries go in one transaction (the index caps one at 100 writes). */
+const COLLECT_BATCH = 64;
+
 export class Garbage {
+  private readonly queued: string[] = [];
+  private readonly queuedManifests: string[] = [];
+  private draining: Promise<void> | undefined;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly index: ObjectIndex,
     private readonly logger?: GarbageLogger,
   ) {}
+
+  /**
+   * Deletes what opsFor retired, after the caller has answered: a replaced object's blobs go in the background,
+   * in batches whose ledger entries leave in one transaction. The ledger already lists them (durably), so a
+   * stop before this finishes only leaves work for the sweep. DELETE does not use this: it shreds at once.
+   */
+  collectLater(record: ObjectRecord): void {
+    if (record.manifest) this.queuedManifests.push(record.objectId);
+    else this.queued.push(...record.parts.map((p) => p.blobId));
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** Resolves when every collection queued so far is done (the sweep, tests and shutdown wait for it). */
+  async settle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const manifest = this.queuedManifests.shift();
+      if (manifest !== undefined) {
+        try {
+          await this.collectManifest(manifest);
+        } catch (e) {
+          this.logger?.warn('garbage manifest left for the sweep', { objectId: manifest, error: String(e) });
+        }
+        continue;
+      }
+      const batch = this.queued.splice(0, COLLECT_BATCH);
+      if (batch.length === 0) return;
+      const deleted: string[] = [];
+      await Promise.all(
+        batch.map(async (blobId) => {
+          try {
+            await this.blobs.delete(blobId);
+            deleted.push(blobId);
+          } catch (e) {
+            this.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
+          }
+        }),
+      );
+      if (deleted.length === 0) continue;
+      try {
+        await this.index.transact(deleted.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId })));
+      } catch (e) {
+        // The blobs are gone; the sweep will find their entries and delete nothing twice.
+        this.logger?.warn('garbage ledger entries left for the sweep', { count: deleted.length, error: String(e) });
+      }
+    }
+  }
 
   /**
    * Ledger writes that retire every blob of `record`, to ride in the transaction that unlinks it. A chunked

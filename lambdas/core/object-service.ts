@@ -355,7 +355,8 @@ export class ObjectService {
         await options.onConditionFailed?.();
         continue;
       }
-      if (current) await this.garbage.collectObject(current);
+      // The replaced version is shredded in the background; its ledger entries make that survive a stop.
+      if (current) this.garbage.collectLater(current);
       return;
     }
     throw new PreconditionFailedError(`Too many concurrent writes to ${record.key}; retry the request.`);
@@ -491,11 +492,17 @@ export class ObjectService {
 
   // ---- housekeeping --------------------------------------------------------------------------
 
+  /** Waits for the background shredding of replaced objects queued so far. */
+  settle(): Promise<void> {
+    return this.garbage.settle();
+  }
+
   /**
    * Removes blobs that no object references: pending ones older than `olderThanMs` (a writer that died
    * between blob write and commit) and all garbage (replaced or deleted objects, aborted uploads).
    */
   async sweep(olderThanMs: number): Promise<SweepResult> {
+    await this.settle();
     const cutoff = this.now().getTime() - olderThanMs;
     let blobsDeleted = 0;
     let ledgerEntriesCleared = 0;

@@ -1,12 +1,12 @@
 // Reading sealed parts back: the plaintext of a byte range of an object, fetching only the frames it touches.
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { createOpener, parseHeader, sealedRangeFor } from './format';
 import { BlobNotFoundError, NoSuchKeyError } from './errors';
+import type { BlobStore, ByteRange } from './ports';
+import type { ObjectRecord } from './records';
 
 /** The object's blobs vanished under a reader: it was overwritten or deleted after its index entry was read. */
 export class ObjectChangedError extends NoSuchKeyError {}
-import type { BlobStore, ByteRange } from './ports';
-import type { ObjectRecord } from './records';
 
 /**
  * Plaintext of `range` (inclusive, inside the object) as one stream. Every part's key commitment is checked
@@ -38,14 +38,36 @@ export async function openRange(blobs: BlobStore, record: ObjectRecord, dataKey:
   // The first blob is opened before returning: if a concurrent overwrite already removed it, the caller
   // learns it before any status line is sent and can read the new version instead.
   const first = reads[0] ? await fetch(reads[0]) : undefined;
-  return Readable.from(
-    (async function* stream() {
-      for (const [i, r] of reads.entries()) {
-        const source = i === 0 && first ? first : await fetch(r);
-        source.on('error', (e) => r.opener.destroy(e));
-        for await (const chunk of source.pipe(r.opener)) yield chunk as Buffer;
-      }
-    })(),
-    { objectMode: false },
-  );
+  // Parts flow one after another into one stream, chunk by chunk (no re-buffering). An error in any part ends
+  // the stream with it; the consumer going away stops the part being read.
+  const out = new PassThrough({ readableHighWaterMark: 1024 * 1024 });
+  let current: { source: Readable; opener: Transform } | undefined;
+  out.once('close', () => {
+    current?.source.destroy();
+    current?.opener.destroy();
+  });
+  const fail = (e: unknown) => {
+    first?.destroy();
+    current?.source.destroy();
+    if (!out.destroyed) out.destroy(e instanceof Error ? e : new Error(String(e)));
+  };
+  const next = async (i: number): Promise<void> => {
+    const r = reads[i];
+    if (r === undefined) {
+      out.end();
+      return;
+    }
+    const source = i === 0 && first ? first : await fetch(r);
+    if (out.destroyed) {
+      source.destroy();
+      return;
+    }
+    current = { source, opener: r.opener };
+    source.once('error', fail);
+    r.opener.once('error', fail);
+    r.opener.once('end', () => void next(i + 1).catch(fail));
+    source.pipe(r.opener).pipe(out, { end: false });
+  };
+  void next(0).catch(fail);
+  return out;
 }

@@ -1,10 +1,11 @@
 // Seals one part from a plaintext stream and stores it as one blob; its ETag comes from the frame tags on the way.
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createSealer, type PartIdentity } from './format';
 import { InternalError } from './errors';
 import { sealedEtag } from './etag';
 import type { BlobMetadata, BlobStore, BlobWriteOptions } from './ports';
 import type { PartRecord } from './records';
+import { chain } from './stream-chain';
 
 /**
  * Streams `plaintext` through the sealer into the blob store. Memory stays at about one frame whatever the
@@ -22,7 +23,7 @@ export async function writeSealedPart(
   options?: BlobWriteOptions,
 ): Promise<PartRecord> {
   const sealer = createSealer(dataKey, id, { frameSize });
-  pipeline(plaintext, sealer, () => undefined); // errors reach the store through `sealer`, destroyed with them
+  chain(plaintext, [sealer]); // an error in the plaintext reaches the store through `sealer`, destroyed with it
   const { size } = await blobs.put(blobId, sealer, metadata, options);
   const summary = sealer.summary();
   if (summary.sealedSize !== size) {

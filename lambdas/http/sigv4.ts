@@ -2,7 +2,7 @@
 // byte of the body is read; then opens the body as a stream that verifies the rest as it flows: the declared
 // SHA-256, or each chunk signature of an aws-chunked body, and the checksums.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -14,6 +14,7 @@ import {
   RequestTimeTooSkewedError,
   SignatureDoesNotMatchError,
 } from '../core/errors';
+import { chain } from '../core/stream-chain';
 import { AwsChunkedDecoder, type ChunkSignatureVerifier } from './aws-chunked';
 import { CheckedBody } from './body-checks';
 import { parseContentMd5, planChecksum } from './checksums';
@@ -217,10 +218,7 @@ function openPayload(
  * Fronts hand a source that can be destroyed without tearing down the connection, so an error can still be answered.
  */
 function connect(source: Readable, stages: readonly Transform[], last: CheckedBody): CheckedBody {
-  pipeline([source, ...stages, last], (e) => {
-    if (e && !last.destroyed) last.destroy(e);
-  });
-  return last;
+  return chain(source, [...stages, last]);
 }
 
 /** Each chunk's signature chains from the previous one, starting at the request's seed signature. */

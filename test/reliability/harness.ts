@@ -159,7 +159,7 @@ export async function blobFiles(dataDir: string): Promise<{ blobs: number; sidec
       if ((await stat(p)).isDirectory()) await walk(p);
       else if (name.endsWith('.blob')) result.blobs++;
       else if (name.endsWith('.md')) result.sidecars++;
-      else result.other.push(p);
+      else if (p !== join(dataDir, 'blobs', 'layout-2')) result.other.push(p);
     }
   };
   await walk(join(dataDir, 'blobs'));

@@ -36,6 +36,7 @@ export async function startAwsOnMoto(options: Partial<Omit<ServerOptions, 'backe
     creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
     server,
     rawBlobs: async () => {
+      await server.service.settle();
       const out: Buffer[] = [];
       let token: string | undefined;
       do {

@@ -26,7 +26,10 @@ export async function startEmbedded(options: Partial<Omit<ServerOptions, 'backen
     limits: options.lambdaLimits ? LAMBDA_LIMITS : S3_LIMITS,
     dataDir,
     server,
-    rawBlobs: () => readAllFiles(join(dataDir, 'blobs')),
+    rawBlobs: async () => {
+      await server.service.settle();
+      return readAllFiles(join(dataDir, 'blobs'));
+    },
     close: async () => {
       await server.close();
       if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
@@ -45,9 +48,14 @@ export async function readAllFiles(dir: string): Promise<Buffer[]> {
   }
   for (const name of entries) {
     const p = join(dir, name);
-    const s = await stat(p);
-    if (s.isDirectory()) out.push(...(await readAllFiles(p)));
-    else if (name.endsWith('.blob') || name.endsWith('.body')) out.push(await readFile(p));
+    try {
+      const s = await stat(p);
+      if (s.isDirectory()) out.push(...(await readAllFiles(p)));
+      else if (name.endsWith('.blob') || name.endsWith('.body')) out.push(await readFile(p));
+    } catch (e) {
+      // A blob the background collector removed while we listed: it is gone, which is what it reads as.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
   return out;
 }

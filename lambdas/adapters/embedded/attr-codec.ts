@@ -8,9 +8,13 @@ import type { AttrValue } from '../../core/ports';
  */
 type Encoded = string | number | boolean | null | Encoded[] | { $b: string } | { $m: { [name: string]: Encoded } };
 
-/** Defines rather than assigns, so an attribute named "__proto__" stays data and never becomes a prototype. */
+/**
+ * Defines rather than assigns "__proto__", so an attribute of that name stays data and never becomes a prototype;
+ * every other name is a plain (fast) assignment.
+ */
 function setOwn<T>(target: { [name: string]: T }, name: string, value: T): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
 }
 
 function encodeValue(value: AttrValue): Encoded {

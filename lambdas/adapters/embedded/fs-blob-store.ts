@@ -1,19 +1,24 @@
 // The BlobStore port on the local file system: one file per blob, written whole and durable before it appears;
 // streamed, ranged reads.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, opendir, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
 import { BlobNotFoundError } from '../../core/errors';
-import { fsyncDir } from './fs-sync';
+import { randomHex } from '../../core/ids';
+import { chain } from '../../core/stream-chain';
+import { DirectorySyncer, fsyncDir } from './fs-sync';
 import { KeyedMutex } from './keyed-mutex';
 
 /*
  * Layout and atomicity.
  *
- * A blob is one file in a fan-out directory chosen by the SHA-256 of its id:
- *   <root>/ab/cd/<sha256>.blob   "SLB2" | header length (u32 BE) | header JSON | body
+ * A blob is one file in one of 256 fan-out directories, chosen by the SHA-256 of its id:
+ *   <root>/ab/<sha256>.blob   "SLB2" | header length (u32 BE) | header JSON | body
+ * (256 directories, created once: a wider fan-out would make most PUTs of a young store create a directory,
+ * and fsync its parents; a million blobs are 4,000 files a directory.)
  * The header holds the id, a random generation, the write time and the metadata. put() streams header and body
  * into a fresh temp file, fdatasyncs it, then renames it onto <sha256>.blob and fsyncs the directory: the blob
  * appears whole and durable, or not at all, at the cost of two syncs. A crash before the rename leaves only a
@@ -23,8 +28,8 @@ import { KeyedMutex } from './keyed-mutex';
  * naming the generation it applies to; a sidecar naming another generation (left by an overwrite) is ignored.
  * delete() unlinks the blob and its sidecar, then fsyncs the directory: both copies of the wrapped key are gone.
  *
- * Blobs written before this layout (<sha256>.meta naming a <sha256>.<generation>.body) are still read, rewrapped
- * and deleted in place; new writes always use the layout above.
+ * Blobs written before this layout (<root>/ab/cd/<sha256>.meta naming <sha256>.<generation>.body beside it) are
+ * still read, rewrapped and deleted in place; new writes always use the layout above.
  *
  * File names come from a hash, never from the id itself, so no id can reach outside the root; ids are still
  * validated so that garbage is refused early. Writers of one id are serialised inside the process (the data
@@ -39,8 +44,10 @@ const BLOB_SUFFIX = '.blob';
 const SIDECAR_SUFFIX = '.md';
 const LEGACY_META_SUFFIX = '.meta';
 const TEMP_SUFFIX = '.tmp';
+/** Present in a blob root this layout created: no blob of the earlier layout can be in it. */
+const LAYOUT_MARKER = 'layout-2';
 const FILE_MODE = 0o600;
-/** Body bytes gathered into one writev: fewer thread-pool round trips, bounded memory. */
+/** Body bytes buffered while a write is in flight, then written with one writev: few thread-pool round trips. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 interface BlobHeader {
@@ -108,15 +115,48 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
   return at;
 }
 
-/** An open blob file and where its body lies in it. */
+/**
+ * Writes a stream into a file in order. Chunks that arrive while a write is in flight are gathered into the next
+ * writev, so a 1 MiB body takes a few system calls, and no chunk is ever copied into a bigger buffer.
+ */
+class FileSink extends Writable {
+  bytes = 0;
+
+  constructor(private readonly handle: FileHandle) {
+    super({ highWaterMark: WRITE_BATCH_BYTES });
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    writeAll(this.handle, buffers, this.bytes).then((end) => {
+      this.bytes = end;
+      callback();
+    }, callback);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this._writev([{ chunk }], callback);
+  }
+}
+
+/** An open blob file and where its body starts in it (the body runs to the end of the file). */
 interface OpenedBlob {
   readonly handle: FileHandle;
   readonly bodyOffset: number;
-  readonly size: number;
 }
+
+/** Reads of a blob body go in pieces this large: one thread-pool round trip per MiB, not one per 64 KiB. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 export class FsBlobStore implements BlobStore {
   private readonly writers = new KeyedMutex();
+  /** Fan-out directories known to exist (and to be durable): a PUT into one skips mkdir. */
+  private readonly knownDirs = new Set<string>();
+  private fanOut: Promise<void> | undefined;
+  /** One kept-open descriptor per fan-out directory; concurrent PUTs into one directory share its fsync. */
+  private readonly syncer = new DirectorySyncer();
+  private legacy: Promise<boolean> | undefined;
+  private fileSyncs = 0;
 
   constructor(private readonly rootDir: string) {}
 
@@ -124,27 +164,17 @@ export class FsBlobStore implements BlobStore {
     validateBlobId(blobId);
     const { dir, base } = this.locate(blobId);
     await this.ensureDir(dir);
-    const generation = randomBytes(8).toString('hex');
+    const generation = randomHex(8);
     const temp = join(dir, `${base}.${generation}${TEMP_SUFFIX}`);
     const header = encodeHeader({ v: 2, blobId, generation, lastModified: new Date().toISOString(), metadata: { ...metadata } });
-    let size = 0;
     const handle = await open(temp, 'wx', FILE_MODE);
+    let size: number;
     try {
-      let position = await writeAll(handle, [header], 0);
-      let batch: Buffer[] = [];
-      let batchBytes = 0;
-      for await (const chunk of body) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        batch.push(bytes);
-        batchBytes += bytes.length;
-        size += bytes.length;
-        if (batchBytes >= WRITE_BATCH_BYTES) {
-          position = await writeAll(handle, batch, position);
-          batch = [];
-          batchBytes = 0;
-        }
-      }
-      if (batch.length > 0) await writeAll(handle, batch, position);
+      const sink = new FileSink(handle);
+      sink.write(header);
+      await finished(chain(body, [sink]));
+      size = sink.bytes - header.length;
+      this.fileSyncs += 1;
       await handle.datasync();
       await handle.close();
       await options.beforePublish?.();
@@ -154,21 +184,16 @@ export class FsBlobStore implements BlobStore {
       throw err;
     }
 
+    // Blob ids are never reused by the object service; should a caller overwrite one, a sidecar or earlier-layout
+    // files of the replaced blob stay (ignored: a sidecar applies to its own generation only) until delete().
     return this.writers.run(blobId, async () => {
-      const legacy = await this.readLegacyMeta(dir, base);
       try {
         await rename(temp, join(dir, `${base}${BLOB_SUFFIX}`));
         // The rename is durable only once the directory entry is on disk.
-        await fsyncDir(dir);
+        await this.syncer.sync(dir);
       } catch (err) {
         await unlinkIfPresent(temp);
         throw err;
-      }
-      // An overwrite leaves nothing of the blob it replaced: an old sidecar, or the earlier layout's files.
-      await unlinkIfPresent(join(dir, `${base}${SIDECAR_SUFFIX}`));
-      if (legacy !== undefined) {
-        await unlinkIfPresent(join(dir, `${base}${LEGACY_META_SUFFIX}`));
-        await unlinkIfPresent(join(dir, `${base}.${legacy.body}.body`));
       }
       return { size };
     });
@@ -177,22 +202,28 @@ export class FsBlobStore implements BlobStore {
   async get(blobId: string, range?: ByteRange): Promise<Readable> {
     validateBlobId(blobId);
     const blob = await this.openBlob(blobId);
-    const end = Math.min(range?.end ?? blob.size - 1, blob.size - 1);
     const start = range?.start ?? 0;
-    if (start > end) {
+    const end = range === undefined ? undefined : range.end;
+    if (end !== undefined && start > end) {
       await blob.handle.close();
       return Readable.from([]);
     }
-    // The stream owns the descriptor and closes it at end or on destroy; only the touched bytes are read.
-    return blob.handle.createReadStream({ start: blob.bodyOffset + start, end: blob.bodyOffset + end });
+    // The stream owns the descriptor and closes it at end or on destroy; only the touched bytes are read. An end
+    // past the last byte stops at the end of the file, as HTTP ranges do.
+    const length = end === undefined ? READ_CHUNK_BYTES : end - start + 1;
+    return blob.handle.createReadStream({
+      start: blob.bodyOffset + start,
+      ...(end === undefined ? {} : { end: blob.bodyOffset + end }),
+      highWaterMark: Math.max(16 * 1024, Math.min(READ_CHUNK_BYTES, length)),
+    });
   }
 
   async head(blobId: string): Promise<BlobInfo> {
     validateBlobId(blobId);
-    const { dir, base } = this.locate(blobId);
+    const { dir, legacyDir, base } = this.locate(blobId);
     const read = await this.readBlobHeader(dir, base);
     if (read === undefined) {
-      const legacy = await this.readLegacyMeta(dir, base);
+      const legacy = await this.readLegacyMeta(legacyDir, base);
       if (legacy === undefined) throw new BlobNotFoundError(blobId);
       return { size: legacy.size, metadata: { ...legacy.metadata }, lastModified: new Date(legacy.lastModified) };
     }
@@ -203,32 +234,34 @@ export class FsBlobStore implements BlobStore {
 
   async replaceMetadata(blobId: string, metadata: BlobMetadata): Promise<void> {
     validateBlobId(blobId);
-    const { dir, base } = this.locate(blobId);
+    const { dir, legacyDir, base } = this.locate(blobId);
     await this.writers.run(blobId, async () => {
       const read = await this.readBlobHeader(dir, base);
       if (read !== undefined) {
         await this.writeJsonAtomically(join(dir, `${base}${SIDECAR_SUFFIX}`), { v: 2, generation: read.header.generation, metadata: { ...metadata } } satisfies Sidecar);
         return;
       }
-      const legacy = await this.readLegacyMeta(dir, base);
+      const legacy = await this.readLegacyMeta(legacyDir, base);
       if (legacy === undefined) throw new BlobNotFoundError(blobId);
-      await this.writeJsonAtomically(join(dir, `${base}${LEGACY_META_SUFFIX}`), { ...legacy, metadata: { ...metadata } } satisfies LegacyMeta);
+      await this.writeJsonAtomically(join(legacyDir, `${base}${LEGACY_META_SUFFIX}`), { ...legacy, metadata: { ...metadata } } satisfies LegacyMeta);
     });
   }
 
   async delete(blobId: string): Promise<void> {
     validateBlobId(blobId);
-    const { dir, base } = this.locate(blobId);
+    const { dir, legacyDir, base } = this.locate(blobId);
     await this.writers.run(blobId, async () => {
-      const legacy = await this.readLegacyMeta(dir, base);
       let removed = await unlinkIfPresent(join(dir, `${base}${BLOB_SUFFIX}`));
       removed = (await unlinkIfPresent(join(dir, `${base}${SIDECAR_SUFFIX}`))) || removed;
-      if (legacy !== undefined) {
-        removed = (await unlinkIfPresent(join(dir, `${base}${LEGACY_META_SUFFIX}`))) || removed;
-        await unlinkIfPresent(join(dir, `${base}.${legacy.body}.body`));
-      }
       // Crypto-shredding: the unlinks that removed a wrapped key must survive power loss.
-      if (removed) await fsyncDir(dir);
+      if (removed) await this.syncer.sync(dir);
+      if (!(await this.mayHoldLegacy())) return;
+      const legacy = await this.readLegacyMeta(legacyDir, base);
+      if (legacy !== undefined) {
+        await unlinkIfPresent(join(legacyDir, `${base}${LEGACY_META_SUFFIX}`));
+        await unlinkIfPresent(join(legacyDir, `${base}.${legacy.body}.body`));
+        await fsyncDir(legacyDir);
+      }
     });
   }
 
@@ -248,6 +281,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /** Every directory that may hold blob files: the fan-out level, and the earlier layout's second level. */
   private async *fanOutDirs(): AsyncIterable<string> {
     let level1;
     try {
@@ -258,8 +292,11 @@ export class FsBlobStore implements BlobStore {
     }
     for await (const a of level1) {
       if (!a.isDirectory() || !/^[0-9a-f]{2}$/.test(a.name)) continue;
-      for await (const b of await opendir(join(this.rootDir, a.name))) {
-        if (b.isDirectory() && /^[0-9a-f]{2}$/.test(b.name)) yield join(this.rootDir, a.name, b.name);
+      const first = join(this.rootDir, a.name);
+      yield first;
+      // The earlier layout's second level.
+      for await (const b of await opendir(first)) {
+        if (b.isDirectory() && /^[0-9a-f]{2}$/.test(b.name)) yield join(first, b.name);
       }
     }
   }
@@ -305,36 +342,88 @@ export class FsBlobStore implements BlobStore {
   }
 
   private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    this.fanOut ??= this.createFanOut();
+    await this.fanOut;
+    if (this.knownDirs.has(dir)) return;
     const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (firstCreated === undefined) return;
     // New directory entries are durable only once their parents are synced, up to the pre-existing one.
-    for (let child = dir; child.length >= firstCreated.length; child = dirname(child)) await fsyncDir(dirname(child));
+    if (firstCreated !== undefined) for (let child = dir; child.length >= firstCreated.length; child = dirname(child)) await fsyncDir(dirname(child));
+    this.knownDirs.add(dir);
   }
 
-  private locate(blobId: string): { dir: string; base: string } {
+  /** Syncs issued so far: one fdatasync per blob written, directory fsyncs shared by concurrent writes. */
+  syncStats(): { readonly fileSyncs: number; readonly directorySyncs: number } {
+    return { fileSyncs: this.fileSyncs, directorySyncs: this.syncer.syncs };
+  }
+
+  /** Releases the kept-open directory descriptors. */
+  async close(): Promise<void> {
+    await this.syncer.close();
+  }
+
+  /**
+   * Whether blobs of the earlier layout may exist: not in a root this version created (it leaves a marker file),
+   * possibly in any other that already holds blob directories.
+   */
+  private mayHoldLegacy(): Promise<boolean> {
+    this.legacy ??= (async () => {
+      try {
+        await stat(join(this.rootDir, LAYOUT_MARKER));
+        return false;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      try {
+        return (await readdir(this.rootDir)).some((name) => /^[0-9a-f]{2}$/.test(name));
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    })();
+    return this.legacy;
+  }
+
+  /** All 256 fan-out directories at once, on the first write: no later PUT creates one. */
+  private async createFanOut(): Promise<void> {
+    await mkdir(this.rootDir, { recursive: true, mode: 0o700 });
+    if (!(await this.mayHoldLegacy())) {
+      await writeFile(join(this.rootDir, LAYOUT_MARKER), 'blob layout 2: no blobs of the earlier layout here\n', { mode: FILE_MODE });
+    }
+    const names = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+    await Promise.all(names.map((name) => mkdir(join(this.rootDir, name), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    })));
+    await fsyncDir(this.rootDir);
+    await fsyncDir(dirname(this.rootDir));
+    for (const name of names) this.knownDirs.add(join(this.rootDir, name));
+  }
+
+  /** Where a blob lives (`dir`), and where the earlier layout kept it (`legacyDir`). */
+  private locate(blobId: string): { dir: string; legacyDir: string; base: string } {
     const base = createHash('sha256').update(blobId, 'utf8').digest('hex');
-    return { dir: join(this.rootDir, base.slice(0, 2), base.slice(2, 4)), base };
+    const dir = join(this.rootDir, base.slice(0, 2));
+    return { dir, legacyDir: join(dir, base.slice(2, 4)), base };
   }
 
   /** Opens the blob for reading: the new layout, else the earlier one; BlobNotFoundError when neither exists. */
   private async openBlob(blobId: string): Promise<OpenedBlob> {
-    const { dir, base } = this.locate(blobId);
+    const { dir, legacyDir, base } = this.locate(blobId);
     let handle: FileHandle | undefined;
     try {
       handle = await open(join(dir, `${base}${BLOB_SUFFIX}`), 'r');
       const { headerBytes } = await this.readPrefix(handle);
-      const size = (await handle.stat()).size - PREFIX_BYTES - headerBytes;
-      return { handle, bodyOffset: PREFIX_BYTES + headerBytes, size };
+      return { handle, bodyOffset: PREFIX_BYTES + headerBytes };
     } catch (err) {
       await handle?.close().catch(() => undefined);
       if (!isNotFound(err)) throw err;
     }
     // The earlier layout; retried in case an overwrite replaced the body between reading .meta and opening it.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const meta = await this.readLegacyMeta(dir, base);
+      const meta = await this.readLegacyMeta(legacyDir, base);
       if (meta === undefined) break;
       try {
-        return { handle: await open(join(dir, `${base}.${meta.body}.body`), 'r'), bodyOffset: 0, size: meta.size };
+        return { handle: await open(join(legacyDir, `${base}.${meta.body}.body`), 'r'), bodyOffset: 0 };
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -36,13 +36,17 @@ export async function openEmbeddedBackend(dataDir: string): Promise<EmbeddedBack
   const vault = await EmbeddedKeyVault.open(join(dataDir, 'keys'));
   const defaultKeyId = await ensureDefaultKey(vault);
   const index = new SqliteObjectIndex(join(dataDir, 'index.sqlite'));
+  const blobs = new FsBlobStore(blobsDir);
   return {
     vault,
     admin: vault,
-    blobs: new FsBlobStore(blobsDir),
+    blobs,
     index,
     defaultKeyId,
-    close: async () => index.close(),
+    close: async () => {
+      await index.close();
+      await blobs.close();
+    },
   };
 }
 

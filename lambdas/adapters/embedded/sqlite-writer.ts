@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConditionFailedError, InternalError, ServiceUnavailableError } from '../../core/errors';
 import type { EncodedOp } from './sqlite-schema';
-import type { FromWriter, ToWriter, WriteOutcome } from './sqlite-writer-thread';
+import type { FromWriter, ToWriter, WriteOutcome, WriteRequest } from './sqlite-writer-thread';
 
 /** How well commits are grouped: transactions per fsync of the WAL. */
 export interface WriterStats {
@@ -18,6 +18,8 @@ export class SqliteWriter {
   private failure: Error | undefined;
   private exited: Promise<void>;
   private latest: WriterStats = { commits: 0, transactions: 0 };
+  /** Transactions written in this turn of the event loop: they cross to the thread in one message. */
+  private outbox: WriteRequest[] = [];
 
   constructor(file: string) {
     // The thread runs TypeScript source, as every entry point here does (tsx, no build step).
@@ -42,14 +44,27 @@ export class SqliteWriter {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ requests: [{ id, ops }] } satisfies ToWriter);
+      if (this.outbox.length === 0) setImmediate(() => this.flush());
+      this.outbox.push({ id, ops });
     });
   }
 
   /** Lets every sent transaction finish, then stops the thread. */
   async close(): Promise<void> {
+    this.flush();
     if (!this.failure) this.worker.postMessage({ close: true } satisfies ToWriter);
     await this.exited;
+  }
+
+  private flush(): void {
+    if (this.outbox.length === 0) return;
+    const requests = this.outbox;
+    this.outbox = [];
+    if (this.failure) {
+      for (const r of requests) this.settle({ id: r.id, ok: false, kind: 'error', message: this.failure.message });
+      return;
+    }
+    this.worker.postMessage({ requests } satisfies ToWriter);
   }
 
   private settle(outcome: WriteOutcome): void {
