@@ -29,7 +29,7 @@ export async function startChildServer(kind: ServerKind, dataDir: string, nodeAr
       ? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } // s3rver's fixed credentials
       : { accessKeyId: `BENCH${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
   const script = join(__dirname, 'servers', `${kind}-child.ts`);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, '--require', 'tsx/cjs', script], {
     env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_ACCESS_KEY_ID: creds.accessKeyId, BENCH_SECRET_ACCESS_KEY: creds.secretAccessKey },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

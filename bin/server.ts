@@ -56,10 +56,12 @@ async function main(): Promise<void> {
 
   let backend: Backend;
   if (values.backend === 'embedded') {
-    const { openEmbeddedBackend } = await import('../lambdas/adapters/embedded');
+    // Loaded on demand (and with require: the entry runs under tsx's require hook, with no ES-module loader thread).
+    const { openEmbeddedBackend } = require('../lambdas/adapters/embedded') as typeof import('../lambdas/adapters/embedded');
     backend = await openEmbeddedBackend(dataDir);
   } else if (values.backend === 'aws') {
-    const aws = await import('../lambdas/adapters/aws');
+    // The AWS SDK clients load only for this backend.
+    const aws = require('../lambdas/adapters/aws') as typeof import('../lambdas/adapters/aws');
     if (values.init) {
       const created = await aws.initFromEnv(env);
       process.stdout.write(`initialised: table ${created.tableName}, bucket ${created.bucket}, key ${created.keyId}\n`);

@@ -52,6 +52,11 @@ export class NotImplementedError extends storeErrorClass('NotImplemented', 501) 
 export class SlowDownError extends storeErrorClass('SlowDown', 503) {}
 export class ServiceUnavailableError extends storeErrorClass('ServiceUnavailable', 503) {}
 export class InternalError extends storeErrorClass('InternalError', 500) {}
+/**
+ * The store's own disk is full (embedded backend). Not an S3 code (S3 never fills up); 507 as MinIO answers it, so
+ * clients do not retry in a loop: the operator has to free space first.
+ */
+export class InsufficientStorageError extends storeErrorClass('InsufficientStorage', 507) {}
 
 /** KMS failures surface with S3's SSE-KMS codes (S3 prefixes them with "KMS."). */
 export class KmsDisabledError extends storeErrorClass('KMS.DisabledException', 403) {}

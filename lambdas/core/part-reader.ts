@@ -40,7 +40,7 @@ export async function openRange(blobs: BlobStore, record: ObjectRecord, dataKey:
   const first = reads[0] ? await fetch(reads[0]) : undefined;
   // Parts flow one after another into one stream, chunk by chunk (no re-buffering). An error in any part ends
   // the stream with it; the consumer going away stops the part being read.
-  const out = new PassThrough({ readableHighWaterMark: 1024 * 1024 });
+  const out = new PassThrough({ readableHighWaterMark: 256 * 1024 });
   let current: { source: Readable; opener: Transform } | undefined;
   out.once('close', () => {
     current?.source.destroy();

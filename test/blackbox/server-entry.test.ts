@@ -1,7 +1,6 @@
 // The front door: `npm start` (bin/server.ts) in a real child process, embedded and `--backend aws --init`
 // against moto_server, used by the SDK, then shut down with SIGTERM/SIGINT.
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,38 +8,9 @@ import { join } from 'node:path';
 import { s3Client } from './s3-suite';
 import { awsBackendUnavailable } from '../support/aws-target';
 import { motoCredentials, startMoto } from '../support/moto';
+import { exitOf, startServerProcess } from '../support/server-process';
 
-const SERVER = join(__dirname, '../../bin/server.ts');
-
-interface Started {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-function startEntry(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m && out.includes('Try it:')) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
-}
-
-const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+const startEntry = startServerProcess;
 
 async function roundTrip(url: string, creds: { accessKeyId: string; secretAccessKey: string }): Promise<void> {
   const s3 = s3Client({ url, creds });

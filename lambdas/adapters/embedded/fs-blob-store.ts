@@ -9,6 +9,7 @@ import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange } f
 import { BlobNotFoundError } from '../../core/errors';
 import { randomHex } from '../../core/ids';
 import { chain } from '../../core/stream-chain';
+import { writeFailure } from './disk-errors';
 import { DirectorySyncer, fsyncDir } from './fs-sync';
 import { KeyedMutex } from './keyed-mutex';
 
@@ -146,7 +147,7 @@ interface OpenedBlob {
 }
 
 /** Reads of a blob body go in pieces this large: one thread-pool round trip per MiB, not one per 64 KiB. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
 
 export class FsBlobStore implements BlobStore {
   private readonly writers = new KeyedMutex();
@@ -167,7 +168,12 @@ export class FsBlobStore implements BlobStore {
     const generation = randomHex(8);
     const temp = join(dir, `${base}.${generation}${TEMP_SUFFIX}`);
     const header = encodeHeader({ v: 2, blobId, generation, lastModified: new Date().toISOString(), metadata: { ...metadata } });
-    const handle = await open(temp, 'wx', FILE_MODE);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx', FILE_MODE);
+    } catch (err) {
+      throw writeFailure(err, 'a blob');
+    }
     let size: number;
     try {
       const sink = new FileSink(handle);
@@ -180,8 +186,8 @@ export class FsBlobStore implements BlobStore {
       await options.beforePublish?.();
     } catch (err) {
       await handle.close().catch(() => undefined);
-      await unlinkIfPresent(temp);
-      throw err;
+      await unlinkIfPresent(temp).catch(() => undefined);
+      throw writeFailure(err, 'a blob');
     }
 
     // Blob ids are never reused by the object service; should a caller overwrite one, a sidecar or earlier-layout
@@ -192,8 +198,8 @@ export class FsBlobStore implements BlobStore {
         // The rename is durable only once the directory entry is on disk.
         await this.syncer.sync(dir);
       } catch (err) {
-        await unlinkIfPresent(temp);
-        throw err;
+        await unlinkIfPresent(temp).catch(() => undefined);
+        throw writeFailure(err, 'a blob');
       }
       return { size };
     });
@@ -478,17 +484,19 @@ export class FsBlobStore implements BlobStore {
   /** Temp file (0600), fsync, rename, fsync of the directory. */
   private async writeJsonAtomically(target: string, value: object): Promise<void> {
     const temp = `${target}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-    const handle = await open(temp, 'wx', FILE_MODE);
     try {
-      await handle.writeFile(JSON.stringify(value));
-      await handle.sync();
+      const handle = await open(temp, 'wx', FILE_MODE);
+      try {
+        await handle.writeFile(JSON.stringify(value));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+      await fsyncDir(dirname(target));
     } catch (err) {
-      await handle.close();
-      await unlinkIfPresent(temp);
-      throw err;
+      await unlinkIfPresent(temp).catch(() => undefined);
+      throw writeFailure(err, 'blob metadata');
     }
-    await handle.close();
-    await rename(temp, target);
-    await fsyncDir(dirname(target));
   }
 }

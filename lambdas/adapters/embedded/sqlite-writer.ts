@@ -1,7 +1,8 @@
 // The main thread's side of the SQLite writer thread: sends each transaction over, and settles its promise when
 // the commit that carried it is on disk. Nothing here blocks the event loop.
 import { Worker } from 'node:worker_threads';
-import { ConditionFailedError, InternalError, ServiceUnavailableError } from '../../core/errors';
+import { ConditionFailedError, InternalError } from '../../core/errors';
+import { diskFull } from './disk-errors';
 import type { EncodedOp } from './sqlite-schema';
 import type { FromWriter, ToWriter, WriteOutcome, WriteRequest } from './sqlite-writer-thread';
 
@@ -22,9 +23,10 @@ export class SqliteWriter {
   private outbox: WriteRequest[] = [];
 
   constructor(file: string) {
-    // The thread runs TypeScript source, as every entry point here does (tsx, no build step).
+    // The thread runs TypeScript source, as every entry point here does (tsx, no build step). It loads tsx itself:
+    // inheriting the parent's execArgv would start a second ES-module loader thread where the parent used one.
     const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(require.resolve('./sqlite-writer-thread'))});`;
-    this.worker = new Worker(code, { eval: true, workerData: { sqliteWriterFile: file } });
+    this.worker = new Worker(code, { eval: true, execArgv: [], workerData: { sqliteWriterFile: file }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (message: FromWriter) => {
       this.latest = { commits: message.commits, transactions: message.transactions };
       for (const outcome of message.outcomes) this.settle(outcome);
@@ -85,8 +87,6 @@ export class SqliteWriter {
 
 /** A failed commit: a full disk is the operator's to fix and worth retrying after; anything else is internal. */
 function storageFailure(message: string, code: string | undefined): Error {
-  if (code === 'SQLITE_FULL' || /ENOSPC|EDQUOT|disk is full/i.test(message)) {
-    return new ServiceUnavailableError('The store is out of disk space: nothing was written. Free space in the data directory and retry.');
-  }
+  if (code === 'SQLITE_FULL' || /ENOSPC|EDQUOT|disk is full/i.test(message)) return diskFull('the object index');
   return new InternalError(`the index could not commit: ${message}`);
 }

@@ -1,0 +1,58 @@
+// `npm start`'s entry (bin/server.ts) in a real child process on a free port: for tests of the front door and of
+// what the server process itself does (resident memory, signals), apart from the test runner's own heap.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SERVER = join(__dirname, '../../bin/server.ts');
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resident set size now, in MiB (Linux /proc). */
+  rssMiB(): number;
+  /** Stops it with SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', SERVER, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    };
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m && out.includes('Try it:')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        child.off('exit', onExit);
+        resolve({
+          child,
+          url: m[1]!,
+          output: () => out,
+          rssMiB: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+          stop: () => {
+            const exited = exitOf(child);
+            if (child.exitCode === null) child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', onExit);
+  });
+}
+
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
