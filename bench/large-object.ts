@@ -5,13 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { openEmbeddedBackend } from '../lambdas/adapters/embedded';
-import { ObjectService } from '../lambdas/core/object-service';
 import { startServer } from '../local/server';
 import { startChildServer } from './child-server';
 import { benchClient } from './client';
 import { countingBackend, zeroCounts } from './counting-ports';
 import { round, summarize, type Summary } from './stats';
-import { describeFailure } from './throughput';
 import { KiB, MiB, multipartUpload } from './targets';
 
 const BUCKET = 'large';
@@ -26,9 +24,9 @@ export interface RssPhase {
 
 export interface LargeObjectReport {
   readonly objectBytes: number;
-  /** How the object got into the store: multipart over HTTP, or (without multipart) ObjectService directly. */
+  /** How the object got into the store. */
   readonly seededBy: string;
-  readonly rss: { readonly in: RssPhase | { readonly unavailable: string }; readonly out: RssPhase; readonly vmHwmMiB: number };
+  readonly rss: { readonly in: RssPhase; readonly multipartIn: RssPhase; readonly out: RssPhase; readonly vmHwmMiB: number };
   readonly rangeGet1KiB: { readonly latencyMs: Summary; readonly ciphertextBytesReadPerGet: number; readonly blobReadsPerGet: number; readonly requests: number };
   readonly vaultCalls: { readonly perPut: number; readonly perGet: number; readonly perRangeGet: number; readonly otherPerRequest: number };
 }
@@ -68,39 +66,19 @@ async function ensureBucket(s3: S3Client): Promise<void> {
   }
 }
 
-/** Without multipart, the object is written through the object service itself (same sealing, no HTTP limit). */
-async function seedDirectly(dataDir: string, body: Buffer): Promise<void> {
-  const backend = await openEmbeddedBackend(dataDir);
-  try {
-    const service = new ObjectService({ vault: backend.vault, blobs: backend.blobs, index: backend.index, keys: { activeKeyId: async () => backend.defaultKeyId } });
-    await service.headBucket(BUCKET).catch(() => service.createBucket(BUCKET));
-    await service.putObject({ bucket: BUCKET, key: KEY, body: () => Readable.from([body]) });
-  } finally {
-    await backend.close();
-  }
-}
-
 export async function measureLargeObject(dataDir: string, body: Buffer, log: (line: string) => void): Promise<LargeObjectReport> {
-  let child = await startChildServer('sealstore', dataDir);
-  let s3 = benchClient(child.endpoint);
+  const child = await startChildServer('sealstore', dataDir);
+  const s3 = benchClient(child.endpoint);
   await ensureBucket(s3);
   let vmHwm = 0;
-  let rssIn: RssPhase | { unavailable: string };
-  let seededBy = 'multipart upload over HTTP (4 MiB parts, 4 in flight)';
-  try {
-    rssIn = await sampleRss(child.pid, async () => {
-      await multipartUpload(s3, BUCKET, KEY, body, 4);
-    });
-  } catch (e) {
-    rssIn = { unavailable: `multipart upload failed: ${describeFailure(e)}` };
-    log(`  1 GiB in: unavailable (${rssIn.unavailable}); seeding through ObjectService instead`);
-    s3.destroy();
-    await child.stop();
-    await seedDirectly(dataDir, body);
-    seededBy = 'ObjectService.putObject in the bench process (multipart unavailable); one sealed part';
-    child = await startChildServer('sealstore', dataDir);
-    s3 = benchClient(child.endpoint);
-  }
+  // One PUT of the whole GiB: the embedded server streams it (S3's 5 GiB limit), so memory must stay flat.
+  const rssIn = await sampleRss(child.pid, async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: body, ContentLength: body.length }));
+  });
+  const rssMultipartIn = await sampleRss(child.pid, async () => {
+    await multipartUpload(s3, BUCKET, `${KEY}-multipart`, body, 4);
+  });
+  log(`  1 GiB in: single PUT peak ${rssIn.peakMiB} MiB (+${rssIn.growthMiB}), multipart (8 MiB parts, 4 in flight) peak ${rssMultipartIn.peakMiB} MiB (+${rssMultipartIn.growthMiB})`);
   const rssOut = await sampleRss(child.pid, async () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
     const n = await drain(got.Body as Readable);
@@ -109,6 +87,7 @@ export async function measureLargeObject(dataDir: string, body: Buffer, log: (li
   vmHwm = procStatus(child.pid).hwm;
   s3.destroy();
   await child.stop();
+  const seededBy = 'one PutObject of 1 GiB over HTTP (streamed), then a multipart upload of the same bytes';
 
   // In-process, with counting ports: range reads and key-vault calls.
   const counts = zeroCounts();
@@ -145,7 +124,7 @@ export async function measureLargeObject(dataDir: string, body: Buffer, log: (li
     return {
       objectBytes: body.length,
       seededBy,
-      rss: { in: rssIn, out: rssOut, vmHwmMiB: round(vmHwm, 1) },
+      rss: { in: rssIn, multipartIn: rssMultipartIn, out: rssOut, vmHwmMiB: round(vmHwm, 1) },
       rangeGet1KiB,
       vaultCalls: {
         perPut: (c1.generateDataKey - c0.generateDataKey + c1.decrypt - c0.decrypt) / n,

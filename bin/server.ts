@@ -1,4 +1,5 @@
 // `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRootCredentials, startServer, type Backend } from '../local/server';
@@ -73,7 +74,10 @@ async function main(): Promise<void> {
 
   const { credentials, created } = await loadRootCredentials(dataDir, env);
   const lambdaLimits = values['lambda-limits'] || ['1', 'true'].includes(env['SEALSTORE_LAMBDA_LIMITS'] ?? '');
-  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir: join(dataDir, 'spool') });
+  // Bodies spooled for their signature live only for their request; what a crash left behind goes now.
+  const spoolDir = join(dataDir, 'spool');
+  await rm(spoolDir, { recursive: true, force: true });
+  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir });
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
   const lifecycle = server.lifecycle;

@@ -79,6 +79,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A 5 GiB upload may take longer than any fixed deadline; a connection that stops moving is what gets cut.
   server.requestTimeout = 0;
   server.timeout = 120_000;
+  // SDK agents keep idle sockets open without a deadline of their own; node's 5 s keep-alive timeout closes
+  // them under a client that is just reusing one ("socket hang up"). Keep idle connections for a minute.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

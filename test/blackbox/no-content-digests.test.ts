@@ -10,6 +10,7 @@ import { s3Path, signedRequest } from '../support/signed-fetch';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { s3Client } from './s3-suite';
 import { sealedChecksum, sealedEtag } from '../../lambdas/core/etag';
+import { HEADER_SIZE, sealBuffer } from '../../lambdas/core/format';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -131,20 +132,41 @@ describe('sealedEtag', () => {
     return createHmac('sha256', prk).update(Buffer.concat([Buffer.from(info, 'utf8'), Buffer.from([1])])).digest();
   };
 
-  it('is the first 16 bytes of HMAC-SHA256 under the data key\'s "sealstore/v1 etag" HKDF key, over the MD5', () => {
+  it('is the first 16 bytes of HMAC-SHA256 under the data key\'s "sealstore/v1 etag" HKDF key, over the tag digest', () => {
     const dataKey = randomBytes(32);
-    const digest = md5(randomBytes(1000));
+    const digest = sha256(randomBytes(1000));
     const expected = createHmac('sha256', hkdf32(dataKey, 'sealstore/v1 etag')).update(digest).digest().subarray(0, 16).toString('hex');
     expect(sealedEtag(dataKey, digest)).toBe(expected);
   });
 
+  it('keys the SHA-256 of the sealed part\'s header and frame tags, taken from the ciphertext as stored', () => {
+    const dataKey = randomBytes(32);
+    const plaintext = randomBytes(200_000);
+    const { sealed, summary } = sealBuffer(dataKey, { bucket: 'b', objectId: 'o', partNumber: 1 }, plaintext, { frameSize: 65_536 });
+    // Header, then frames of (ciphertext ‖ 16-byte tag): the digest covers the header and each tag, in order.
+    const tags: Buffer[] = [sealed.subarray(0, HEADER_SIZE)];
+    for (let at = HEADER_SIZE, left = plaintext.length; ; ) {
+      const n = Math.min(65_536, left);
+      tags.push(sealed.subarray(at + n, at + n + 16));
+      at += n + 16;
+      left -= n;
+      if (left <= 0) break;
+    }
+    expect(summary.tagDigest.equals(sha256(Buffer.concat(tags)))).toBe(true);
+    const other = sealBuffer(dataKey, { bucket: 'b', objectId: 'o', partNumber: 1 }, Buffer.concat([plaintext.subarray(0, 199_999), Buffer.from([plaintext[199_999]! ^ 1])]), {
+      frameSize: 65_536,
+      salt: sealed.subarray(12, 44),
+    });
+    expect(other.summary.tagDigest.equals(summary.tagDigest)).toBe(false);
+  });
+
   it('differs between data keys for the same contents, and never equals the MD5', () => {
-    const digest = md5(Buffer.from('same bytes'));
-    const a = sealedEtag(randomBytes(32), digest);
-    const b = sealedEtag(randomBytes(32), digest);
+    const plaintext = Buffer.from('same bytes');
+    const a = sealedEtag(randomBytes(32), sha256(plaintext));
+    const b = sealedEtag(randomBytes(32), sha256(plaintext));
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toBe(b);
-    expect([a, b]).not.toContain(digest.toString('hex'));
+    expect([a, b]).not.toContain(md5(plaintext).toString('hex'));
   });
 
   it('keys part checksums apart from ETags and from each other\'s algorithms', () => {
