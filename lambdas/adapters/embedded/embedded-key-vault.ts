@@ -1,6 +1,6 @@
 // A key vault with KMS semantics for machines without KMS: CMKs, aliases, material generations, key states.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   DataKey,
@@ -56,10 +56,15 @@ const arnOf = (region: string, account: string, uuid: string) => `arn:aws:kms:${
  * process's memory; on disk it is sealed under root.key, and data keys leave only wrapped, or in plaintext
  * to the caller of generateDataKey/decrypt. Nothing here logs.
  *
- * State changes are rare (management calls) and persist the whole database atomically under one in-process
- * lock; the data path reads the in-memory copy. One process per key directory: two processes opening the
- * same directory would each keep their own copy and overwrite each other's management changes.
+ * State changes are rare (management calls): each re-reads the file under one in-process lock, applies itself and
+ * persists the whole database atomically; the data path reads the in-memory copy. One process per key
+ * directory: openEmbeddedBackend holds the data directory's lock (data-dir-lock.ts) for as long as it is open.
  */
+export const KEY_DATABASE_FILE = 'keys.json';
+export const ROOT_KEY_FILE = 'root.key';
+
+const exists = (file: string): Promise<boolean> => stat(file).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+
 export class EmbeddedKeyVault implements KeyVault, KeyAdmin {
   private readonly lock = new KeyedMutex();
   private readonly materialCache = new Map<string, Buffer>();
@@ -76,8 +81,13 @@ export class EmbeddedKeyVault implements KeyVault, KeyAdmin {
   static async open(dir: string, options: EmbeddedKeyVaultOptions = {}): Promise<EmbeddedKeyVault> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
-    const rootKeys = await loadOrCreateRootKey(join(dir, 'root.key'));
-    const file = join(dir, 'keys.json');
+    const file = join(dir, KEY_DATABASE_FILE);
+    const rootFile = join(dir, ROOT_KEY_FILE);
+    // Keys sealed under a root that is gone: a new root would only make them unreadable for good. Nothing is written.
+    if ((await exists(file)) && !(await exists(rootFile))) {
+      throw new Error(`${rootFile} is missing, but ${file} holds CMKs sealed under it: restore ${rootFile} from a backup (a new root key cannot open them)`);
+    }
+    const rootKeys = await loadOrCreateRootKey(rootFile);
     const db = (await readKeyDatabase(file, rootKeys.databaseMacKey)) ?? emptyKeyDatabase();
     const vault = new EmbeddedKeyVault(
       file,
@@ -297,12 +307,13 @@ export class EmbeddedKeyVault implements KeyVault, KeyAdmin {
   }
 
   /**
-   * Applies a management change: runs `change` on a copy of the database under the lock, persists the copy,
-   * and only then makes it current. A throwing change or a failed write leaves memory and disk untouched.
+   * Applies a management change: re-reads the database from disk under the lock (never a stale in-memory copy:
+   * whatever the file holds now is what the change applies to), runs `change` on it, persists it, and only
+   * then makes it current. A throwing change or a failed write leaves memory and disk untouched.
    */
   private mutate<T>(change: (db: KeyDatabase) => T): Promise<T> {
     return this.lock.run('db', async () => {
-      const next = structuredClone(this.db);
+      const next = (await readKeyDatabase(this.file, this.rootKeys.databaseMacKey)) ?? structuredClone(this.db);
       const result = change(next);
       await writeKeyDatabase(this.file, this.rootKeys.databaseMacKey, next);
       this.db = next;

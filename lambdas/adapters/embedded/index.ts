@@ -1,11 +1,13 @@
 // Opens the embedded backend under one data directory: file blobs, SQLite index, embedded key vault.
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KmsNotFoundError } from '../../core/errors';
-import { EmbeddedKeyVault } from './embedded-key-vault';
+import { lockDataDir } from './data-dir-lock';
+import { EmbeddedKeyVault, KEY_DATABASE_FILE } from './embedded-key-vault';
 import { FsBlobStore } from './fs-blob-store';
 import { SqliteObjectIndex } from './sqlite-index';
 
+export { DataDirLockedError } from './data-dir-lock';
 export { EmbeddedKeyVault, type EmbeddedKeyVaultOptions } from './embedded-key-vault';
 export { FsBlobStore } from './fs-blob-store';
 export { SqliteObjectIndex } from './sqlite-index';
@@ -26,28 +28,57 @@ export interface EmbeddedBackend {
 
 /**
  * Layout: <dataDir>/blobs/ (ciphertext), <dataDir>/index.sqlite (+ WAL files), <dataDir>/keys/ (root.key and
- * the key database). The directory is private to its owner (0700): it holds the root key.
+ * the key database), <dataDir>/lock (held while open; see data-dir-lock.ts). The directory is private to its
+ * owner (0700) and every file in it 0600: it holds the root key.
  */
 export async function openEmbeddedBackend(dataDir: string): Promise<EmbeddedBackend> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await chmod(dataDir, 0o700);
-  const blobsDir = join(dataDir, 'blobs');
-  await mkdir(blobsDir, { recursive: true, mode: 0o700 });
-  const vault = await EmbeddedKeyVault.open(join(dataDir, 'keys'));
-  const defaultKeyId = await ensureDefaultKey(vault);
-  const index = new SqliteObjectIndex(join(dataDir, 'index.sqlite'));
-  const blobs = new FsBlobStore(blobsDir);
-  return {
-    vault,
-    admin: vault,
-    blobs,
-    index,
-    defaultKeyId,
-    close: async () => {
-      await index.close();
-      await blobs.close();
-    },
-  };
+  // The lock comes first: a second server on this directory stops here, having changed nothing.
+  const lock = lockDataDir(dataDir);
+  try {
+    await chmod(dataDir, 0o700);
+    const blobsDir = join(dataDir, 'blobs');
+    await mkdir(blobsDir, { recursive: true, mode: 0o700 });
+    const indexFile = join(dataDir, 'index.sqlite');
+    const keysDir = join(dataDir, 'keys');
+    await refuseLostKeys(indexFile, keysDir);
+    const vault = await EmbeddedKeyVault.open(keysDir);
+    const defaultKeyId = await ensureDefaultKey(vault);
+    const index = new SqliteObjectIndex(indexFile);
+    const blobs = new FsBlobStore(blobsDir);
+    return {
+      vault,
+      admin: vault,
+      blobs,
+      index,
+      defaultKeyId,
+      close: async () => {
+        try {
+          await index.close();
+          await blobs.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * An index that holds a store with no key database beside it: its objects' keys are gone, and a fresh vault would
+ * only hide that. Refused, naming the file to restore.
+ */
+async function refuseLostKeys(indexFile: string, keysDir: string): Promise<void> {
+  const indexSize = await stat(indexFile).then((s) => s.size, () => 0);
+  if (indexSize === 0) return;
+  const database = join(keysDir, KEY_DATABASE_FILE);
+  const exists = await stat(database).then(() => true, () => false);
+  if (!exists) {
+    throw new Error(`${database} is missing, but ${indexFile} holds a store whose keys it kept: restore ${database} (and root.key) from a backup; starting without it would create new keys and leave every object unreadable`);
+  }
 }
 
 async function ensureDefaultKey(vault: EmbeddedKeyVault): Promise<string> {

@@ -1,6 +1,6 @@
 // The SQLite index file: its one table, its pragmas, and how one transaction of conditional writes is applied.
 // Shared by the reading connection (main thread) and the writing one (the writer thread).
-import { closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { AttrValue, Condition } from '../../core/ports';
 import { decodeAttrs } from './attr-codec';
@@ -36,10 +36,19 @@ export type EncodedOp =
 
 /**
  * Opens the index file. The file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm files
- * the permissions of the database file, so none of the three is ever readable by others.
+ * the permissions of the database file, so none of the three is ever readable by others (and existing ones are
+ * made 0600 here).
  */
 export function openIndexDatabase(file: string, role: 'reader' | 'writer'): Database.Database {
   closeSync(openSync(file, 'a', 0o600));
+  // Files an older sealstore created 0644 are made private too.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   const db = new Database(file);
   // WAL lets readers run beside the single writer; synchronous=FULL fsyncs the WAL on every commit, so a
   // committed write survives power loss, not only a process crash. The writer thread batches commits.
