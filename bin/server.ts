@@ -20,6 +20,10 @@ Usage: npm start -- [options]
   --port N                port (env PORT, default 9000)
   --host H                address (env HOST, default 127.0.0.1)
   --data-dir D            data directory (env SEALSTORE_DATA_DIR, default ./.sealstore)
+  --domain D              serve buckets as subdomains of D too (virtual-hosted style: bucket.D); may be
+                          given more than once (env SEALSTORE_DOMAIN, comma-separated). Default: localhost,
+                          the --host name and this machine's name. Requests to those names or to an IP
+                          address are path style; a subdomain of any other name is refused.
   --rotation-interval S   run the key lifecycle job (rotate when due, rewrap, retire) every S seconds
                           (env SEALSTORE_ROTATION_INTERVAL_SECONDS, default 3600; 0 turns the timer off;
                           \`npx sealstore keys rewrap\` runs it on demand)
@@ -27,6 +31,9 @@ Usage: npm start -- [options]
                           (one request through API Gateway and Lambda), parts from 1 MiB
                           (env SEALSTORE_LAMBDA_LIMITS=1). Without it, S3's own limits apply:
                           5 GiB per PUT and per part, parts of at least 5 MiB.
+  --seal-index            adopt an index written by a sealstore before index rows were authenticated:
+                          authenticate every row as it stands, then serve. Only for a data directory
+                          (or table) you trust: whatever it holds now is authentic afterwards.
   --verbose               log every request
 `;
 
@@ -38,9 +45,11 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      domain: { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
       'lambda-limits': { type: 'boolean', default: false },
       'rotation-interval': { type: 'string' },
+      'seal-index': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -77,7 +86,9 @@ async function main(): Promise<void> {
   // Bodies spooled for their signature live only for their request; what a crash left behind goes now.
   const spoolDir = join(dataDir, 'spool');
   await rm(spoolDir, { recursive: true, force: true });
-  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir });
+  const domains = values.domain ?? (env['SEALSTORE_DOMAIN'] ?? '').split(',').filter((d) => d.trim() !== '');
+  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir, sealIndex: values['seal-index'], domains });
+  if (values['seal-index']) process.stdout.write(`--seal-index: authenticated ${server.sealedRows} index rows as they stood\n`);
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
   const lifecycle = server.lifecycle;
@@ -90,6 +101,7 @@ async function main(): Promise<void> {
     [
       `sealstore (${values.backend}) listening on ${url}${lambdaLimits ? ' with the deployed stack\'s request limits (--lambda-limits)' : ''}`,
       `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
+      `addressing: path style, or virtual-hosted as bucket.${server.domains.join(' / bucket.')} (--domain adds more)`,
       created
         ? `root credentials (printed once, saved in ${dataDir}/root-credentials.json, mode 0600):`
         : `root credentials: ${env['SEALSTORE_ACCESS_KEY_ID'] ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/root-credentials.json`}`,

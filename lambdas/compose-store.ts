@@ -3,7 +3,10 @@
 // test harnesses all build the store here, so no wiring is repeated and none can be half done.
 import { ChainedCredentialStore, StaticCredentialStore, type CredentialStore, type RootCredentials } from './core/access';
 import { AccessKeyStore } from './core/access-keys';
+import { AuthenticatedIndex } from './core/index-auth/authenticated-index';
+import { IndexKey } from './core/index-auth/index-key';
 import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from './core/key-lifecycle';
+import type { SealedSecrets } from './core/key-lifecycle/rotation-job';
 import { S3_LIMITS } from './core/limits';
 import { ObjectService, type ObjectServiceHooks } from './core/object-service';
 import type { StorePorts } from './core/ports';
@@ -37,6 +40,9 @@ export interface StoreCore {
   readonly service: ObjectService;
   readonly lifecycle: KeyLifecycle;
   readonly accessKeys: AccessKeyStore;
+  /** The index every part above uses: the ports' own, with every row authenticated. */
+  readonly index: AuthenticatedIndex;
+  readonly indexKey: IndexKey;
 }
 
 export interface Store extends StoreCore {
@@ -47,8 +53,11 @@ export interface Store extends StoreCore {
 }
 
 export function composeCore(ports: StorePorts, settings: CoreSettings = {}): StoreCore {
-  const { vault, blobs, index } = ports;
+  const { vault, blobs } = ports;
   const limits = settings.limits ?? { limits: S3_LIMITS };
+  // Every row any part reads is authenticated here, once: nothing above this line sees the raw index.
+  const indexKey = new IndexKey({ index: ports.index, vault, defaultKeyId: ports.defaultKeyId, ...(settings.now ? { now: settings.now } : {}) });
+  const index = new AuthenticatedIndex(ports.index, indexKey, settings.logger);
   // Access keys seal their secrets under the active CMK, which the lifecycle decides; the lifecycle rewraps those
   // secrets in turn. The arrow defers the lookup until a call, when both exist.
   const accessKeys: AccessKeyStore = new AccessKeyStore({
@@ -63,7 +72,7 @@ export function composeCore(ports: StorePorts, settings: CoreSettings = {}): Sto
     blobs,
     index,
     defaultKeyId: ports.defaultKeyId,
-    sealedSecrets: accessKeys,
+    sealedSecrets: allSecrets([accessKeys, indexKey]),
     ...(settings.lifecycleConfig ? { config: settings.lifecycleConfig } : {}),
     ...(settings.rewrapHooks ? { hooks: settings.rewrapHooks } : {}),
     ...(settings.logger ? { logger: settings.logger } : {}),
@@ -80,7 +89,28 @@ export function composeCore(ports: StorePorts, settings: CoreSettings = {}): Sto
     ...(settings.logger ? { logger: settings.logger } : {}),
     ...(settings.now ? { now: settings.now } : {}),
   });
-  return { service, lifecycle, accessKeys };
+  return { service, lifecycle, accessKeys, index, indexKey };
+}
+
+/** The secrets wrapped under CMKs besides data keys, as one for the key lifecycle: it rewraps and counts them all. */
+function allSecrets(all: readonly SealedSecrets[]): SealedSecrets {
+  return {
+    rewrapSecrets: async (destinationKeyId, destinationMaterialId) => {
+      let rewrapped = 0;
+      let errors = 0;
+      for (const s of all) {
+        const r = await s.rewrapSecrets(destinationKeyId, destinationMaterialId);
+        rewrapped += r.rewrapped;
+        errors += r.errors;
+      }
+      return { rewrapped, errors };
+    },
+    countSealedUnder: async (keyId) => {
+      let n = 0;
+      for (const s of all) n += await s.countSealedUnder(keyId);
+      return n;
+    },
+  };
 }
 
 export function composeStore(ports: StorePorts, root: RootCredentials, settings: StoreSettings): Store {

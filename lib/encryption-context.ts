@@ -1,10 +1,10 @@
-// The KMS encryption-context keys sealstore binds to wrapped keys; the key policy and IAM conditions are built from them.
+// The KMS encryption-context keys sealstore binds to wrapped keys (defined once, beside the code that wraps with
+// them); the key policy and IAM conditions are built from them.
+import { ACCESS_KEY_CONTEXT_KEY, DATA_KEY_CONTEXT_KEYS, INDEX_KEY_CONTEXT_KEY } from '../lambdas/core/encryption-context';
 
-/** Data keys of objects: {'sealstore:bucket': bucket, 'sealstore:object': objectId}. */
-export const DATA_KEY_CONTEXT_KEYS = ['sealstore:bucket', 'sealstore:object'] as const;
-
-/** Secrets of S3 access keys the store issues: {'sealstore:access-key': accessKeyId}. */
-export const ACCESS_KEY_CONTEXT_KEYS = ['sealstore:access-key'] as const;
+export { DATA_KEY_CONTEXT_KEYS } from '../lambdas/core/encryption-context';
+export const ACCESS_KEY_CONTEXT_KEYS = [ACCESS_KEY_CONTEXT_KEY] as const;
+export const INDEX_KEY_CONTEXT_KEYS = [INDEX_KEY_CONTEXT_KEY] as const;
 
 /**
  * IAM condition blocks that admit a KMS call only when its encryption context uses exactly the keys of one
@@ -23,4 +23,7 @@ export function contextConditions(keys: readonly string[]): Record<string, Recor
 export const CONTEXT_KINDS = [
   { sid: 'DataKeys', keys: DATA_KEY_CONTEXT_KEYS },
   { sid: 'AccessKeySecrets', keys: ACCESS_KEY_CONTEXT_KEYS },
+  { sid: 'IndexKey', keys: INDEX_KEY_CONTEXT_KEYS },
 ] as const;
+
+export type ContextKind = (typeof CONTEXT_KINDS)[number]['sid'];

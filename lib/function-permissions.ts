@@ -18,7 +18,7 @@ export interface StoreResources {
 export function grantApiFunction(fn: SealstoreFunction, res: StoreResources): void {
   res.keys.grantUse(fn.role, 'ApiFunction', {
     // GenerateDataKey: one per PUT. Decrypt: one per GET. ReEncryptFrom/To: rewrap without seeing the data key.
-    // Encrypt: sealing the secrets of access keys the store issues.
+    // Encrypt: sealing the secrets of access keys the store issues, and the index key when the store is new.
     contextActions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
     // The admin API manages the store's own CMKs. kms:CreateKey is deliberately absent: new CMKs come from
     // the key owner (this stack, or the owner of a brought key), never from a request to the API.
@@ -61,12 +61,14 @@ export function grantApiFunction(fn: SealstoreFunction, res: StoreResources): vo
 
 /**
  * The rotation function: keeps rotation on, rotates on schedule, rewraps data keys with ReEncrypt, and
- * schedules deletion of CMKs nothing needs. Never kms:Decrypt or GenerateDataKey: it rewraps without ever
- * seeing a plaintext data key, and holds no right to read objects.
+ * schedules deletion of CMKs nothing needs. kms:Decrypt only of the index key (to authenticate the index rows
+ * it reads and writes), never of a data key: it rewraps without seeing a plaintext data key, and holds no right
+ * to read objects.
  */
 export function grantRotationFunction(fn: SealstoreFunction, res: StoreResources): void {
   res.keys.grantUse(fn.role, 'RotationFunction', {
     contextActions: ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+    indexKeyActions: ['kms:Decrypt'],
     // CancelKeyDeletion/EnableKey: if an object ever turns up under a retired CMK, the job brings the key back
     // and moves the object off it instead of letting the deletion shred it.
     keyActions: [
@@ -91,10 +93,12 @@ export function grantRotationFunction(fn: SealstoreFunction, res: StoreResources
 }
 
 /**
- * The housekeeping function: aborts idle uploads and deletes blobs the ledger marks unreferenced. No KMS right
- * of any kind (it never needs a key) and no GetObject (it never reads ciphertext).
+ * The housekeeping function: aborts idle uploads and deletes blobs the ledger marks unreferenced. One KMS right:
+ * kms:Decrypt of the index key alone, so it acts only on ledger rows that authenticate (a forged "garbage" row
+ * must never get a live blob deleted). No data key, and no GetObject (it never reads ciphertext).
  */
 export function grantHousekeepingFunction(fn: SealstoreFunction, res: StoreResources): void {
+  res.keys.grantUse(fn.role, 'HousekeepingFunction', { contextActions: [], indexKeyActions: ['kms:Decrypt'], keyActions: [] });
   fn.role.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'BlobDelete', actions: ['s3:DeleteObject'], resources: [res.bucket.arnForObjects('*')] }),
   );

@@ -41,6 +41,12 @@ export const KEY_ADMIN_ACTIONS = [
 export interface KeyUse {
   /** Calls that carry an encryption context; admitted only with a sealstore context (see encryption-context.ts). */
   readonly contextActions: readonly string[];
+  /**
+   * Further calls admitted only with the index key's context: the functions that read index rows but must never
+   * open a data key (rotation, housekeeping) unwrap the index key, which authenticates every row, and nothing else.
+   * @default none
+   */
+  readonly indexKeyActions?: readonly string[];
   /** Calls on the key itself that carry no context (DescribeKey, lifecycle). */
   readonly keyActions: readonly string[];
 }
@@ -126,10 +132,9 @@ export class StoreKeys extends Construct {
    */
   grantUse(role: iam.IRole, name: string, use: KeyUse): void {
     const statements: Array<{ sid: string; actions: string[]; conditions?: Record<string, Record<string, unknown>> }> = [];
-    if (use.contextActions.length > 0) {
-      for (const kind of CONTEXT_KINDS) {
-        statements.push({ sid: kind.sid, actions: [...use.contextActions], conditions: contextConditions(kind.keys) });
-      }
+    for (const kind of CONTEXT_KINDS) {
+      const actions = [...use.contextActions, ...(kind.sid === 'IndexKey' ? use.indexKeyActions ?? [] : [])];
+      if (actions.length > 0) statements.push({ sid: kind.sid, actions, conditions: contextConditions(kind.keys) });
     }
     if (use.keyActions.length > 0) statements.push({ sid: 'KeyLifecycle', actions: [...use.keyActions] });
 

@@ -7,7 +7,9 @@ import type { S3Api } from '../lambdas/api/s3-api';
 import { IncompleteBodyError } from '../lambdas/core/errors';
 import { newRequestId } from '../lambdas/core/ids';
 import { InvalidURIError, renderError } from '../lambdas/http/errors';
-import { emptyMap, type RequestBody, type S3Request } from '../lambdas/http/request';
+import { emptyMap, lookup, type RequestBody, type S3Request } from '../lambdas/http/request';
+import { s3EncodePath } from '../lambdas/http/sigv4';
+import { addressingOf, unknownHostError } from '../lambdas/http/virtual-host';
 import type { Logger } from './logger';
 
 /** An unread body up to this size is read and discarded so the connection can be reused; a larger one closes it. */
@@ -18,12 +20,20 @@ interface BodyState {
   ended: boolean;
 }
 
+export interface FrontOptions {
+  readonly logger: Logger;
+  /** Domains whose subdomains name buckets (virtual-hosted style); see lambdas/http/virtual-host.ts. */
+  readonly domains: readonly string[];
+}
+
 /** Serves one request; `expectContinue` when the client waits for 100 Continue before it sends the body. */
-export async function serveHttp(api: S3Api, req: IncomingMessage, res: ServerResponse, logger: Logger, expectContinue = false): Promise<void> {
+export async function serveHttp(api: S3Api, req: IncomingMessage, res: ServerResponse, options: FrontOptions, expectContinue = false): Promise<void> {
+  const { logger } = options;
   const state: BodyState = { opened: false, ended: false };
   let response: ApiResponse;
   try {
-    response = await api(requestFrom(req, res, state, expectContinue));
+    const { request, canonicalPath } = requestFrom(req, res, state, expectContinue, options.domains);
+    response = await api(request, canonicalPath === undefined ? {} : { canonicalPath });
   } catch (e) {
     // The front's own refusals (a malformed URI); the API renders everything else itself.
     const r = renderError(e, req.url ?? '/', newRequestId(), req.method);
@@ -71,7 +81,17 @@ function pipeBody(body: Readable, res: ServerResponse, logger: Logger): Promise<
   });
 }
 
-function requestFrom(req: IncomingMessage, res: ServerResponse, state: BodyState, expectContinue: boolean): S3Request {
+/**
+ * The S3 request, path style whatever the client used: a virtual-hosted request's bucket moves from the Host into
+ * the path, and the path it signed is kept as its canonical path.
+ */
+function requestFrom(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: BodyState,
+  expectContinue: boolean,
+  domains: readonly string[],
+): { request: S3Request; canonicalPath?: string } {
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
   const query: Record<string, string> = emptyMap();
@@ -88,13 +108,17 @@ function requestFrom(req: IncomingMessage, res: ServerResponse, state: BodyState
     const value = req.rawHeaders[i + 1] ?? '';
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
-  return {
-    method: (req.method ?? 'GET').toUpperCase(),
-    path: decodePath(q < 0 ? rawUrl : rawUrl.slice(0, q)),
-    query,
-    headers,
-    body: bodyOf(req, res, state, expectContinue),
-  };
+  const path = decodePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
+  const request = (at: string): S3Request => ({ method: (req.method ?? 'GET').toUpperCase(), path: at, query, headers, body: bodyOf(req, res, state, expectContinue) });
+  const addressing = addressingOf(lookup(headers, 'host'), domains);
+  switch (addressing.style) {
+    case 'path':
+      return { request: request(path) };
+    case 'virtual':
+      return { request: request(`/${addressing.bucket}${path.startsWith('/') ? path : `/${path}`}`), canonicalPath: s3EncodePath(path) };
+    case 'unknown':
+      throw unknownHostError(addressing.host, domains);
+  }
 }
 
 function bodyOf(req: IncomingMessage, res: ServerResponse, state: BodyState, expectContinue: boolean): RequestBody {

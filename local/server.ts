@@ -1,16 +1,18 @@
 // The embedded server: a real S3 server on node:http over the store the composition root builds. Bodies stream
 // from the socket to the store and back; S3's own size limits apply unless `lambdaLimits` asks for the stack's.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { isIP, type AddressInfo } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeStore, type Store } from '../lambdas/compose-store';
 import type { RootCredentials } from '../lambdas/core/access';
 import type { AccessKeyStore } from '../lambdas/core/access-keys';
+import { adoptExistingRows } from '../lambdas/core/index-auth/adopt';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../lambdas/core/key-lifecycle';
-import { LAMBDA_LIMITS, S3_LIMITS } from '../lambdas/core/limits';
+import { LAMBDA_LIMITS, S3_LIMITS, type RequestLimits } from '../lambdas/core/limits';
 import type { ObjectService, ObjectServiceHooks } from '../lambdas/core/object-service';
 import type { StorePorts } from '../lambdas/core/ports';
+import { normalizeDomain } from '../lambdas/http/virtual-host';
 import { fileSpool } from './body-spool';
 import { serveHttp } from './http-front';
 import { silentLogger, type Logger } from './logger';
@@ -36,8 +38,21 @@ export interface ServerOptions {
   readonly rewrapHooks?: RewrapHooks;
   /** Refuse what the deployed stack would refuse: bodies over one API Gateway request, parts under 1 MiB allowed. */
   readonly lambdaLimits?: boolean;
+  /** Other request limits outright (tests: a tiny minimum part size, to build many-part objects quickly). */
+  readonly limits?: RequestLimits;
+  /**
+   * Domains whose subdomains address buckets (virtual-hosted style: `bucket.D`). A request to one of these names
+   * or to an IP address is path style; a subdomain of anything else is refused. @default localhost, the host the
+   * server listens on when it is a name, and this machine's host name
+   */
+  readonly domains?: readonly string[];
   /** Where bodies are spooled while hashed for their signature (curl --aws-sigv4). @default a temp directory */
   readonly spoolDir?: string;
+  /**
+   * Adopt an index written before rows were authenticated: MAC every row as it stands before serving
+   * (`npm start -- --seal-index`). Only for an index its owner trusts.
+   */
+  readonly sealIndex?: boolean;
 }
 
 export interface RunningServer {
@@ -47,12 +62,18 @@ export interface RunningServer {
   readonly service: ObjectService;
   readonly lifecycle: KeyLifecycle;
   readonly accessKeys: AccessKeyStore;
+  /** The domains whose subdomains address buckets. */
+  readonly domains: readonly string[];
+  /** Rows `sealIndex` adopted (0 without it). */
+  readonly sealedRows: number;
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? silentLogger;
-  const limits = options.lambdaLimits
+  const limits = options.limits
+    ? { limits: options.limits }
+    : options.lambdaLimits
     ? { limits: LAMBDA_LIMITS, lambdaLimitsReason: 'this server applies it because it runs with --lambda-limits' }
     : { limits: S3_LIMITS };
   const store = composeStore(options.backend, options.credentials, {
@@ -66,8 +87,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.rewrapHooks ? { rewrapHooks: options.rewrapHooks } : {}),
   });
 
+  // The index key opens now, so an index that cannot be authenticated stops the start with its reason, not
+  // each request with a 500 (an empty index gets its key here).
+  let sealedRows = 0;
+  try {
+    if (options.sealIndex) sealedRows = await adoptExistingRows(options.backend.index, store.indexKey, store.index);
+    else await store.indexKey.get({ create: true });
+  } catch (e) {
+    await store.ports.close();
+    throw e;
+  }
+
+  const front = { logger, domains: serverDomains(options) };
   const handle = (expectContinue: boolean) => (req: Parameters<typeof serveHttp>[1], res: Parameters<typeof serveHttp>[2]) => {
-    serveHttp(store.api, req, res, logger, expectContinue).catch((e: unknown) => {
+    serveHttp(store.api, req, res, front, expectContinue).catch((e: unknown) => {
       logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
       if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
       else res.destroy();
@@ -96,8 +129,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     service: store.service,
     lifecycle: store.lifecycle,
     accessKeys: store.accessKeys,
+    sealedRows,
+    domains: front.domains,
     close: () => closeServer(server, store),
   };
+}
+
+/** The configured domains, or: localhost, the listening host if it is a name, and this machine's name. */
+export function serverDomains(options: Pick<ServerOptions, 'domains' | 'host'>): string[] {
+  const given = options.domains?.map(normalizeDomain).filter((d) => d !== '');
+  if (given !== undefined && given.length > 0) return [...new Set(given)];
+  const names = ['localhost', options.host ?? '', hostname()].filter((n) => n !== '' && isIP(n) === 0).map(normalizeDomain);
+  return [...new Set(names)];
 }
 
 async function closeServer(server: Server, store: Store): Promise<void> {

@@ -100,6 +100,7 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       return { ...response, headers: { ...response.headers, 'x-amz-request-id': requestId } };
     } catch (e) {
       if (!(e instanceof StoreError)) deps.logger?.error('unexpected error', { requestId, error: e instanceof Error ? e.stack : String(e) });
+      else if (e.statusCode >= 500) deps.logger?.error('request failed', { requestId, code: e.code, status: e.statusCode, error: e.message, ...causeOf(e) });
       else deps.logger?.info('request failed', { requestId, code: e.code, status: e.statusCode });
       const rendered = renderError(e, req.path, requestId, req.method);
       return { statusCode: rendered.statusCode, headers: rendered.headers, body: Buffer.from(rendered.body, 'utf8') };
@@ -107,4 +108,11 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       await authenticated?.dispose();
     }
   };
+}
+
+/** The error underneath a server-side failure, for its log line (a generic answer to the client hides it). */
+function causeOf(e: Error): { cause?: string } {
+  const cause: unknown = e.cause;
+  if (cause === undefined) return {};
+  return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
 }

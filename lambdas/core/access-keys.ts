@@ -2,9 +2,10 @@
 // Rule it never breaks: a secret is stored only as KMS ciphertext bound to its key id, and shown once, at creation.
 import { randomBytes } from 'node:crypto';
 import { ROLES, type CredentialStore, type Grant, type Principal, type Role } from './access';
-import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError } from './errors';
+import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, ServiceUnavailableError, SlowDownError, StoreError } from './errors';
+import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
 import type { ActiveKeySource } from './object-service';
-import type { AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex } from './ports';
+import type { AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
 
 export const ACCESS_KEYS_PK = 'AK';
 
@@ -35,7 +36,7 @@ export interface AccessKeyStoreDeps {
 }
 
 /** KMS binds a sealed secret to the key it belongs to: a ciphertext moved to another key id will not open. */
-export const secretContext = (accessKeyId: string): EncryptionContext => ({ 'sealstore:access-key': accessKeyId });
+export const secretContext = (accessKeyId: string): EncryptionContext => ({ [ACCESS_KEY_CONTEXT_KEY]: accessKeyId });
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ID_PATTERN = /^SK[0-9A-F]{18}$/;
@@ -129,11 +130,26 @@ export class AccessKeyStore implements CredentialStore {
     const stored = fromItem(item);
     // S3 answers a deactivated key like an unknown one: InvalidAccessKeyId.
     if (stored.status !== 'Active') return undefined;
-    const opened = await this.deps.vault.decrypt(stored.sealedSecret, secretContext(accessKeyId));
+    const opened = await this.openSecret(stored);
     const value = { secret: opened.plaintext.toString('utf8'), principal: { accessKeyId, grants: stored.grants } };
     opened.plaintext.fill(0);
     this.cache.set(accessKeyId, { value, until: at + this.ttlMs });
     return value;
+  }
+
+  /**
+   * The secret is needed to check the request's signature, so this KMS call comes before the caller is
+   * authenticated: whatever KMS says (a disabled or deleted CMK, a foreign key, throttling) must tell the caller
+   * nothing. It answers one generic 503 (SlowDown when throttled, so SDKs back off); the cause goes to the log.
+   */
+  private async openSecret(stored: Stored): Promise<UnwrappedKey> {
+    try {
+      return await this.deps.vault.decrypt(stored.sealedSecret, secretContext(stored.accessKeyId));
+    } catch (e) {
+      const message = 'The credentials of this access key cannot be checked right now; try again later (the server log says why).';
+      const refusal = e instanceof SlowDownError ? new SlowDownError(message) : new ServiceUnavailableError(message);
+      throw Object.assign(refusal, { cause: e });
+    }
   }
 
   /** Creates a key; the returned secret is the only copy in plaintext anywhere. */

@@ -63,6 +63,8 @@ export class KmsDisabledError extends storeErrorClass('KMS.DisabledException', 4
 export class KmsInvalidStateError extends storeErrorClass('KMS.KMSInvalidStateException', 403) {}
 export class KmsNotFoundError extends storeErrorClass('KMS.NotFoundException', 400) {}
 export class KmsAccessDeniedError extends storeErrorClass('AccessDenied', 403) {}
+/** A wrapped key opened under a CMK this store does not trust (a foreign key placed in its records). */
+export class KmsUntrustedKeyError extends KmsAccessDeniedError {}
 /** The wrapped key does not open under the given context or key: tampering, or a foreign key. */
 export class KmsInvalidCiphertextError extends storeErrorClass('KMS.InvalidCiphertextException', 400) {}
 

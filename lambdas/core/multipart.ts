@@ -42,7 +42,7 @@ import {
   type UploadedPartRecord,
   type UploadRecord,
 } from './records';
-import { blobMetadata, dataKeyContext } from './sealing-context';
+import { blobMetadata, dataKeyContext, openStoredDataKey } from './sealing-context';
 import type { ActiveKeySource, CommitOptions, WritePreconditions } from './object-service';
 import { commonPrefixOf } from './list-keys';
 import { nameTag } from './name-binding';
@@ -279,7 +279,7 @@ export class MultipartUploads {
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const upload = await this.getOpenUpload(input.bucket, input.key, input.uploadId);
-    const { plaintext: dataKey } = await this.d.vault.decrypt(upload.wrappedKey, dataKeyContext(upload.bucket, upload.objectId));
+    const { plaintext: dataKey } = await openStoredDataKey(this.d.vault, upload.wrappedKey, upload.bucket, upload.objectId);
     try {
       return await this.storePart(upload, input.partNumber, dataKey, plaintext, checksum);
     } finally {
@@ -428,7 +428,7 @@ export class MultipartUploads {
     let dataKey: Buffer | undefined;
     try {
       // One Decrypt per completion: for the part checksums' keyed tags and the object MAC.
-      dataKey = (await this.d.vault.decrypt(upload.wrappedKey, dataKeyContext(upload.bucket, upload.objectId))).plaintext;
+      dataKey = (await openStoredDataKey(this.d.vault, upload.wrappedKey, upload.bucket, upload.objectId)).plaintext;
       const stored = new Map((await this.allParts(upload.uploadId)).map((p) => [p.partNumber, p] as const));
       const chosen = this.choose(input.parts, stored, dataKey);
       return await this.commitUpload(upload, chosen, multipartEtag(chosen), input.preconditions ?? {}, dataKey);

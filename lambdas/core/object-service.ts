@@ -22,7 +22,7 @@ import { commonPrefixOf } from './list-keys';
 import { openRange } from './part-reader';
 import { writeSealedPart } from './part-writer';
 import type { BlobStore, ByteRange, Condition, KeyVault, ObjectIndex, WriteOp } from './ports';
-import { blobMetadata, dataKeyContext } from './sealing-context';
+import { blobMetadata, dataKeyContext, openStoredDataKey } from './sealing-context';
 import {
   BUCKETS_PK,
   LEDGER_PK,
@@ -243,7 +243,7 @@ export class ObjectService {
     const meta = input.metadataDirective === 'REPLACE'
       ? { contentType: input.contentType ?? 'binary/octet-stream', userMetadata: input.userMetadata ?? {} }
       : { contentType: source.contentType, userMetadata: source.userMetadata };
-    const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
+    const { plaintext: sourceKey } = await openStoredDataKey(this.deps.vault, source.wrappedKey, source.bucket, source.objectId);
     try {
       verifyObject(sourceKey, source);
       const preconditions = input.preconditions ?? {};
@@ -369,7 +369,7 @@ export class ObjectService {
    * the range touches are fetched, across part boundaries too.
    */
   async openObject(record: ObjectRecord, range?: ByteRange): Promise<Readable> {
-    const { plaintext: dataKey } = await this.deps.vault.decrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId));
+    const { plaintext: dataKey } = await openStoredDataKey(this.deps.vault, record.wrappedKey, record.bucket, record.objectId);
     try {
       verifyObject(dataKey, record);
       return await this.plaintextOf(record, dataKey, range);
@@ -459,7 +459,7 @@ export class ObjectService {
   /** UploadPartCopy: one byte range of an existing object becomes a part, re-sealed under the upload's key. */
   async uploadPartCopy(input: Omit<UploadPartInput, 'body' | 'checksum'> & { source: ObjectRecord; range?: ByteRange }): Promise<UploadedPartRecord> {
     const { source } = input;
-    const { plaintext: sourceKey } = await this.deps.vault.decrypt(source.wrappedKey, dataKeyContext(source.bucket, source.objectId));
+    const { plaintext: sourceKey } = await openStoredDataKey(this.deps.vault, source.wrappedKey, source.bucket, source.objectId);
     try {
       verifyObject(sourceKey, source);
       const plaintext = () => this.plaintextOf(source, sourceKey, input.range);

@@ -82,6 +82,11 @@ export interface KeyVault {
   describeKey(keyId: string): Promise<KeyDescription>;
   /** Encrypts a small secret (≤ 4 KiB) directly under a CMK, for access-key secrets at rest. */
   encrypt(keyId: string, plaintext: Buffer, context: EncryptionContext): Promise<Buffer>;
+  /**
+   * Whether a key ARN is one this vault opens wrapped keys under (decrypt refuses the others). Absent: every
+   * key the vault can reach is trusted (the embedded vault, an AWS backend with no trusted-key list).
+   */
+  trusts?(keyArn: string): boolean;
 }
 
 /** Metadata stored beside a blob (S3 object metadata, or a sidecar file). Values are ASCII. */

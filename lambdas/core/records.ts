@@ -1,7 +1,7 @@
 // Item shapes of the object index: how buckets, objects and the blob ledger sit in the pk/sk/gsi1 table.
 // docs/TABLE-DESIGN.md documents the same shapes; change both together.
 import type { AttrValue, IndexItem } from './ports';
-import { InternalError } from './errors';
+import { IntegrityError, InternalError } from './errors';
 
 export const BUCKETS_PK = 'B';
 export const LEDGER_PK = 'L';
@@ -219,8 +219,19 @@ function partFromAttrs(p: AttrValue): PartRecord {
   };
 }
 
+/**
+ * The bucket and key a row stands for are where it stands (its pk and sk), never what its attributes say: a row
+ * whose attributes name another place was moved, and is refused rather than served as either.
+ */
+function placedAt(item: IndexItem, pk: string, sk: string): void {
+  if (item.pk !== pk || item.sk !== sk) {
+    throw new IntegrityError(`index row ${JSON.stringify(item.pk)} / ${JSON.stringify(item.sk)} describes ${JSON.stringify(pk)} / ${JSON.stringify(sk)}: it was moved; refusing it`);
+  }
+}
+
 export function objectFromItem(item: IndexItem): ObjectRecord {
   const a = item.attrs;
+  placedAt(item, objectsPk(str(a, 'bucket')), item.sk);
   const userMetadata = metadataFrom(a['userMetadata']);
   const rawParts = a['parts'];
   if (!Array.isArray(rawParts)) throw new InternalError('index item is missing its part list');
@@ -282,6 +293,7 @@ export function uploadItem(u: UploadRecord): IndexItem {
 }
 export function uploadFromItem(item: IndexItem): UploadRecord {
   const a = item.attrs;
+  placedAt(item, uploadsPk(str(a, 'bucket')), uploadSk(str(a, 'key'), str(a, 'uploadId')));
   const state = str(a, 'state');
   if (state !== 'open' && state !== 'completing' && state !== 'aborting' && state !== 'completed') {
     throw new InternalError(`upload item has unknown state ${state}`);

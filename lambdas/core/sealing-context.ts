@@ -1,10 +1,30 @@
 // What binds a data key to its object: the KMS encryption context, and the metadata stored beside each blob.
-import type { BlobMetadata, EncryptionContext } from './ports';
+import { IntegrityError, KmsInvalidCiphertextError, KmsNotFoundError, KmsUntrustedKeyError } from './errors';
+import type { BlobMetadata, EncryptionContext, KeyVault, UnwrappedKey } from './ports';
 import type { ObjectRecord } from './records';
+import { DATA_KEY_CONTEXT_KEYS } from './encryption-context';
 
 /** Encryption context binding a data key to the object it seals (KMS refuses any other). */
 export function dataKeyContext(bucket: string, objectId: string): EncryptionContext {
-  return { 'sealstore:bucket': bucket, 'sealstore:object': objectId };
+  const [bucketKey, objectKey] = DATA_KEY_CONTEXT_KEYS;
+  return { [bucketKey]: bucket, [objectKey]: objectId };
+}
+
+/**
+ * Opens a data key the store itself recorded (an object's, an upload's). If KMS says the wrapped key is not a
+ * ciphertext for this object, names a CMK that does not exist, or one the store does not trust, the record was
+ * tampered with: a server-side failure (500), never an error that blames the request. Throttling, outages and
+ * a disabled CMK pass as they are.
+ */
+export async function openStoredDataKey(vault: KeyVault, wrapped: Buffer, bucket: string, objectId: string): Promise<UnwrappedKey> {
+  try {
+    return await vault.decrypt(wrapped, dataKeyContext(bucket, objectId));
+  } catch (e) {
+    if (e instanceof KmsInvalidCiphertextError || e instanceof KmsNotFoundError || e instanceof KmsUntrustedKeyError) {
+      throw new IntegrityError(`the data key recorded for object ${objectId} in ${bucket} does not open (${e.code}: ${e.message}): the record was altered; refusing it`);
+    }
+    throw e;
+  }
 }
 
 /** Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS. */

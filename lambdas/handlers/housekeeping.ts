@@ -1,6 +1,6 @@
 // The housekeeping Lambda: EventBridge invokes it on a schedule to abort idle multipart uploads and delete
 // blobs that no object references (writers that died before their commit, replaced and deleted objects).
-// It holds no KMS rights at all: nothing here needs a key.
+// Its one KMS right is Decrypt of the index key, which authenticates the rows it acts on; it opens no data key.
 import type { ScheduledEvent } from 'aws-lambda';
 import { awsPortsUnresolved } from '../adapters/aws';
 import { composeCore } from '../compose-store';
@@ -28,8 +28,9 @@ export function makeHousekeepingHandler(deps: HousekeepingHandlerDeps): (event: 
 }
 
 /**
- * The API Lambda's wiring (composeCore) over ports opened without DescribeKey: this role has no KMS right, and
- * housekeeping (aborting uploads, deleting unreferenced blobs) makes no key call.
+ * The API Lambda's wiring (composeCore) over ports opened without DescribeKey: this role's one KMS right is
+ * Decrypt of the index key (to authenticate the ledger and upload rows it acts on); aborting uploads and
+ * deleting unreferenced blobs need no data key.
  */
 async function awsService(env: NodeJS.ProcessEnv): Promise<ObjectService> {
   return composeCore(awsPortsUnresolved(env), { logger: lambdaLogger }).service;

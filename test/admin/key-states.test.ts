@@ -48,6 +48,30 @@ describe('key states on the data path (embedded backend, over HTTP)', () => {
     expect(await get('b')).toBe('beta');
   });
 
+  it('with the CMK disabled, an access key’s request learns nothing about the CMK before it is authenticated: one generic 503, wrong signature or right', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'kst', Key: 'a', Body: 'alpha' }));
+    const made = await cliJson<{ accessKey: { accessKeyId: string; secretAccessKey: string } }>(target, 'access-keys', 'create', '--bucket', 'kst', '--role', 'read');
+    const [active] = (await cliJson<{ keys: KeyJson[] }>(target, 'keys', 'ls')).keys;
+    expect((await cli(target, 'keys', 'disable', 'sealstore-default')).code).toBe(0);
+
+    const forger = client(target.url, { accessKeyId: made.accessKey.accessKeyId, secretAccessKey: 'not-the-secret-not-the-secret-000000' });
+    const holder = client(target.url, { accessKeyId: made.accessKey.accessKeyId, secretAccessKey: made.accessKey.secretAccessKey });
+    try {
+      for (const who of [forger, holder]) {
+        const refused = await s3Error(who.send(new GetObjectCommand({ Bucket: 'kst', Key: 'a' })));
+        expect(refused).toMatchObject({ code: 'ServiceUnavailable', status: 503 });
+        expect(refused.message).not.toMatch(/KMS|Disabled|arn:|key\//);
+        expect(refused.message).not.toContain(active?.keyId ?? 'no key id');
+      }
+      expect((await cli(target, 'keys', 'enable', 'sealstore-default')).code).toBe(0);
+      expect(await (await holder.send(new GetObjectCommand({ Bucket: 'kst', Key: 'a' }))).Body?.transformToString()).toBe('alpha');
+      expect((await s3Error(forger.send(new GetObjectCommand({ Bucket: 'kst', Key: 'a' })))).code).toBe('SignatureDoesNotMatch');
+    } finally {
+      forger.destroy();
+      holder.destroy();
+    }
+  });
+
   it('a CMK pending deletion fails GET with 403 KMS.KMSInvalidStateException; cancelling and enabling restores it', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'kst', Key: 'old', Body: 'under the first key' }));
     expect((await cli(target, 'keys', 'create', '--alias', 'second')).code).toBe(0);

@@ -9,6 +9,9 @@ import { DynamoDbObjectIndex } from '../../lambdas/adapters/aws/dynamodb-index';
 import { KmsKeyVault } from '../../lambdas/adapters/aws/kms-key-vault';
 import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blob-store';
 import { composeCore } from '../../lambdas/compose-store';
+import { AuthenticatedIndex } from '../../lambdas/core/index-auth/authenticated-index';
+import { IndexKey } from '../../lambdas/core/index-auth/index-key';
+import type { ObjectIndex } from '../../lambdas/core/ports';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 import type { AwsTarget } from '../support/aws-target';
@@ -21,7 +24,10 @@ export interface MotoStore {
   /** The alias the target was configured with (SEALSTORE_KMS_KEY_ID). */
   readonly keyAlias: string;
   readonly kms: KmsKeyVault;
+  /** The raw table (rows as stored, MACs included). */
   readonly index: DynamoDbObjectIndex;
+  /** The table as the store uses it: every row authenticated. */
+  readonly authenticated: ObjectIndex;
   readonly blobs: S3BlobStore;
   /** The index's record of one object (strongly consistent GetItem). */
   record(bucket: string, key: string): Promise<ObjectRecord>;
@@ -50,6 +56,7 @@ export async function openMotoStore(target: AwsTarget, baseConfig: Partial<Lifec
   const index = new DynamoDbObjectIndex({ client: clients.dynamodb, tableName });
   const blobs = new S3BlobStore({ client: clients.s3, bucket });
   const defaultKeyId = await kms.resolveKeyId(keyAlias);
+  const authenticated = new AuthenticatedIndex(index, new IndexKey({ index, vault: kms, defaultKeyId }));
   return {
     clients,
     tableName,
@@ -57,6 +64,7 @@ export async function openMotoStore(target: AwsTarget, baseConfig: Partial<Lifec
     keyAlias,
     kms,
     index,
+    authenticated,
     blobs,
     record: async (b, key) => {
       const item = await index.get(objectsPk(b), key);

@@ -16,6 +16,11 @@ function roleActions(rolePrefix: string, template: ReturnType<typeof synth>['tem
   return { actions: new Set(statements.flatMap(actionsOf)), statements };
 }
 
+/** The encryption-context keys each statement that allows kms:Decrypt is conditioned on. */
+function decryptContexts(statements: Statement[]): unknown[] {
+  return statements.filter((s) => actionsOf(s).includes('kms:Decrypt')).map((s) => s.Condition?.['ForAllValues:StringEquals']?.['kms:EncryptionContextKeys']);
+}
+
 describe('API function role', () => {
   const { template } = synth();
   const { actions, statements } = roleActions('ApiFunctionRole', template);
@@ -68,7 +73,7 @@ describe('API function role', () => {
 
   it('conditions every context-carrying KMS call on a sealstore encryption context', () => {
     const contextual = statements.filter((s) => actionsOf(s).some((a) => ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'].includes(a)));
-    expect(contextual).toHaveLength(2);
+    expect(contextual).toHaveLength(3);
     for (const s of contextual) {
       expect(s.Condition?.['Null']).toEqual({ 'kms:EncryptionContextKeys': 'false' });
       expect(s.Condition?.['ForAllValues:StringEquals']).toBeDefined();
@@ -100,6 +105,7 @@ describe('rotation function role', () => {
         'kms:DescribeKey',
         'kms:ReEncryptFrom',
         'kms:ReEncryptTo',
+        'kms:Decrypt',
         'kms:EnableKeyRotation',
         'kms:GetKeyRotationStatus',
         'kms:RotateKeyOnDemand',
@@ -120,7 +126,9 @@ describe('rotation function role', () => {
   });
 
   it('can never see a plaintext data key or read the root credentials', () => {
-    for (const a of ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'secretsmanager:GetSecretValue', 's3:DeleteObject']) expect(actions).not.toContain(a);
+    for (const a of ['kms:GenerateDataKey', 'kms:Encrypt', 'secretsmanager:GetSecretValue', 's3:DeleteObject']) expect(actions).not.toContain(a);
+    // Decrypt only under the index key's encryption context: KMS refuses it for any data key's wrapped blob.
+    expect(decryptContexts(statements)).toEqual([['sealstore:index-key']]);
   });
 
   it('has no Resource "*" at all', () => {
@@ -137,6 +145,7 @@ describe('housekeeping function role', () => {
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'kms:Decrypt',
         's3:DeleteObject',
         's3:ListBucket',
         'dynamodb:GetItem',
@@ -149,8 +158,9 @@ describe('housekeeping function role', () => {
     );
   });
 
-  it('holds no KMS right of any kind and cannot read ciphertext', () => {
-    for (const a of actions) expect(a).not.toMatch(/^kms:/);
+  it('holds no KMS right but Decrypt of the index key, and cannot read ciphertext', () => {
+    for (const a of actions) if (a !== 'kms:Decrypt') expect(a).not.toMatch(/^kms:/);
+    expect(decryptContexts(statements)).toEqual([['sealstore:index-key']]);
     expect(actions).not.toContain('s3:GetObject');
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
   });

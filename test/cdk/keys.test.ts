@@ -46,24 +46,35 @@ describe('StoreKeys (created CMK)', () => {
     const using = statements.filter((s) => actionsOf(s).some((a) => DATA_ACTIONS.includes(a)));
     expect(using.length).toBeGreaterThan(0);
     for (const s of using) {
-      expect(JSON.stringify(s.Principal)).toMatch(/(ApiFunction|RotationFunction)Role[0-9A-F]{8}/);
+      expect(JSON.stringify(s.Principal)).toMatch(/(ApiFunction|RotationFunction|HousekeepingFunction)Role[0-9A-F]{8}/);
       expect(s.Condition?.['Null']).toEqual({ 'kms:EncryptionContextKeys': 'false' });
       const keys = s.Condition?.['ForAllValues:StringEquals']?.['kms:EncryptionContextKeys'];
-      expect([['sealstore:bucket', 'sealstore:object'], ['sealstore:access-key']]).toContainEqual(keys);
+      expect([['sealstore:bucket', 'sealstore:object'], ['sealstore:access-key'], ['sealstore:index-key']]).toContainEqual(keys);
     }
   });
 
-  it('gives the rotation function rewrap rights but never Decrypt, Encrypt or GenerateDataKey', () => {
+  it('gives the rotation function rewrap rights, and Decrypt of the index key alone: never of a data key, never Encrypt or GenerateDataKey', () => {
     const rotation = statements.filter((s) => JSON.stringify(s.Principal).includes('RotationFunctionRole'));
     const actions = new Set(rotation.flatMap(actionsOf));
     expect(actions).toContain('kms:ReEncryptFrom');
     expect(actions).toContain('kms:ReEncryptTo');
-    for (const a of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']) expect(actions).not.toContain(a);
+    for (const a of ['kms:Encrypt', 'kms:GenerateDataKey']) expect(actions).not.toContain(a);
+    const decrypting = rotation.filter((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(decrypting).toHaveLength(1);
+    expect(decrypting[0]?.Condition?.['ForAllValues:StringEquals']?.['kms:EncryptionContextKeys']).toEqual(['sealstore:index-key']);
   });
 
-  it('covers both context kinds for each data-using function, so data keys and access-key secrets both work', () => {
+  it('lets the housekeeping function Decrypt the index key and nothing else', () => {
+    const housekeeping = statements.filter((s) => JSON.stringify(s.Principal).includes('HousekeepingFunctionRole'));
+    expect(housekeeping.flatMap(actionsOf)).toEqual(['kms:Decrypt']);
+    expect(housekeeping[0]?.Condition?.['ForAllValues:StringEquals']?.['kms:EncryptionContextKeys']).toEqual(['sealstore:index-key']);
+  });
+
+  it('covers every context kind for the API function, so data keys, access-key secrets and the index key all work', () => {
     const sids = statements.map((s) => s.Sid);
-    expect(sids).toEqual(expect.arrayContaining(['ApiFunctionDataKeys', 'ApiFunctionAccessKeySecrets', 'RotationFunctionDataKeys']));
+    expect(sids).toEqual(
+      expect.arrayContaining(['ApiFunctionDataKeys', 'ApiFunctionAccessKeySecrets', 'ApiFunctionIndexKey', 'RotationFunctionDataKeys', 'RotationFunctionIndexKey']),
+    );
   });
 
   it('uses the default 365-day rotation and 30-day pending window when not configured', () => {

@@ -194,6 +194,28 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
     ]);
   });
 
+  it('refuses to adopt or roll over to a CMK the store does not trust; writes stay under the trusted one and read back', async () => {
+    const strict = await startAwsOnMoto({ lifecycleConfig: CONFIG, trustDefaultKeyOnly: true });
+    const strictS3 = client(strict.url, strict.creds);
+    try {
+      const lc = strict.server.lifecycle;
+      const admin = strict.server.store.ports.admin;
+      if (!admin) throw new Error('the AWS backend offers KeyAdmin');
+      // Made in KMS and reachable with the same rights, but not in SEALSTORE_TRUSTED_KEY_IDS.
+      const foreign = await admin.createKey({ description: 'not trusted by the store' });
+      await expect(lc.rollover(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
+      await expect(lc.adopt(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
+      const bodies = await putObjects(strictS3, 2, 'trusted');
+      await expectReadableOverHttp(strictS3, bodies);
+      const listed = await lc.list();
+      expect(listed.map((k) => k.role)).toEqual(['active']);
+      expect(listed[0]?.keyId).not.toBe(foreign.arn);
+    } finally {
+      strictS3.destroy();
+      await strict.close();
+    }
+  });
+
   it('loses nothing when a run crashes between the blob copies and the index; a crashed run\'s lease expires and the next run completes', async () => {
     const bodies = await putObjects(s3, 8);
     const second = await lifecycle().create({ alias: 'after-crash' });
@@ -222,7 +244,7 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
     await expectReadableOverHttp(s3, bodies);
 
     // A run that dies holds its lease until it expires (the simulated crash above released it in `finally`).
-    const dead = new Lease(store.index, 'key-lifecycle', 1000, () => new Date());
+    const dead = new Lease(store.authenticated, 'key-lifecycle', 1000, () => new Date());
     expect(await dead.acquire()).toBe(true);
     expect((await lifecycle().runJob()).skipped).toMatch(/lease/);
     await new Promise((r) => setTimeout(r, 1100));

@@ -8,6 +8,7 @@ import { composeCore } from '../../lambdas/compose-store';
 import type { AccessKeyStore } from '../../lambdas/core/access-keys';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
 import { dataKeyContext, type ObjectService } from '../../lambdas/core/object-service';
+import type { ObjectIndex } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 
@@ -15,6 +16,8 @@ export interface Harness {
   readonly backend: EmbeddedBackend;
   readonly service: ObjectService;
   readonly accessKeys: AccessKeyStore;
+  /** The index as the store uses it: every row authenticated (the raw one is backend.index). */
+  readonly index: ObjectIndex;
   /** The lifecycle the object service takes its active key from. */
   readonly lifecycle: KeyLifecycle;
   /** Another lifecycle over the same store (a second runner, or one with crash hooks). */
@@ -39,11 +42,12 @@ export async function openHarness(config: Partial<LifecycleConfig> = {}): Promis
       ...(options.hooks ? { rewrapHooks: options.hooks } : {}),
     });
   const make = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) => compose(options).lifecycle;
-  const { lifecycle: main, accessKeys, service } = compose();
+  const { lifecycle: main, accessKeys, service, index } = compose();
   return {
     backend,
     service,
     accessKeys,
+    index,
     lifecycle: main,
     makeLifecycle: make,
     advance: (ms) => {
@@ -77,7 +81,7 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 export async function record(h: Harness, bucket: string, key: string): Promise<ObjectRecord> {
-  const item = await h.backend.index.get(objectsPk(bucket), key);
+  const item = await h.index.get(objectsPk(bucket), key);
   if (!item) throw new Error(`no ${bucket}/${key}`);
   return objectFromItem(item);
 }

@@ -5,6 +5,7 @@ import { rewrapObject } from '../../lambdas/core/key-lifecycle/rewrap';
 import { objectsByKeyPk, objectsPk } from '../../lambdas/core/records';
 import { expectAllReadable, expectBlobCopiesValid, openHarness, putMany, record, type Harness } from './harness';
 import { bytes } from '../support/bytes';
+import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -35,7 +36,7 @@ describe('key lifecycle (embedded backend)', () => {
     // Bodies were not rewritten: same blobs, same sealed headers.
     expect(after[0]?.parts[0]?.blobId).toBe(before.parts[0]?.blobId);
     // Nothing left on the old material, found with a prefix query on gsi1 (no scan).
-    const old = await h.backend.index.queryGsi1(objectsByKeyPk(before.keyId), { prefix: `${before.keyMaterialId}#`, limit: 10 });
+    const old = await h.index.queryGsi1(objectsByKeyPk(before.keyId), { prefix: `${before.keyMaterialId}#`, limit: 10 });
     expect(old.items).toHaveLength(0);
     // A second run has nothing to do.
     expect(await h.lifecycle.runJob()).toMatchObject({ rewrapped: 0, remaining: 0 });
@@ -136,8 +137,8 @@ describe('key lifecycle (embedded backend)', () => {
   it('keeps objects readable when two rewraps of the same objects race without the lease', async () => {
     const keys = await putMany(h, 'norace', 6);
     const rotated = await h.lifecycle.rotate();
-    const items = await Promise.all(keys.map((k) => h.backend.index.get(objectsPk('norace'), k)));
-    const deps = { vault: h.backend.vault, blobs: h.backend.blobs, index: h.backend.index, now: h.now };
+    const items = await Promise.all(keys.map((k) => h.index.get(objectsPk('norace'), k)));
+    const deps = { vault: h.backend.vault, blobs: h.backend.blobs, index: h.index, now: h.now };
     await Promise.all(items.flatMap((item) => (item ? [rewrapObject(deps, item, rotated.keyId), rewrapObject(deps, item, rotated.keyId)] : [])));
     for (const rec of await expectAllReadable(h, 'norace', keys)) {
       expect(rec.keyMaterialId).toBe(rotated.currentMaterialId);
@@ -148,9 +149,9 @@ describe('key lifecycle (embedded backend)', () => {
   it('does not rewrap an object replaced while its rewrap was in flight', async () => {
     await putMany(h, 'swap', 1);
     const rotated = await h.lifecycle.rotate();
-    const item = await h.backend.index.get(objectsPk('swap'), 'dir/obj-000');
+    const item = await h.index.get(objectsPk('swap'), 'dir/obj-000');
     await h.service.putObject({ bucket: 'swap', key: 'dir/obj-000', body: bytes('replacement') });
-    const outcome = await rewrapObject({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.backend.index, now: h.now }, item!, rotated.keyId);
+    const outcome = await rewrapObject({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.index, now: h.now }, item!, rotated.keyId);
     expect(outcome).toBe('gone');
     const rec = await h.service.headObject('swap', 'dir/obj-000');
     expect(rec.size).toBe('replacement'.length);
@@ -189,12 +190,14 @@ describe('key lifecycle (embedded backend)', () => {
     await h.lifecycle.create({ alias: 'for-secrets' });
     const { to } = await h.lifecycle.rollover('for-secrets');
     const report = await h.lifecycle.runJob();
-    expect(report.accessKeySecretsRewrapped).toBe(1);
+    // The access key's secret, and the index key (every store has one: it authenticates the index's rows).
+    expect(report.sealedSecretsRewrapped).toBe(2);
+    expect((await h.backend.index.get(INDEX_KEY_PK, INDEX_KEY_SK))?.attrs['keyId']).toBe(to.keyId);
     expect(report.retired.map((r) => r.keyId)).toEqual([oldKey]);
     const [listed] = await h.accessKeys.list();
     expect(listed?.keyId).toBe(to.keyId);
     const fresh = new (h.accessKeys.constructor as typeof import('../../lambdas/core/access-keys').AccessKeyStore)({
-      index: h.backend.index,
+      index: h.index,
       vault: h.backend.vault,
       activeKeys: h.lifecycle.activeKeys,
     });
@@ -212,7 +215,7 @@ describe('key lifecycle (embedded backend)', () => {
     await h.backend.vault.cancelKeyDeletion(a);
     await h.backend.vault.enableKey(a);
     const { ObjectService } = await import('../../lambdas/core/object-service');
-    const stale = new ObjectService({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.backend.index, keys: { activeKeyId: async () => a } });
+    const stale = new ObjectService({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.index, keys: { activeKeyId: async () => a } });
     await stale.putObject({ bucket: 'late', key: 'late-write', body: bytes('late') });
     await h.backend.vault.scheduleKeyDeletion(a, 7);
     const report = await h.lifecycle.runJob();
@@ -236,8 +239,8 @@ describe('Lease', () => {
   });
 
   it('lets one holder in at a time and hands an expired lease to the next run', async () => {
-    const one = new Lease(h.backend.index, 'job', 1000, h.now);
-    const two = new Lease(h.backend.index, 'job', 1000, h.now);
+    const one = new Lease(h.index, 'job', 1000, h.now);
+    const two = new Lease(h.index, 'job', 1000, h.now);
     const results = await Promise.all([one.acquire(), two.acquire()]);
     expect(results.filter(Boolean)).toHaveLength(1);
     const [holder, other] = results[0] ? [one, two] : [two, one];

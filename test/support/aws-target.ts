@@ -1,4 +1,5 @@
 // Starts sealstore over the AWS adapters against a fresh moto_server: the deployed code path, on loopback.
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
@@ -18,17 +19,27 @@ export interface AwsTarget extends S3Target {
 /** Why the AWS-backend suites cannot run here, or undefined when they can. */
 export const awsBackendUnavailable: string | undefined = findMotoServer() === undefined ? motoMissingReason : undefined;
 
-export async function startAwsOnMoto(options: Partial<Omit<ServerOptions, 'backend'>> = {}): Promise<AwsTarget> {
+export interface AwsTargetOptions extends Partial<Omit<ServerOptions, 'backend'>> {
+  /** Configure SEALSTORE_TRUSTED_KEY_IDS with the default CMK alone, as the deployed stack does with its own. */
+  readonly trustDefaultKeyOnly?: boolean;
+}
+
+export async function startAwsOnMoto(options: AwsTargetOptions = {}): Promise<AwsTarget> {
   const moto = await startMoto();
   if (!moto) throw new Error(motoMissingReason);
   const clients = motoClients(moto.endpoint);
   const suffix = randomBytes(4).toString('hex');
   const names = { tableName: `sealstore-${suffix}`, bucket: `sealstore-blobs-${suffix}`, keyAlias: `alias/sealstore-${suffix}` };
   await initAwsResources(clients, names);
-  const env = { SEALSTORE_TABLE_NAME: names.tableName, SEALSTORE_BLOB_BUCKET: names.bucket, SEALSTORE_KMS_KEY_ID: names.keyAlias };
+  const env: NodeJS.ProcessEnv = { SEALSTORE_TABLE_NAME: names.tableName, SEALSTORE_BLOB_BUCKET: names.bucket, SEALSTORE_KMS_KEY_ID: names.keyAlias };
+  if (options.trustDefaultKeyOnly) {
+    const described = await clients.kms.send(new DescribeKeyCommand({ KeyId: names.keyAlias }));
+    env['SEALSTORE_TRUSTED_KEY_IDS'] = described.KeyMetadata?.Arn;
+  }
   const backend = await openAwsBackend(env, clients);
   const creds = options.credentials ?? testCreds();
-  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...options, backend, credentials: creds });
+  const { trustDefaultKeyOnly: _trust, ...serverOptions } = options;
+  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...serverOptions, backend, credentials: creds });
   return {
     url: server.url,
     endpoint: moto.endpoint,

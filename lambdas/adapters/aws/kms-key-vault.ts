@@ -19,7 +19,7 @@ import {
   type KeyMetadata,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import { InternalError, InvalidArgumentError, KmsAccessDeniedError } from '../../core/errors';
+import { InternalError, InvalidArgumentError, KmsUntrustedKeyError } from '../../core/errors';
 import type {
   DataKey,
   EncryptionContext,
@@ -158,7 +158,7 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     const keyId = required(out.KeyId, 'KeyId');
     if (!this.isTrusted(keyId)) {
       plaintext.fill(0);
-      throw new KmsAccessDeniedError(`KMS Decrypt with key ${keyId}: key is not trusted by this store`);
+      throw new KmsUntrustedKeyError(`KMS Decrypt with key ${keyId}: key is not trusted by this store`);
     }
     return { plaintext, keyId, keyMaterialId: out.KeyMaterialId ?? UNNAMED_KEY_MATERIAL };
   }
@@ -182,7 +182,7 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     // Rewrapping a foreign data key under our CMK would launder it into a trusted one.
     const sourceKeyId = required(out.SourceKeyId, 'SourceKeyId');
     if (!this.isTrusted(sourceKeyId)) {
-      throw new KmsAccessDeniedError(`KMS ReEncrypt from key ${sourceKeyId}: key is not trusted by this store`);
+      throw new KmsUntrustedKeyError(`KMS ReEncrypt from key ${sourceKeyId}: key is not trusted by this store`);
     }
     return {
       wrapped: bytes(out.CiphertextBlob, 'CiphertextBlob'),
@@ -312,6 +312,10 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
 
   async rotateKeyOnDemand(keyId: string): Promise<void> {
     await this.call('RotateKeyOnDemand', keyId, () => this.client.send(new RotateKeyOnDemandCommand({ KeyId: keyId })));
+  }
+
+  trusts(keyArn: string): boolean {
+    return this.isTrusted(keyArn);
   }
 
   private isTrusted(keyArn: string): boolean {

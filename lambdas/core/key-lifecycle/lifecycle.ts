@@ -129,6 +129,7 @@ export class KeyLifecycle {
   async adopt(ref: string): Promise<KeyView> {
     await this.bootstrap();
     const keyId = await this.resolve(ref);
+    this.refuseUntrusted(keyId, 'adopt');
     const d = await this.deps.vault.describeKey(keyId);
     return view(await this.record(d, 'standby'), d);
   }
@@ -152,6 +153,7 @@ export class KeyLifecycle {
   async rollover(ref: string): Promise<{ from: KeyView; to: KeyView }> {
     const fromId = await this.bootstrap();
     const toId = await this.resolve(ref);
+    this.refuseUntrusted(toId, 'roll over to');
     const d = await this.deps.vault.describeKey(toId);
     if (d.state !== 'Enabled') {
       throw new InvalidRequestError(`Cannot roll over to ${toId}: it is ${d.state}. Enable it first (sealstore keys enable ${ref}).`);
@@ -225,6 +227,18 @@ export class KeyLifecycle {
     const keyId = await this.resolve(ref);
     if (!(await this.states.get(keyId))) await this.record(await this.deps.vault.describeKey(keyId), 'standby');
     return keyId;
+  }
+
+  /**
+   * A CMK the vault would refuse to decrypt under must never wrap anything: every object written under it would
+   * be unreadable the moment it was acknowledged.
+   */
+  private refuseUntrusted(keyId: string, action: string): void {
+    if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) {
+      throw new InvalidRequestError(
+        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. Add it to the trusted keys first (the stack's additionalTrustedKeyArns, or SEALSTORE_TRUSTED_KEY_IDS) and redeploy.`,
+      );
+    }
   }
 
   private async record(d: KeyDescription, role: KeyStateRecord['role']): Promise<KeyStateRecord> {

@@ -20,7 +20,8 @@ export interface JobReport {
   /** True when `remaining` stopped at the count cap (a lower bound). */
   readonly remainingCapped: boolean;
   readonly errors: number;
-  readonly accessKeySecretsRewrapped: number;
+  /** Access-key secrets and the index key moved to the active CMK's current material. */
+  readonly sealedSecretsRewrapped: number;
   readonly retired: readonly RetiredKey[];
   /** Human-readable notes: errors (first few), keys waiting out their grace, safety-net actions. */
   readonly notes: readonly string[];

@@ -98,7 +98,7 @@ export class RotationJob {
       remaining: left.remaining,
       remainingCapped: left.capped,
       errors: this.errors,
-      accessKeySecretsRewrapped: this.secretsRewrapped,
+      sealedSecretsRewrapped: this.secretsRewrapped,
       retired: [...this.retired],
       notes: [...this.notes],
     };

@@ -1,0 +1,51 @@
+// Every row of an index, walked partition by partition (the index port has queries, not scans): for adopting an
+// index written before rows were authenticated, once, when its owner says its rows are what they should be.
+import type { IndexItem, ObjectIndex } from '../ports';
+import type { AuthenticatedIndex } from './authenticated-index';
+import type { IndexKey } from './index-key';
+import { BUCKETS_PK, LEDGER_PK, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../records';
+import { ACCESS_KEYS_PK } from '../access-keys';
+import { ACTIVE_PK, KEYS_PK } from '../key-lifecycle/key-state';
+import { LEASE_PK } from '../key-lifecycle/lease';
+
+async function* partition(index: ObjectIndex, pk: string): AsyncGenerator<IndexItem> {
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await index.query(pk, { limit: 500, startAfter });
+    yield* page.items;
+    if (!page.lastKey) return;
+    startAfter = page.lastKey;
+  }
+}
+
+/** Rows of the raw index: top-level partitions, then each bucket's objects and uploads, their manifests and parts. */
+export async function* everyRow(index: ObjectIndex): AsyncGenerator<IndexItem> {
+  for (const pk of [KEYS_PK, ACTIVE_PK, ACCESS_KEYS_PK, LEDGER_PK, LEASE_PK]) yield* partition(index, pk);
+  for await (const bucket of partition(index, BUCKETS_PK)) {
+    yield bucket;
+    for await (const object of partition(index, objectsPk(bucket.sk))) {
+      yield object;
+      const objectId = object.attrs['objectId'];
+      if (typeof object.attrs['manifestChunks'] === 'number' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
+    }
+    for await (const upload of partition(index, uploadsPk(bucket.sk))) {
+      yield upload;
+      const uploadId = upload.attrs['uploadId'];
+      if (typeof uploadId === 'string') {
+        yield* partition(index, uploadPartsPk(uploadId));
+        // A completion that stopped after writing manifest chunks for the upload's object id.
+        const objectId = upload.attrs['objectId'];
+        if (typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
+      }
+    }
+  }
+}
+
+/**
+ * `--seal-index`: takes every row of `raw` as it stands and MACs it (creating the index key if there is none).
+ * Only for an index its owner trusts: what is in it now, forged or not, is authentic afterwards.
+ */
+export async function adoptExistingRows(raw: ObjectIndex, key: IndexKey, index: AuthenticatedIndex): Promise<number> {
+  await key.createForAdoption();
+  return index.sealRows(everyRow(raw));
+}
