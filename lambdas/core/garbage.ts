@@ -2,7 +2,18 @@
 import { ConditionFailedError } from './errors';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, ObjectIndex, WriteOp } from './ports';
-import { LEDGER_PK, ledgerItem, manifestGarbageItem, manifestLedgerSk, type ObjectRecord } from './records';
+import {
+  LEDGER_PK,
+  ledgerItem,
+  manifestGarbageItem,
+  manifestLedgerSk,
+  objectsPk,
+  uploadPartSk,
+  uploadPartsPk,
+  type LedgerRecord,
+  type ObjectRecord,
+  type PendingOwner,
+} from './records';
 
 export interface GarbageLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -102,8 +113,8 @@ export class Garbage {
    * as `beforePublish`, so the entry is durable before the blob can be. The returned promise never goes
    * unhandled: a failure surfaces where the caller awaits it.
    */
-  recordPending(blobId: string, now: Date): Promise<void> {
-    const written = this.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: now }));
+  recordPending(blobId: string, now: Date, owner: PendingOwner): Promise<void> {
+    const written = this.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: now, owner }));
     written.catch(() => undefined);
     return written;
   }
@@ -130,6 +141,21 @@ export class Garbage {
         this.logger?.warn('discarded blob could not be deleted', { blobId, error: String(e) });
       }
     }
+  }
+
+  /**
+   * Whether a pending blob is in use after all: its object holds it (the write committed; the object id is fresh
+   * per write, so an object row with it is that very write), or its upload still lists it as the part. An
+   * entry that should be gone (put back from an old copy of the ledger) then costs nothing but itself.
+   */
+  async pendingIsLive(entry: LedgerRecord): Promise<boolean> {
+    const owner = entry.owner;
+    if (owner === undefined) return false;
+    const object = await this.index.get(objectsPk(owner.bucket), owner.key);
+    if (object?.attrs['objectId'] === owner.objectId) return true;
+    if (owner.uploadId === undefined || owner.partNumber === undefined) return false;
+    const part = await this.index.get(uploadPartsPk(owner.uploadId), uploadPartSk(owner.partNumber));
+    return part?.attrs['blobId'] === entry.blobId;
   }
 
   /** Deletes blobs recorded as garbage (or pending blobs of a failed write), then their ledger entries. */

@@ -28,6 +28,7 @@ import type { BlobStore, Condition, KeyVault, ObjectIndex, WriteOp } from './por
 import {
   LEDGER_PK,
   ledgerItem,
+  objectsPk,
   uploadedPartFromItem,
   uploadedPartItem,
   uploadFromItem,
@@ -300,7 +301,13 @@ export class MultipartUploads {
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const blobId = newBlobId();
-    const pending = this.d.garbage.recordPending(blobId, this.d.now());
+    const pending = this.d.garbage.recordPending(blobId, this.d.now(), {
+      bucket: upload.bucket,
+      key: upload.key,
+      objectId: upload.objectId,
+      uploadId: upload.uploadId,
+      partNumber,
+    });
     let replaced: UploadedPartRecord | undefined;
     let part: UploadedPartRecord;
     try {
@@ -557,10 +564,24 @@ export class MultipartUploads {
   }
 
   private async finishAborted(upload: UploadRecord): Promise<void> {
+    if (await this.objectIsLive(upload)) {
+      // The upload's object exists: the upload completed, and this row came back from an old copy of the index.
+      // Its part blobs and manifest chunks are the object's now; only the stale rows go.
+      this.d.logger?.warn('upload row names a completed, live object; removing the row, keeping the object', { uploadId: upload.uploadId });
+      await this.drainParts(upload, () => false);
+      await this.deleteUploadItem(upload, 'aborting');
+      return;
+    }
     await this.drainParts(upload, () => true);
     // A completion that crashed after writing manifest chunks for this object id leaves them behind.
     await deleteManifestChunks(this.d.index, upload.objectId);
     await this.deleteUploadItem(upload, 'aborting');
+  }
+
+  /** Whether the object this upload was opened for exists (object ids are fresh per upload, never reused). */
+  private async objectIsLive(upload: UploadRecord): Promise<boolean> {
+    const object = await this.d.index.get(objectsPk(upload.bucket), upload.key);
+    return object?.attrs['objectId'] === upload.objectId;
   }
 
   private async drainParts(upload: UploadRecord, isGarbage: (p: UploadedPartRecord) => boolean): Promise<void> {

@@ -278,7 +278,7 @@ export class ObjectService {
     const keyId = await this.deps.keys.activeKeyId();
     const dataKey = await this.deps.vault.generateDataKey(keyId, dataKeyContext(target.bucket, objectId));
     const blobId = newBlobId();
-    const pending = this.garbage.recordPending(blobId, this.now());
+    const pending = this.garbage.recordPending(blobId, this.now(), { bucket: target.bucket, key: target.key, objectId });
     try {
       const wrapped = {
         bucket: target.bucket,
@@ -512,6 +512,15 @@ export class ObjectService {
       for (const item of page.items) {
         const entry = ledgerFromItem(item);
         if (entry.kind === 'pending' && entry.createdAt.getTime() > cutoff) continue;
+        if (entry.kind === 'pending' && (await this.garbage.pendingIsLive(entry))) {
+          // Committed after all (its entry came back from an old copy of the ledger): drop the entry, keep the blob.
+          this.deps.logger?.warn('pending ledger entry names a blob in use; keeping the blob', { blobId: entry.blobId });
+          await this.deps.index.delete(LEDGER_PK, entry.blobId, { kind: 'equals', attr: 'kind', value: 'pending' }).catch((e: unknown) => {
+            if (!(e instanceof ConditionFailedError)) throw e;
+          });
+          ledgerEntriesCleared++;
+          continue;
+        }
         if (entry.kind === 'manifest' && entry.objectId !== undefined) {
           blobsDeleted += await this.garbage.collectManifest(entry.objectId);
           ledgerEntriesCleared++;

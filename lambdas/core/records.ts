@@ -122,12 +122,27 @@ export type LedgerKind = 'pending' | 'garbage' | 'manifest';
  * Kind 'manifest' stands for every blob of a chunked manifest at once (`blobId` is then manifestLedgerSk):
  * one entry lets a 10,000-part object turn garbage inside one transaction.
  */
+/**
+ * Where a pending blob was going: the object (and, for a part, the upload and part number) it was written for.
+ * The sweep deletes a pending blob only if that place does not hold it, so an old pending entry put back into
+ * the ledger can never get a live blob deleted.
+ */
+export interface PendingOwner {
+  readonly bucket: string;
+  readonly key: string;
+  readonly objectId: string;
+  readonly uploadId?: string;
+  readonly partNumber?: number;
+}
+
 export interface LedgerRecord {
   readonly blobId: string;
   readonly kind: LedgerKind;
   readonly createdAt: Date;
   /** For kind 'manifest': the object whose manifest chunks list the blobs. */
   readonly objectId?: string;
+  /** For kind 'pending': what the blob was written for (absent in entries from before it was recorded). */
+  readonly owner?: PendingOwner;
 }
 
 function str(attrs: Readonly<Record<string, AttrValue>>, name: string): string {
@@ -343,7 +358,22 @@ export function ledgerItem(l: LedgerRecord): IndexItem {
   return {
     pk: LEDGER_PK,
     sk: l.blobId,
-    attrs: { kind: l.kind, createdAt: l.createdAt.getTime(), ...(l.objectId !== undefined ? { objectId: l.objectId } : {}) },
+    attrs: {
+      kind: l.kind,
+      createdAt: l.createdAt.getTime(),
+      ...(l.objectId !== undefined ? { objectId: l.objectId } : {}),
+      ...(l.owner !== undefined
+        ? {
+            owner: {
+              bucket: l.owner.bucket,
+              key: l.owner.key,
+              objectId: l.owner.objectId,
+              ...(l.owner.uploadId !== undefined ? { uploadId: l.owner.uploadId } : {}),
+              ...(l.owner.partNumber !== undefined ? { partNumber: l.owner.partNumber } : {}),
+            },
+          }
+        : {}),
+    },
   };
 }
 /** The ledger entry that marks every blob of an object's chunked manifest as garbage. */
@@ -355,5 +385,19 @@ export function ledgerFromItem(item: IndexItem): LedgerRecord {
   const createdAt = new Date(num(item.attrs, 'createdAt'));
   if (kind === 'manifest') return { blobId: item.sk, kind, createdAt, objectId: str(item.attrs, 'objectId') };
   // Unknown kinds read as pending: the sweep then only removes them once they are old.
-  return { blobId: item.sk, kind: kind === 'garbage' ? 'garbage' : 'pending', createdAt };
+  if (kind === 'garbage') return { blobId: item.sk, kind, createdAt };
+  const owner = item.attrs['owner'];
+  return { blobId: item.sk, kind: 'pending', createdAt, ...(isMap(owner) ? { owner: ownerFrom(owner) } : {}) };
+}
+
+function ownerFrom(a: { [name: string]: AttrValue }): PendingOwner {
+  const uploadId = a['uploadId'];
+  const partNumber = a['partNumber'];
+  return {
+    bucket: str(a, 'bucket'),
+    key: str(a, 'key'),
+    objectId: str(a, 'objectId'),
+    ...(typeof uploadId === 'string' ? { uploadId } : {}),
+    ...(typeof partNumber === 'number' ? { partNumber } : {}),
+  };
 }

@@ -26,6 +26,12 @@ async function build(): Promise<ApiHandler> {
   const root = await readRootSecret(new SecretsManagerClient({}), rootSecretArn);
   // Behind API Gateway every request body is bounded by what one Lambda invocation carries.
   const store = composeStore(ports, root, { region, limits: { limits: LAMBDA_LIMITS }, lifecycleConfig, logger: lambdaLogger });
+  // The index key opens at cold start (one KMS Decrypt), before any request is served. If it cannot, requests
+  // answer a generic 503/500 until it can (IndexKey.unwrap): never the KMS error, which may reach a caller who
+  // is not authenticated yet.
+  await store.indexKey.get({ create: true }).catch((e: unknown) => {
+    lambdaLogger.error('index key not available at start; requests will retry it', { error: e instanceof Error ? e.message : String(e), ...causeField(e) });
+  });
   return makeHandler(store.api);
 }
 
@@ -47,3 +53,8 @@ export const handler =
   typeof runtime?.streamifyResponse === 'function' && runtime.HttpResponseStream !== undefined
     ? streamingHandler(runtime as LambdaStreamingRuntime, handle)
     : handle;
+
+function causeField(e: unknown): { cause?: string } {
+  const cause = e instanceof Error ? e.cause : undefined;
+  return cause instanceof Error ? { cause: `${cause.name}: ${cause.message}` } : {};
+}

@@ -12,7 +12,8 @@ import { ACCESS_KEYS_PK } from '../../lambdas/core/access-keys';
 import { ACTIVE_PK, ACTIVE_SK, KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 import type { AttrValue, IndexItem, ObjectIndex } from '../../lambdas/core/ports';
-import { BUCKETS_PK, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
+import { BUCKETS_PK, LEDGER_PK, ledgerItem, manifestPk, objectsPk, uploadPartsPk, uploadsPk, type PartRecord } from '../../lambdas/core/records';
+import type { RunningServer } from '../../local/server';
 import { startEmbedded } from '../support/embedded-target';
 import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
 import { s3Path, signedRequest, type Creds, type RawResponse } from '../support/signed-fetch';
@@ -24,6 +25,7 @@ const LIFECYCLE = { activeKeyCacheMs: 0, retireGraceMs: 0 };
 interface Harness {
   readonly url: string;
   readonly creds: Creds;
+  readonly server: RunningServer;
   /** The table as stored, bypassing the store's row authentication. */
   readonly raw: ObjectIndex;
   /** Copies one row to another place with the backend's own tools (SQL; DynamoDB GetItem/PutItem). */
@@ -37,6 +39,7 @@ async function embeddedHarness(): Promise<Harness> {
   return {
     url: target.url,
     creds: target.creds,
+    server: target.server,
     raw: target.server.store.ports.index,
     copyRowLiterally: async (from, to) => {
       sqlite
@@ -59,6 +62,7 @@ async function motoHarness(): Promise<Harness> {
   return {
     url: target.url,
     creds: target.creds,
+    server: target.server,
     raw: target.server.store.ports.index,
     copyRowLiterally: async (from, to) => {
       const got = await clients.dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: from.pk }, sk: { S: from.sk } }, ConsistentRead: true }));
@@ -189,10 +193,13 @@ function tamperSuite(backend: string, start: () => Promise<Harness>): void {
       for (let first = 1; first <= MANY_PARTS; first += 8) {
         const batch = Array.from({ length: Math.min(8, MANY_PARTS - first + 1) }, (_, i) => first + i);
         const sent = await Promise.all(batch.map((n) => call(req('PUT', s3Path('alpha', 'many'), {}, { partNumber: String(n), uploadId }, Buffer.from(`part ${n} <<many-plaintext>> `.repeat(3))))));
-        sent.forEach((res, i) => parts.push(`<Part><PartNumber>${batch[i]!}</PartNumber><ETag>${String(res.headers['etag'])}</ETag></Part>`));
+        sent.forEach((res, i) => {
+          expect({ part: batch[i], status: res.status, body: res.status === 200 ? '' : res.body.toString() }).toEqual({ part: batch[i], status: 200, body: '' });
+          parts.push(`<Part><PartNumber>${batch[i]!}</PartNumber><ETag>${String(res.headers['etag'])}</ETag></Part>`);
+        });
       }
       const done = await call(req('POST', s3Path('alpha', 'many'), {}, { uploadId }, Buffer.from(`<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`)));
-      expect(done.status).toBe(200);
+      expect({ status: done.status, body: done.status === 200 ? '' : done.body.toString() }).toEqual({ status: 200, body: '' });
       etags = { alphaDoc: await etagOf('alpha', 'doc'), betaDoc: await etagOf('beta', 'doc'), alphaOther: await etagOf('alpha', 'other'), many: await etagOf('alpha', 'many') };
       // An open upload in gamma, the target of UploadPartCopy probes; another in alpha to tamper with.
       mpUpload = /<UploadId>([^<]+)<\/UploadId>/.exec((await call(req('POST', s3Path('gamma', 'mp-target'), {}, { uploads: '' }))).body.toString())![1]!;
@@ -388,6 +395,49 @@ function tamperSuite(backend: string, start: () => Promise<Harness>): void {
         const got = await call(req('GET', s3Path('alpha', 'doc')));
         expect(got.status).toBe(200);
         expect(got.body.equals(BODIES.alphaDoc)).toBe(true);
+      });
+    });
+
+    describe('rows replayed from an old copy of the index never get live data deleted', () => {
+      it('a pending ledger entry for a committed PUT’s blob: the sweep keeps the blob', async () => {
+        const row = await edit.row(objectsPk('alpha'), 'doc');
+        const blobId = (row.attrs['parts'] as Array<Record<string, AttrValue>>)[0]!['blobId'] as string;
+        await edit.remember(LEDGER_PK, blobId);
+        // The entry this PUT wrote while its body streamed (authentic: sealed as the store seals it), put back.
+        await h.server.store.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: new Date(0), owner: { bucket: 'alpha', key: 'doc', objectId: row.attrs['objectId'] as string } }));
+        await h.server.service.sweep(0);
+        expect(await h.raw.get(LEDGER_PK, blobId)).toBeUndefined();
+        // afterEach reads alpha/doc back byte for byte.
+      });
+
+      it('an upload’s rows saved before its completion and put back after: the upload sweep leaves the object whole', async () => {
+        const body = [marked('replay-part-1', 3000), marked('replay-part-2', 2000)];
+        const created = await call(req('POST', s3Path('alpha', 'replayed'), {}, { uploads: '' }));
+        const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body.toString())![1]!;
+        const etags: string[] = [];
+        for (const [i, part] of body.entries()) etags.push(String((await call(req('PUT', s3Path('alpha', 'replayed'), {}, { partNumber: String(i + 1), uploadId }, part))).headers['etag']));
+        // The attacker's copy of the index, taken while the upload was open.
+        const saved = [...(await h.raw.query(uploadsPk('alpha'), { limit: 100 })).items.filter((i) => i.attrs['uploadId'] === uploadId), ...(await h.raw.query(uploadPartsPk(uploadId), { limit: 100 })).items];
+        expect(saved).toHaveLength(3);
+        const xmlParts = etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('');
+        expect((await call(req('POST', s3Path('alpha', 'replayed'), {}, { uploadId }, Buffer.from(`<CompleteMultipartUpload>${xmlParts}</CompleteMultipartUpload>`)))).status).toBe(200);
+        for (const row of saved) await edit.put(row);
+        const swept = await h.server.service.sweepUploads(0);
+        expect(swept.aborted + swept.finished).toBeGreaterThanOrEqual(1);
+        await h.server.service.sweep(0);
+        const got = await call(req('GET', s3Path('alpha', 'replayed')));
+        expect({ status: got.status, same: got.body.equals(Buffer.concat(body)) }).toEqual({ status: 200, same: true });
+        // The sweep also aborted the open upload the probes copy into: open another.
+        mpUpload = /<UploadId>([^<]+)<\/UploadId>/.exec((await call(req('POST', s3Path('gamma', 'mp-target'), {}, { uploads: '' }))).body.toString())![1]!;
+      });
+
+      it('a blob deleted under a current entry answers 500 (lost data), not 404 (as if it never existed)', async () => {
+        expect((await call(req('PUT', s3Path('alpha', 'victim'), {}, undefined, marked('victim', 5000)))).status).toBe(200);
+        const row = await edit.row(objectsPk('alpha'), 'victim');
+        await h.server.store.ports.blobs.delete(((row.attrs['parts'] as unknown as PartRecord[])[0] as PartRecord).blobId);
+        const got = await call(req('GET', s3Path('alpha', 'victim')));
+        expect(got.status).toBe(500);
+        expect(got.body.toString()).toContain('<Code>InternalError</Code>');
       });
     });
 

@@ -88,10 +88,14 @@ describe('one owner per data directory', () => {
     }
   }, 90_000);
 
-  it('refuses a second open within one process too, and frees the directory on close', async () => {
+  it('refuses a second open within one process too, keeps the first one’s lock through the refusals, and frees the directory on close', async () => {
     const first = await openEmbeddedBackend(work);
     await expect(openEmbeddedBackend(work)).rejects.toBeInstanceOf(DataDirLockedError);
     await expect(openEmbeddedBackend(work)).rejects.toThrow(`pid ${process.pid}`);
+    // Still held against other processes (a refused open must not close a descriptor that drops it).
+    const other = await runToExit([], { SEALSTORE_DATA_DIR: work, SEALSTORE_ACCESS_KEY_ID: 'OTHERPROC', SEALSTORE_SECRET_ACCESS_KEY: 'other-process-secret' });
+    expect(other.code).not.toBe(0);
+    expect(other.output).toContain(`in use by another sealstore server (pid ${process.pid})`);
     await first.close();
     const second = await openEmbeddedBackend(work);
     await second.close();

@@ -5,7 +5,7 @@
 // The lock is an exclusive SQLite lock (an fcntl lock underneath) on <dataDir>/lock: the kernel drops it when
 // the holder exits or is killed, so a crash never leaves a stale lock behind, and it works across processes and
 // between two opens in one process alike. <dataDir>/lock.owner names the holder for the refusal message.
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -49,7 +49,9 @@ function readOwner(dataDir: string): Owner | undefined {
 /** Takes the directory's lock or throws DataDirLockedError at once (it never waits for the holder). */
 export function lockDataDir(dataDir: string): DataDirLock {
   const file = join(dataDir, LOCK_FILE);
-  closeSync(openSync(file, 'a', 0o600));
+  // SQLite opens (and creates) the file itself. Never open it by hand: closing any descriptor of the file would
+  // drop every fcntl lock this process holds on it, so a refused second open in this process would silently
+  // free the first holder's lock.
   const db = new Database(file, { timeout: 0 });
   try {
     // BEGIN EXCLUSIVE takes the file's exclusive lock now and keeps it while the transaction is open. Nothing
@@ -61,6 +63,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new DataDirLockedError(dataDir, readOwner(dataDir)?.pid);
     throw e;
   }
+  chmodSync(file, 0o600);
   const owner: Owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   const temp = join(dataDir, `${OWNER_FILE}.${process.pid}.tmp`);
   writeFileSync(temp, `${JSON.stringify(owner)}\n`, { mode: 0o600 });

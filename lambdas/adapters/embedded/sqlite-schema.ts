@@ -1,6 +1,6 @@
 // The SQLite index file: its one table, its pragmas, and how one transaction of conditional writes is applied.
 // Shared by the reading connection (main thread) and the writing one (the writer thread).
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { AttrValue, Condition } from '../../core/ports';
 import { decodeAttrs } from './attr-codec';
@@ -35,13 +35,13 @@ export type EncodedOp =
   | { readonly op: 'delete'; readonly pk: string; readonly sk: string; readonly condition?: Condition };
 
 /**
- * Opens the index file. The file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm files
- * the permissions of the database file, so none of the three is ever readable by others (and existing ones are
- * made 0600 here).
+ * Opens the index file and keeps all three of its files (the database, -wal, -shm) private: 0600, including ones
+ * an older version created 0644. The mode is set right after SQLite creates the file and before WAL mode makes it
+ * create the other two, which take the database file's mode. The file is never opened here by hand: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included.
  */
 export function openIndexDatabase(file: string, role: 'reader' | 'writer'): Database.Database {
-  closeSync(openSync(file, 'a', 0o600));
-  // Files an older sealstore created 0644 are made private too.
+  const db = new Database(file);
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     try {
       chmodSync(f, 0o600);
@@ -49,7 +49,6 @@ export function openIndexDatabase(file: string, role: 'reader' | 'writer'): Data
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
-  const db = new Database(file);
   // WAL lets readers run beside the single writer; synchronous=FULL fsyncs the WAL on every commit, so a
   // committed write survives power loss, not only a process crash. The writer thread batches commits.
   db.pragma('journal_mode = WAL');

@@ -1,5 +1,5 @@
 // Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
-import { InvalidArgumentError, InvalidRequestError, PreconditionFailedError, StoreError } from '../../core/errors';
+import { IntegrityError, InvalidArgumentError, InvalidRequestError, PreconditionFailedError, StoreError } from '../../core/errors';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { evaluateConditions } from '../../http/conditional';
@@ -50,8 +50,13 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
   const h = ctx.req.headers;
   // A concurrent overwrite may remove the blobs of the version just looked up; the reader then gets the new
   // version, as S3 would, instead of an error (bounded: a key rewritten faster than this is rare).
+  let vanished: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const record = await ctx.service.headObject(ctx.bucket, ctx.key);
+    if (record.objectId === vanished) {
+      // Its blobs are gone but its entry stands: not an overwrite, lost or deleted data under a live entry.
+      throw new IntegrityError(`The stored data of ${ctx.key} is missing from the blob store although its index entry is current; nothing was served.`);
+    }
     const verdict = evaluateConditions(h, { etag: record.etag, lastModified: record.lastModified }, 'read');
     if (verdict === 'not-modified') {
       return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': ctx.requestId });
@@ -70,6 +75,7 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
       return respond(status, headers, await ctx.service.openObject(record, range));
     } catch (e) {
       if (!(e instanceof ObjectChangedError) || attempt >= 3) throw e;
+      vanished = record.objectId;
     }
   }
 }

@@ -20,7 +20,13 @@ async function* partition(index: ObjectIndex, pk: string): AsyncGenerator<IndexI
 
 /** Rows of the raw index: top-level partitions, then each bucket's objects and uploads, their manifests and parts. */
 export async function* everyRow(index: ObjectIndex): AsyncGenerator<IndexItem> {
-  for (const pk of [KEYS_PK, ACTIVE_PK, ACCESS_KEYS_PK, LEDGER_PK, LEASE_PK]) yield* partition(index, pk);
+  for (const pk of [KEYS_PK, ACTIVE_PK, ACCESS_KEYS_PK, LEASE_PK]) yield* partition(index, pk);
+  for await (const entry of partition(index, LEDGER_PK)) {
+    yield entry;
+    // A replaced many-part object's manifest, waiting for the sweep: its chunks are rows too.
+    const objectId = entry.attrs['objectId'];
+    if (entry.attrs['kind'] === 'manifest' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
+  }
   for await (const bucket of partition(index, BUCKETS_PK)) {
     yield bucket;
     for await (const object of partition(index, objectsPk(bucket.sk))) {

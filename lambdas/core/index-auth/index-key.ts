@@ -1,7 +1,16 @@
 // The index key: the secret every index row's MAC is keyed from. Rule it never breaks: it is stored only wrapped
 // under a CMK (KMS encryption context 'sealstore:index-key'), and unwrapped once per process, into memory.
 import { randomBytes } from 'node:crypto';
-import { ConditionFailedError, IntegrityError, StoreError } from '../errors';
+import {
+  ConditionFailedError,
+  IntegrityError,
+  KmsInvalidCiphertextError,
+  KmsNotFoundError,
+  KmsUntrustedKeyError,
+  ServiceUnavailableError,
+  SlowDownError,
+  StoreError,
+} from '../errors';
 import type { EncryptionContext, IndexItem, KeyVault, ObjectIndex } from '../ports';
 import { INDEX_KEY_CONTEXT_KEY } from '../encryption-context';
 
@@ -109,13 +118,22 @@ export class IndexKey {
     }
   }
 
+  /**
+   * The first row check of a process may come before its request is authenticated (the access key's row), so
+   * what goes wrong here must tell the caller nothing about the CMK: a key row that does not open as an index key
+   * (forged, swapped, under a foreign or unknown CMK) is a 500, anything else (a disabled CMK, throttling, an
+   * outage) a 503; the KMS error itself goes to the log as the cause.
+   */
   private async unwrap(s: Stored): Promise<Buffer> {
     try {
       return (await this.deps.vault.decrypt(s.wrapped, indexKeyContext)).plaintext;
     } catch (e) {
-      // A key row that does not open under its context was forged or swapped; throttling and outages pass.
-      if (e instanceof StoreError && e.statusCode === 400) throw new IntegrityError(`the index key row does not open as an index key (${e.code}): it was replaced`);
-      throw e;
+      if (!(e instanceof StoreError)) throw e;
+      if (e instanceof KmsInvalidCiphertextError || e instanceof KmsNotFoundError || e instanceof KmsUntrustedKeyError) {
+        throw Object.assign(new IntegrityError(`The index key row does not open as an index key (${e.code}): it was replaced or forged.`), { cause: e });
+      }
+      const message = 'The store cannot open its index key right now, so it cannot check its records; try again later (the server log says why).';
+      throw Object.assign(e instanceof SlowDownError ? new SlowDownError(message) : new ServiceUnavailableError(message), { cause: e });
     }
   }
 
@@ -132,12 +150,24 @@ export class IndexKey {
 
   // ---- as one of the secrets the key lifecycle rewraps ----
 
+  // The key row carries no MAC, so its keyId and keyMaterialId attributes are hints only: which CMK and material
+  // really wrap it is asked of KMS (Decrypt names them), or an edited row could hide that a CMK is still needed
+  // and get it retired and deleted.
+
+  /** The CMK and material that wrap the stored key, as KMS reports them. */
+  private async wrappedUnder(s: Stored): Promise<{ keyId: string; keyMaterialId: string }> {
+    const opened = await this.deps.vault.decrypt(s.wrapped, indexKeyContext);
+    opened.plaintext.fill(0);
+    return { keyId: opened.keyId, keyMaterialId: opened.keyMaterialId };
+  }
+
   async rewrapSecrets(destinationKeyId: string, destinationMaterialId: string | undefined): Promise<{ rewrapped: number; errors: number }> {
     const item = await this.deps.index.get(INDEX_KEY_PK, INDEX_KEY_SK);
     if (!item) return { rewrapped: 0, errors: 0 };
     const s = fromItem(item);
-    if (s.keyId === destinationKeyId && destinationMaterialId !== undefined && s.keyMaterialId === destinationMaterialId) return { rewrapped: 0, errors: 0 };
     try {
+      const under = await this.wrappedUnder(s);
+      if (under.keyId === destinationKeyId && destinationMaterialId !== undefined && under.keyMaterialId === destinationMaterialId) return { rewrapped: 0, errors: 0 };
       const moved = await this.deps.vault.reEncrypt(s.wrapped, indexKeyContext, destinationKeyId);
       const next: Stored = { ...s, wrapped: moved.wrapped, keyId: moved.keyId, keyMaterialId: moved.keyMaterialId };
       await this.deps.index.put(toItem(next), { kind: 'equals', attr: 'keyId', value: s.keyId });
@@ -151,6 +181,13 @@ export class IndexKey {
 
   async countSealedUnder(keyId: string): Promise<number> {
     const item = await this.deps.index.get(INDEX_KEY_PK, INDEX_KEY_SK);
-    return item && fromItem(item).keyId === keyId ? 1 : 0;
+    if (!item) return 0;
+    try {
+      return (await this.wrappedUnder(fromItem(item))).keyId === keyId ? 1 : 0;
+    } catch (e) {
+      // Cannot tell (KMS unavailable, the CMK disabled): count it as still needed, so nothing is retired on a guess.
+      if (e instanceof StoreError) return 1;
+      throw e;
+    }
   }
 }
