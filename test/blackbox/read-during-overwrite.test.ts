@@ -1,5 +1,6 @@
 // A reader that looked up version 1 just before an overwrite removed its blob gets version 2, not an error.
-// The race is forced: the blob store's first read of the old blob runs the overwrite and then finds it gone.
+// The race is forced: the blob store's first read of the old blob runs the overwrite, waits for the old blob's
+// background shredding, and then finds it gone.
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ describe('GET racing an overwrite', () => {
       await s3.send(new PutObjectCommand({ Bucket: 'race', Key: 'doc', Body: 'version one' }));
       overwrite = async () => {
         await s3.send(new PutObjectCommand({ Bucket: 'race', Key: 'doc', Body: 'version two, longer' }));
+        await server.service.settle(); // the replaced blob is shredded in the background: wait until it is gone
       };
       const got = await s3.send(new GetObjectCommand({ Bucket: 'race', Key: 'doc' }));
       expect(await got.Body!.transformToString()).toBe('version two, longer');
