@@ -1,6 +1,6 @@
 // Third-party clients against the embedded server: the AWS CLI (v1, botocore/s3transfer) and curl's SigV4.
 // Each skips loudly, never silently passes, when its tool is not installed.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,24 +9,17 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { s3Client } from './s3-suite';
+import { awsCliVersion, curlVersion, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
-function toolVersion(command: string, args: string[]): string | undefined {
-  try {
-    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim() || 'unknown';
-  } catch {
-    return undefined;
-  }
-}
-
-const awsVersion = toolVersion('aws', ['--version']);
-const curlVersion = toolVersion('curl', ['--version']);
-if (!awsVersion) console.warn('AWS CLI compatibility tests SKIPPED: `aws --version` failed (the AWS CLI is not installed).');
-if (!curlVersion) console.warn('curl SigV4 tests SKIPPED: `curl --version` failed (curl is not installed).');
+const awsVersion = awsCliVersion();
+const curl = curlVersion();
+warnIfMissing(awsVersion, 'AWS CLI compatibility tests', 'aws --version', 'the AWS CLI');
+warnIfMissing(curl, 'curl SigV4 tests', 'curl --version', 'curl');
 
 describe('third-party S3 clients against the embedded server', () => {
   let target: EmbeddedTarget;
@@ -214,8 +207,8 @@ describe('third-party S3 clients against the embedded server', () => {
     }, 30_000);
   });
 
-  const describeCurl = curlVersion ? describe : describe.skip;
-  describeCurl(`curl --aws-sigv4 (${curlVersion?.split('\n')[0] ?? 'not installed'})`, () => {
+  const describeCurl = curl ? describe : describe.skip;
+  describeCurl(`curl --aws-sigv4 (${curl?.split('\n')[0] ?? 'not installed'})`, () => {
     it('PUTs and GETs an object signed by curl', async () => {
       const b = bucketName();
       await s3.send(new (await import('@aws-sdk/client-s3')).CreateBucketCommand({ Bucket: b }));

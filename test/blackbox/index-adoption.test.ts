@@ -9,11 +9,23 @@ import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 import { ROW_MAC_ATTR } from '../../lambdas/core/index-auth/row-encoding';
 import { everyRow } from '../../lambdas/core/index-auth/adopt';
+import type { ObjectIndex } from '../../lambdas/core/ports';
 import { objectsPk } from '../../lambdas/core/records';
 import { startServer } from '../../local/server';
 import { testCreds } from '../support/embedded-target';
 import { s3Path, signedRequest } from '../support/signed-fetch';
 import { startServerProcess } from '../support/server-process';
+
+/** Leaves what an older sealstore wrote: the same rows, no MACs, no index key. */
+async function unauthenticate(raw: ObjectIndex): Promise<void> {
+  const rows = [];
+  for await (const row of everyRow(raw)) rows.push(row);
+  for (const row of rows) {
+    const { [ROW_MAC_ATTR]: _mac, ...attrs } = row.attrs;
+    await raw.put({ ...row, attrs });
+  }
+  await raw.delete(INDEX_KEY_PK, INDEX_KEY_SK);
+}
 
 describe('the index key across restarts (embedded backend)', () => {
   let dir: string;
@@ -63,16 +75,7 @@ describe('the index key across restarts (embedded backend)', () => {
   });
 
   it('refuses an index written before rows were authenticated until --seal-index adopts it; then serves it as it stood', async () => {
-    // What an older sealstore left: the same rows, no MACs, no index key.
-    await withRawIndex(async (raw) => {
-      const rows = [];
-      for await (const row of everyRow(raw)) rows.push(row);
-      for (const row of rows) {
-        const { [ROW_MAC_ATTR]: _mac, ...attrs } = row.attrs;
-        await raw.put({ ...row, attrs });
-      }
-      await raw.delete(INDEX_KEY_PK, INDEX_KEY_SK);
-    });
+    await withRawIndex(unauthenticate);
     await expect(startServer({ backend: await openEmbeddedBackend(dir), credentials: creds })).rejects.toThrow(/--seal-index/);
 
     const adopted = await startServer({ backend: await openEmbeddedBackend(dir), credentials: creds, sealIndex: true });
@@ -95,15 +98,7 @@ describe('the index key across restarts (embedded backend)', () => {
   });
 
   it('`npm start -- --seal-index` reports how many rows it adopted; without it the start fails with the reason', async () => {
-    await withRawIndex(async (raw) => {
-      const rows = [];
-      for await (const row of everyRow(raw)) rows.push(row);
-      for (const row of rows) {
-        const { [ROW_MAC_ATTR]: _mac, ...attrs } = row.attrs;
-        await raw.put({ ...row, attrs });
-      }
-      await raw.delete(INDEX_KEY_PK, INDEX_KEY_SK);
-    });
+    await withRawIndex(unauthenticate);
     const env = { SEALSTORE_DATA_DIR: dir, SEALSTORE_ACCESS_KEY_ID: creds.accessKeyId, SEALSTORE_SECRET_ACCESS_KEY: creds.secretAccessKey };
     await expect(startServerProcess([], env)).rejects.toThrow(/sealstore: The index holds rows but no index key.*--seal-index/s);
     const server = await startServerProcess(['--seal-index'], env);

@@ -3,7 +3,7 @@
 // unauthenticated half-sent uploads cost it nothing.
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,22 +16,16 @@ import { promisify } from 'node:util';
 import { declaredOnly, s3Client } from './s3-suite';
 import { s3Path, signedHeaders, type Creds } from '../support/signed-fetch';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { awsCliVersion, boto3Version, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-function toolVersion(command: string, args: string[]): string | undefined {
-  try {
-    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim() || 'unknown';
-  } catch {
-    return undefined;
-  }
-}
-const awsVersion = toolVersion('aws', ['--version']);
-const boto3Version = toolVersion('python3', ['-c', 'import boto3; print(boto3.__version__)']);
-if (!awsVersion) console.warn('AWS CLI large-file tests SKIPPED: `aws --version` failed (the AWS CLI is not installed).');
-if (!boto3Version) console.warn('boto3 large-file test SKIPPED: `python3 -c "import boto3"` failed (boto3 is not installed).');
+const awsVersion = awsCliVersion();
+const boto3 = boto3Version();
+warnIfMissing(awsVersion, 'AWS CLI large-file tests', 'aws --version', 'the AWS CLI');
+warnIfMissing(boto3, 'boto3 large-file test', 'python3 -c "import boto3"', 'boto3');
 
 /** `size` bytes, 1 MiB at a time, each MiB distinct (a misplaced chunk changes the digest); hashed as produced. */
 function generated(size: number): { stream: Readable; digest: () => string } {
@@ -232,7 +226,7 @@ describe('the embedded server with large bodies and unmodified clients (npm star
     }, 180_000);
   });
 
-  (boto3Version ? it : it.skip)(`moves 200 MiB with boto3 upload_file / download_file and their defaults (boto3 ${boto3Version ?? 'not installed'})`, async () => {
+  (boto3 ? it : it.skip)(`moves 200 MiB with boto3 upload_file / download_file and their defaults (boto3 ${boto3 ?? 'not installed'})`, async () => {
     const file = join(work, 'boto.bin');
     const data = randomBytes(200 * MiB);
     await writeFile(file, data);

@@ -6,7 +6,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCo
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
@@ -16,18 +16,12 @@ import { serverDomains } from '../../local/server';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { signedHeaders, type Creds } from '../support/signed-fetch';
 import { s3Client } from './s3-suite';
+import { boto3Version, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 
-function boto3Available(): string | undefined {
-  try {
-    return execFileSync('python3', ['-c', 'import boto3; print(boto3.__version__)'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim();
-  } catch {
-    return undefined;
-  }
-}
-const boto3Version = boto3Available();
-if (!boto3Version) console.warn('boto3 virtual-hosted test SKIPPED: `python3 -c "import boto3"` failed (boto3 is not installed).');
+const boto3 = boto3Version();
+warnIfMissing(boto3, 'boto3 virtual-hosted test', 'python3 -c "import boto3"', 'boto3');
 
 /** Every name resolves to loopback (as `*.localhost` does under systemd-resolved); records what was looked up. */
 function loopbackAgent(lookedUp: string[]): Agent {
@@ -146,7 +140,7 @@ describe('virtual-hosted and path-style requests against the embedded server', (
     }
   });
 
-  (boto3Version ? it : it.skip)(`serves boto3 with its default addressing and with virtual-hosted addressing (boto3 ${boto3Version ?? 'not installed'}), names resolved to loopback`, async () => {
+  (boto3 ? it : it.skip)(`serves boto3 with its default addressing and with virtual-hosted addressing (boto3 ${boto3 ?? 'not installed'}), names resolved to loopback`, async () => {
     await pathStyle.send(new CreateBucketCommand({ Bucket: 'vhost-boto' }));
     await pathStyle.send(new PutObjectCommand({ Bucket: 'vhost-boto', Key: 'from-js', Body: 'written by the JS SDK, path style' }));
     const script = [
