@@ -1,11 +1,9 @@
 // `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRootCredentials, startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../lambdas/core/housekeeping';
-import type { KeyLifecycle } from '../lambdas/core/key-lifecycle';
 
 const HELP = `sealstore server
 
@@ -83,11 +81,10 @@ async function main(): Promise<void> {
 
   const { credentials, created } = await loadRootCredentials(dataDir, env);
   const lambdaLimits = values['lambda-limits'] || ['1', 'true'].includes(env['SEALSTORE_LAMBDA_LIMITS'] ?? '');
-  // Bodies spooled for their signature live only for their request; what a crash left behind goes now.
-  const spoolDir = join(dataDir, 'spool');
-  await rm(spoolDir, { recursive: true, force: true });
+  // Bodies spooled for their signature: in the data directory its lock keeps to one server; else a temp directory.
+  const spoolDir = values.backend === 'embedded' ? join(dataDir, 'spool') : undefined;
   const domains = values.domain ?? (env['SEALSTORE_DOMAIN'] ?? '').split(',').filter((d) => d.trim() !== '');
-  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, spoolDir, sealIndex: values['seal-index'], domains });
+  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, ...(spoolDir === undefined ? {} : { spoolDir }), sealIndex: values['seal-index'], domains });
   if (values['seal-index']) process.stdout.write(`--seal-index: authenticated ${server.sealedRows} index rows as they stood\n`);
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);

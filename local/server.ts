@@ -1,5 +1,7 @@
 // The embedded server: a real S3 server on node:http over the store the composition root builds. Bodies stream
 // from the socket to the store and back; S3's own size limits apply unless `lambdaLimits` asks for the stack's.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -46,7 +48,10 @@ export interface ServerOptions {
    * server listens on when it is a name, and this machine's host name
    */
   readonly domains?: readonly string[];
-  /** Where bodies are spooled while hashed for their signature (curl --aws-sigv4). @default a temp directory */
+  /**
+   * Where bodies are spooled while hashed for their signature (curl --aws-sigv4); the server owns it: emptied at
+   * start (what a crash left) and removed at close. @default a fresh temp directory
+   */
   readonly spoolDir?: string;
   /**
    * Adopt an index written before rows were authenticated: MAC every row as it stands before serving
@@ -76,10 +81,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : options.lambdaLimits
     ? { limits: LAMBDA_LIMITS, lambdaLimitsReason: 'this server applies it because it runs with --lambda-limits' }
     : { limits: S3_LIMITS };
+  const spoolDir = options.spoolDir ?? join(tmpdir(), `sealstore-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await rm(spoolDir, { recursive: true, force: true });
   const store = composeStore(options.backend, options.credentials, {
     region: options.region ?? 'us-east-1',
     limits,
-    spool: fileSpool(options.spoolDir ?? join(tmpdir(), `sealstore-spool-${process.pid}`)),
+    spool: fileSpool(spoolDir),
     logger,
     ...(options.frameSize !== undefined ? { frameSize: options.frameSize } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
@@ -131,7 +138,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     accessKeys: store.accessKeys,
     sealedRows,
     domains: front.domains,
-    close: () => closeServer(server, store),
+    close: () => closeServer(server, store, spoolDir),
   };
 }
 
@@ -143,7 +150,7 @@ export function serverDomains(options: Pick<ServerOptions, 'domains' | 'host'>):
   return [...new Set(names)];
 }
 
-async function closeServer(server: Server, store: Store): Promise<void> {
+async function closeServer(server: Server, store: Store, spoolDir: string): Promise<void> {
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -151,4 +158,5 @@ async function closeServer(server: Server, store: Store): Promise<void> {
   // Shredding of replaced objects queued so far finishes before the ports close (the sweep would, later).
   await store.service.settle();
   await store.ports.close();
+  await rm(spoolDir, { recursive: true, force: true });
 }

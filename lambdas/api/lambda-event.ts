@@ -1,8 +1,7 @@
 // The Lambda front's input: an API Gateway REST proxy event turned into the transport-neutral S3 request.
 // API Gateway has already buffered (and base64-encoded) the body, so here it is a one-chunk stream.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { InvalidURIError } from '../http/errors';
-import { bufferBody, emptyMap, type S3Request } from '../http/request';
+import { bufferBody, decodePath, emptyMap, type S3Request } from '../http/request';
 
 /**
  * The request as the client signed it. API Gateway's `path` drops the stage, but the client signed the
@@ -36,12 +35,4 @@ export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Requ
     request: { method: event.httpMethod.toUpperCase(), path, query, headers, body: bufferBody(body) },
     canonicalPath,
   };
-}
-
-function decodePath(raw: string): string {
-  try {
-    return raw.split('/').map((segment) => decodeURIComponent(segment)).join('/');
-  } catch {
-    throw new InvalidURIError('Couldn\'t parse the specified URI: it is not valid percent-encoding.');
-  }
 }

@@ -1,5 +1,6 @@
 // What an API call answers, whichever front carries it: status, headers, and a body that may stream.
 import type { Readable } from 'node:stream';
+import { renderError } from '../http/errors';
 
 export interface ApiResponse {
   readonly statusCode: number;
@@ -18,6 +19,8 @@ export function xmlResponse(requestId: string, xml: string, extraHeaders: Record
   return respond(statusCode, { 'content-type': XML, 'x-amz-request-id': requestId, ...extraHeaders }, Buffer.from(xml, 'utf8'));
 }
 
-export function jsonResponse(requestId: string, value: unknown): ApiResponse {
-  return respond(200, { 'content-type': 'application/json', 'x-amz-request-id': requestId }, Buffer.from(JSON.stringify(value), 'utf8'));
+/** S3's XML error answer for `error` (a StoreError's code and status; anything else an InternalError). */
+export function errorResponse(error: unknown, resource: string, requestId: string, method: string): ApiResponse {
+  const rendered = renderError(error, resource, requestId, method);
+  return respond(rendered.statusCode, rendered.headers, Buffer.from(rendered.body, 'utf8'));
 }

@@ -1,20 +1,19 @@
 // The S3 API: routes a request, authenticates it from its headers, then runs its operation from the table in
 // ./operations. Every front (node:http, Lambda) calls this with the same transport-neutral request.
 // Protocol details (routing, SigV4, ranges, XML) live in lambdas/http; storage lives behind the service.
-import type { CredentialStore, Principal } from '../core/access';
+import { authorize, type CredentialStore, type Principal } from '../core/access';
 import { InvalidArgumentError, StoreError } from '../core/errors';
 import { newRequestId } from '../core/ids';
 import type { ObjectService } from '../core/object-service';
-import { renderError } from '../http/errors';
 import type { S3Request } from '../http/request';
 import { routeS3 } from '../http/router';
 import { authenticate, type Authenticated, type PayloadLimit } from '../http/sigv4';
 import type { BodySpool } from '../http/spool';
 import type { AdminApi } from './admin-api';
-import { canDo, readAll, type OperationContext } from './operations/context';
+import { readAll, type OperationContext } from './operations/context';
 import { OPERATIONS } from './operations';
 import { anyBodyLimit, documentLimit, type LimitsContext } from './payload-limits';
-import type { ApiResponse } from './response';
+import { errorResponse, type ApiResponse } from './response';
 
 /** The one logger shape the API, the service and the fronts write to: a message and structured fields. */
 export interface ApiLogger {
@@ -36,7 +35,7 @@ export interface S3ApiDeps {
 }
 
 export interface ApiCallOptions {
-  /** The URI path exactly as the client signed it, when a proxy changed it (API Gateway stage prefix). */
+  /** The decoded path the client signed, when a proxy or the addressing changed it (API Gateway stage, virtual host). */
   readonly canonicalPath?: string;
 }
 
@@ -44,6 +43,8 @@ export type S3Api = (req: S3Request, options?: ApiCallOptions) => Promise<ApiRes
 
 export function makeS3Api(deps: S3ApiDeps): S3Api {
   const now = deps.now ?? (() => new Date());
+  const spoolLimit = anyBodyLimit(deps.limits);
+  const docLimit = documentLimit(deps.limits);
 
   return async function handle(req, options = {}) {
     const requestId = newRequestId();
@@ -51,7 +52,6 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
     try {
       const route = routeS3(req);
       let principal: Principal | undefined;
-      const spoolLimit = anyBodyLimit(deps.limits);
       authenticated = await authenticate(req, {
         region: deps.region,
         now: now(),
@@ -69,10 +69,11 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
         throw new InvalidArgumentError('credentials changed during the request');
       }
       const auth = authenticated;
+      const caller = principal;
       const checkLength = (limit: PayloadLimit) => {
         if (auth.payloadLength !== undefined && auth.payloadLength > limit.maxBytes) throw limit.tooLarge(auth.payloadLength);
       };
-      const document = () => readAll(auth.openPayload(documentLimit(deps.limits)));
+      const document = () => readAll(auth.openPayload(docLimit));
       let response: ApiResponse;
       if (route.op === 'Admin') {
         // Each admin route authorises itself: rewrap and rotation are open to the rewrap role, the rest to admin.
@@ -86,10 +87,9 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
           service: deps.service,
           region: deps.region,
           limits: deps.limits,
-          admin: deps.admin,
           bucket: route.bucket ?? '',
           key: route.key ?? '',
-          can: canDo(principal),
+          can: (action, bucket) => authorize(caller, action, bucket),
           payload: (limit) => auth.openPayload(limit),
           checkPayloadLength: checkLength,
           document,
@@ -102,8 +102,7 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       if (!(e instanceof StoreError)) deps.logger?.error('unexpected error', { requestId, error: e instanceof Error ? e.stack : String(e) });
       else if (e.statusCode >= 500) deps.logger?.error('request failed', { requestId, code: e.code, status: e.statusCode, error: e.message, ...causeOf(e) });
       else deps.logger?.info('request failed', { requestId, code: e.code, status: e.statusCode });
-      const rendered = renderError(e, req.path, requestId, req.method);
-      return { statusCode: rendered.statusCode, headers: rendered.headers, body: Buffer.from(rendered.body, 'utf8') };
+      return errorResponse(e, req.path, requestId, req.method);
     } finally {
       await authenticated?.dispose();
     }

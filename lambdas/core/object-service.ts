@@ -29,7 +29,6 @@ import {
   bucketFromItem,
   bucketItem,
   ledgerFromItem,
-  ledgerItem,
   objectFromItem,
   objectItem,
   objectsPk,

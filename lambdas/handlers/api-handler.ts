@@ -4,10 +4,9 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { requestFromEvent } from '../api/lambda-event';
-import type { ApiResponse } from '../api/response';
+import { errorResponse, type ApiResponse } from '../api/response';
 import type { S3Api } from '../api/s3-api';
 import { newRequestId } from '../core/ids';
-import { renderError } from '../http/errors';
 
 export type ApiHandler = (event: APIGatewayProxyEvent) => Promise<ApiResponse>;
 
@@ -17,8 +16,7 @@ export function makeHandler(api: S3Api): ApiHandler {
     try {
       parsed = requestFromEvent(event);
     } catch (e) {
-      const r = renderError(e, event.path, newRequestId(), event.httpMethod);
-      return { statusCode: r.statusCode, headers: r.headers, body: Buffer.from(r.body, 'utf8') };
+      return errorResponse(e, event.path, newRequestId(), event.httpMethod);
     }
     return api(parsed.request, parsed.canonicalPath === undefined ? {} : { canonicalPath: parsed.canonicalPath });
   };

@@ -92,6 +92,14 @@ export class AwsChunkedDecoder extends Transform {
           break;
         }
         case 'data-end': {
+          if (this.pending.length === 0 && offset + 2 <= input.length) {
+            // The usual case: the whole CRLF is in this input; no buffer to build.
+            if (input[offset] !== 0x0d || input[offset + 1] !== 0x0a) throw malformed();
+            offset += 2;
+            await this.endChunk();
+            this.state = 'header';
+            break;
+          }
           const need = 2 - this.pending.length;
           this.pending = Buffer.concat([this.pending, input.subarray(offset, offset + need)]);
           offset += Math.min(need, input.length - offset);
@@ -128,8 +136,9 @@ export class AwsChunkedDecoder extends Transform {
       if (this.pending.length > MAX_LINE_BYTES) throw malformed();
       return undefined;
     }
-    const line = Buffer.concat([this.pending, input.subarray(offset, end)]).toString('latin1');
-    this.pending = Buffer.alloc(0);
+    const line =
+      this.pending.length === 0 ? input.toString('latin1', offset, end) : Buffer.concat([this.pending, input.subarray(offset, end)]).toString('latin1');
+    if (this.pending.length > 0) this.pending = Buffer.alloc(0);
     if (line.length > MAX_LINE_BYTES) throw malformed();
     return { line, next: end + 2 };
   }

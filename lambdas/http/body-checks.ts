@@ -36,11 +36,6 @@ export class CheckedBody extends Transform {
     this.flexible = checks.checksum === undefined ? undefined : checks.checksum.algorithm === 'SHA256' && this.sha256 ? undefined : runningDigest(checks.checksum.algorithm);
   }
 
-  /** Bytes that passed so far (the whole payload once the stream has ended). */
-  get size(): number {
-    return this.bytes;
-  }
-
   /** The flexible checksum that verified, once the stream has ended. */
   checksum(): Checksum | undefined {
     return this.verified;

@@ -84,19 +84,20 @@ export function runningDigest(algorithm: ChecksumAlgorithm | 'MD5'): RunningDige
   }
 }
 
-/** The checksum of a whole buffer, in S3's encoding (base64 of the big-endian digest). */
-export async function computeChecksum(algorithm: ChecksumAlgorithm, data: Buffer): Promise<string> {
-  const digest = runningDigest(algorithm);
-  digest.update(data);
-  return (await digest.digest()).toString('base64');
-}
-
 /** The one flexible checksum a request carries: where its value comes from, and the value when it is a header. */
 export interface ChecksumPlan {
   readonly name: string;
   readonly algorithm: ChecksumAlgorithm;
   /** Set when the client sent the value as a header; otherwise it arrives as an aws-chunked trailer. */
   readonly headerValue?: string;
+}
+
+/** The trailer names an aws-chunked request announces in x-amz-trailer, lower case. */
+export function announcedTrailers(headers: Readonly<Record<string, string>>): string[] {
+  return (lookup(headers, 'x-amz-trailer') ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
 }
 
 /**
@@ -108,8 +109,7 @@ export function planChecksum(headers: Readonly<Record<string, string>>): Checksu
   for (const [name, value] of Object.entries(headers)) {
     if (checksumHeaderAlgorithm(name) !== undefined) sent.set(name.toLowerCase(), value.trim());
   }
-  for (const announced of (lookup(headers, 'x-amz-trailer') ?? '').split(',')) {
-    const name = announced.trim().toLowerCase();
+  for (const name of announcedTrailers(headers)) {
     if (checksumHeaderAlgorithm(name) !== undefined && !sent.has(name)) sent.set(name, undefined);
   }
   if (sent.size > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');

@@ -1,6 +1,7 @@
 // The transport-neutral shape of one S3 REST request: what the node:http front and the Lambda front both hand
 // to the S3 API. The body is a byte stream the API opens once, after the request is authenticated.
 import { Readable } from 'node:stream';
+import { InvalidURIError } from './errors';
 
 export interface RequestBody {
   /**
@@ -11,7 +12,8 @@ export interface RequestBody {
   /**
    * The raw bytes as they arrive (still aws-chunked if the client framed them so). Call at most once, and
    * only once the signature has checked out: a front may only then ask the client to send the body
-   * (100-continue), and nothing an unauthenticated caller sends is ever buffered.
+   * (100-continue). The one exception is a signature over an undeclared body hash, which needs the body first:
+   * sigv4.ts spools it (never to memory on the embedded server) and acts on nothing before it verifies.
    */
   open(): Readable;
 }
@@ -39,6 +41,15 @@ export function bufferBody(bytes: Buffer): RequestBody {
       return Readable.from(bytes.length > 0 ? [bytes] : [], { objectMode: false });
     },
   };
+}
+
+/** A request path as sent (percent-encoded) to the decoded form S3Request carries; '/' stays a separator. */
+export function decodePath(raw: string): string {
+  try {
+    return raw.split('/').map((segment) => decodeURIComponent(segment)).join('/');
+  } catch {
+    throw new InvalidURIError("Couldn't parse the specified URI: it is not valid percent-encoding.");
+  }
 }
 
 /** Own-property lookup, so a header or parameter named like an Object.prototype member reads as absent. */

@@ -1,8 +1,9 @@
 // Verifies an S3 request's AWS Signature Version 4 with the SDK's own signer, from the headers alone, before any
 // byte of the body is read; then opens the body as a stream that verifies the rest as it flows: the declared
-// SHA-256, or each chunk signature of an aws-chunked body, and the checksums.
+// SHA-256, or each chunk signature of an aws-chunked body, and the checksums. The one exception is a signature
+// over a body hash the request does not declare (curl --aws-sigv4): that body is spooled (to a private file on
+// the embedded server), up to the largest body any operation takes, and nothing acts on it before it verifies.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Readable, Transform } from 'node:stream';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -17,7 +18,7 @@ import {
 import { chain } from '../core/stream-chain';
 import { AwsChunkedDecoder, type ChunkSignatureVerifier } from './aws-chunked';
 import { CheckedBody } from './body-checks';
-import { parseContentMd5, planChecksum } from './checksums';
+import { announcedTrailers, parseContentMd5, planChecksum } from './checksums';
 import { AuthorizationQueryParametersError } from './errors';
 import { lookup, type S3Request } from './request';
 import type { BodySpool, SpooledBody } from './spool';
@@ -28,7 +29,7 @@ export interface AuthenticateOptions {
   readonly region: string;
   readonly now: Date;
   lookupSecret(accessKeyId: string): Promise<string | undefined>;
-  /** The URI path exactly as the client signed it, when a proxy changed it (API Gateway stage prefix). */
+  /** The decoded path the client signed, when a proxy or the addressing changed it (API Gateway stage prefix, virtual host). */
   readonly canonicalPath?: string;
   /** Where a body is held while it is hashed, for the one request form whose signature covers the body's hash. */
   readonly spool: BodySpool;
@@ -100,7 +101,7 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions): P
     uriEscapePath: false,
     applyChecksum: false,
   });
-  const canonicalPath = opts.canonicalPath ?? s3EncodePath(req.path);
+  const canonicalPath = s3EncodePath(opts.canonicalPath ?? req.path);
 
   let spooled: SpooledBody | undefined;
   let payloadHash: string | undefined;
@@ -178,7 +179,7 @@ function openPayload(
   mode: PayloadMode | { kind: 'undeclared' },
   declaredLength: number | undefined,
   limit: PayloadLimit,
-  chain: { readonly seed: string; readonly verifier: ChunkSignatureVerifier },
+  signatures: { readonly seed: string; readonly verifier: ChunkSignatureVerifier },
 ): CheckedBody {
   const checksum = planChecksum(req.headers);
   const contentMd5 = parseContentMd5(lookup(req.headers, 'content-md5'));
@@ -192,33 +193,21 @@ function openPayload(
   };
   switch (mode.kind) {
     case 'spooled':
-      return connect(mode.body.open(), [], new CheckedBody(base));
+      return chain(mode.body.open(), [new CheckedBody(base)]);
     case 'unsigned':
     case 'undeclared':
-      return connect(req.body.open(), [], new CheckedBody(base));
+      return chain(req.body.open(), [new CheckedBody(base)]);
     case 'sha256':
-      return connect(req.body.open(), [], new CheckedBody({ ...base, sha256Hex: mode.hex }));
+      return chain(req.body.open(), [new CheckedBody({ ...base, sha256Hex: mode.hex })]);
     case 'chunked': {
-      const announced = (lookup(req.headers, 'x-amz-trailer') ?? '')
-        .split(',')
-        .map((name) => name.trim().toLowerCase())
-        .filter((name) => name !== '');
       const decoder = new AwsChunkedDecoder({
         trailerMode: mode.trailer,
-        announcedTrailers: announced,
-        ...(mode.signed ? { signatures: { seed: chain.seed, verifier: chain.verifier, signedTrailer: mode.trailer } } : {}),
+        announcedTrailers: announcedTrailers(req.headers),
+        ...(mode.signed ? { signatures: { seed: signatures.seed, verifier: signatures.verifier, signedTrailer: mode.trailer } } : {}),
       });
-      return connect(req.body.open(), [decoder], new CheckedBody({ ...base, trailers: () => decoder.trailers() }));
+      return chain(req.body.open(), [decoder, new CheckedBody({ ...base, trailers: () => decoder.trailers() })]);
     }
   }
-}
-
-/**
- * Pipes the source through the stages into `last`; an error anywhere destroys every stage and surfaces on `last`.
- * Fronts hand a source that can be destroyed without tearing down the connection, so an error can still be answered.
- */
-function connect(source: Readable, stages: readonly Transform[], last: CheckedBody): CheckedBody {
-  return chain(source, [...stages, last]);
 }
 
 /** Each chunk's signature chains from the previous one, starting at the request's seed signature. */

@@ -38,7 +38,7 @@ export const memorySpool: BodySpool = {
       hash.update(bytes);
       chunks.push(bytes);
     }
-    const all = Buffer.concat(chunks, size);
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     return {
       size,
       sha256Hex: hash.digest('hex'),

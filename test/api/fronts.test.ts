@@ -49,10 +49,13 @@ async function signed(call: Call, host: string): Promise<{ headers: Record<strin
   return { headers: out.headers, body };
 }
 
-/** The same call as API Gateway would hand it to the Lambda: path still encoded, body base64. */
-async function viaLambda(handler: ApiHandler, call: Call): Promise<Answer> {
+/**
+ * The same call as API Gateway would hand it to the Lambda: path still encoded, body base64. With a `stage`, the
+ * client signed `/<stage><path>` and the event's path lacks the stage (the request context's path has it).
+ */
+async function viaLambda(handler: ApiHandler, call: Call, stage?: string): Promise<Answer> {
   const host = 'abc123.execute-api.us-east-1.amazonaws.com';
-  const { headers, body } = await signed(call, host);
+  const { headers, body } = await signed(stage === undefined ? call : { ...call, path: `/${stage}${call.path}` }, host);
   const event = {
     httpMethod: call.method,
     path: call.path,
@@ -65,7 +68,7 @@ async function viaLambda(handler: ApiHandler, call: Call): Promise<Answer> {
     stageVariables: null,
     body: body.length > 0 ? body.toString('base64') : null,
     isBase64Encoded: body.length > 0,
-    requestContext: { path: call.path },
+    requestContext: { path: stage === undefined ? call.path : `/${stage}${call.path}`, stage: stage ?? 'prod' },
   } as unknown as APIGatewayProxyEvent;
   const response = await handler(event);
   const out = Buffer.isBuffer(response.body) ? response.body : Buffer.concat(await Readable.from(response.body).toArray());
@@ -135,6 +138,16 @@ describe('the node:http front and the Lambda front', () => {
     }
     const got = await viaLambda(handler, { method: 'GET', path: s3Path('fronts', 'missing') });
     expect(got.status).toBe(404);
+  });
+
+  it('the Lambda front verifies a signature made over the stage path, keys that need encoding included', async () => {
+    const body = Buffer.from('through the stage');
+    for (const key of ['k', 'dir/hello world+ü.bin', 'a=b', "x*y (z)!~'"]) {
+      const put = await viaLambda(handler, { method: 'PUT', path: s3Path('fronts', key), body }, 'prod');
+      expect({ key, status: put.status, body: put.status === 200 ? '' : put.body.toString() }).toEqual({ key, status: 200, body: '' });
+      const got = await viaLambda(handler, { method: 'GET', path: s3Path('fronts', key) }, 'prod');
+      expect({ key, body: got.body.toString() }).toEqual({ key, body: 'through the stage' });
+    }
   });
 
   it('both refuse a body one byte over what API Gateway carries, naming the limit, and take one at the limit', async () => {

@@ -1,7 +1,6 @@
 // Housekeeping: idle multipart uploads are aborted, and blobs no object references are deleted, on both
 // backends; the Lambda handler runs from a real EventBridge scheduled-event payload.
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import type { ScheduledEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../../lambdas/core/housekeeping';

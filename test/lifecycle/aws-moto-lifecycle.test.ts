@@ -4,7 +4,6 @@
 // What moto cannot show (it names no KeyMaterialId and enforces no key states) is skipped with the reason.
 import { ListKeyRotationsCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ScheduledEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { UNNAMED_KEY_MATERIAL } from '../../lambdas/adapters/aws/kms-key-vault';
 import { KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';

@@ -1,13 +1,12 @@
 // What every S3 operation handler receives: the authenticated request, who made it, and the store.
 import type { Readable } from 'node:stream';
-import { authorize, type Action, type Principal } from '../../core/access';
+import type { Action, Principal } from '../../core/access';
 import type { ObjectService } from '../../core/object-service';
 import type { CheckedBody } from '../../http/body-checks';
 import type { S3Op, S3Route } from '../../http/router';
 import type { S3Request } from '../../http/request';
 import type { PayloadLimit } from '../../http/sigv4';
 import type { ApiResponse } from '../response';
-import type { AdminApi } from '../admin-api';
 import type { LimitsContext } from '../payload-limits';
 
 /** A route that names an S3 operation (not the admin API). */
@@ -21,7 +20,6 @@ export interface OperationContext {
   readonly service: ObjectService;
   readonly region: string;
   readonly limits: LimitsContext;
-  readonly admin: AdminApi;
   /** The route's bucket and key ('' where the route has none). */
   readonly bucket: string;
   readonly key: string;
@@ -39,10 +37,6 @@ export interface OperationContext {
 }
 
 export type Operation = (ctx: OperationContext) => Promise<ApiResponse>;
-
-export function canDo(principal: Principal): (action: Action, bucket?: string) => void {
-  return (action, bucket) => authorize(principal, action, bucket);
-}
 
 /** Reads a stream whole; for bodies a limit already bounds. */
 export async function readAll(stream: Readable): Promise<Buffer> {

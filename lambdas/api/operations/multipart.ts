@@ -2,6 +2,7 @@
 // AbortMultipartUpload, ListMultipartUploads.
 import { InvalidArgumentError } from '../../core/errors';
 import { extractUserMetadata } from '../../http/headers';
+import { checksumHeaderName } from '../../http/checksums';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
 import { partLimit } from '../payload-limits';
@@ -40,7 +41,7 @@ export const UploadPart: Operation = async (ctx) => {
     checksum: () => opened?.checksum(),
   });
   const checksum = opened?.checksum();
-  const echo: Record<string, string> = checksum ? { [`x-amz-checksum-${checksum.algorithm.toLowerCase()}`]: checksum.value } : {};
+  const echo: Record<string, string> = checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {};
   return respond(200, { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-request-id': ctx.requestId, ...echo });
 };
 

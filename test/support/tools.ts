@@ -1,0 +1,21 @@
+// Outside tools a suite drives (the AWS CLI, boto3, curl): found once, and a missing one named loudly so the
+// suite that needs it skips with its reason instead of passing.
+import { execFileSync } from 'node:child_process';
+
+/** The tool's version line, or undefined when the command cannot run here. */
+export function toolVersion(command: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim() || 'unknown';
+  } catch {
+    return undefined;
+  }
+}
+
+export const awsCliVersion = (): string | undefined => toolVersion('aws', ['--version']);
+export const boto3Version = (): string | undefined => toolVersion('python3', ['-c', 'import boto3; print(boto3.__version__)']);
+export const curlVersion = (): string | undefined => toolVersion('curl', ['--version']);
+
+/** Warns that `what` is skipped and why, when `version` says the tool is missing. */
+export function warnIfMissing(version: string | undefined, what: string, probe: string, tool: string): void {
+  if (!version) console.warn(`${what} SKIPPED: \`${probe}\` failed (${tool} is not installed).`);
+}
