@@ -7,6 +7,7 @@ import {
   ledgerItem,
   manifestGarbageItem,
   manifestLedgerSk,
+  objectFromItem,
   objectsPk,
   uploadPartSk,
   uploadPartsPk,
@@ -144,15 +145,22 @@ export class Garbage {
   }
 
   /**
-   * Whether a pending blob is in use after all: its object holds it (the write committed; the object id is fresh
-   * per write, so an object row with it is that very write), or its upload still lists it as the part. An
-   * entry that should be gone (put back from an old copy of the ledger) then costs nothing but itself.
+   * Whether a pending blob is in use after all: a single PUT's object holds it (its object id is fresh per write,
+   * so an object row with it is that very write); a part's completed object lists it among its parts (the object
+   * id is the upload's, shared by every part written to it, so only the part list can tell); or its upload still
+   * lists it as the part. An entry that should be gone (put back from an old copy of the ledger) then costs
+   * nothing but itself, and a part whose writer died before its commit is still collected.
    */
   async pendingIsLive(entry: LedgerRecord): Promise<boolean> {
     const owner = entry.owner;
     if (owner === undefined) return false;
     const object = await this.index.get(objectsPk(owner.bucket), owner.key);
-    if (object?.attrs['objectId'] === owner.objectId) return true;
+    if (object !== undefined && object.attrs['objectId'] === owner.objectId) {
+      if (owner.uploadId === undefined) return true;
+      const record = objectFromItem(object);
+      const blobIds = record.manifest ? await manifestBlobIds(this.index, record.objectId) : record.parts.map((p) => p.blobId);
+      if (blobIds.includes(entry.blobId)) return true;
+    }
     if (owner.uploadId === undefined || owner.partNumber === undefined) return false;
     const part = await this.index.get(uploadPartsPk(owner.uploadId), uploadPartSk(owner.partNumber));
     return part?.attrs['blobId'] === entry.blobId;

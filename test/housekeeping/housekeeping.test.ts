@@ -1,11 +1,11 @@
 // Housekeeping: idle multipart uploads are aborted, and blobs no object references are deleted, on both
 // backends; the Lambda handler runs from a real EventBridge scheduled-event payload.
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../../lambdas/core/housekeeping';
 import { newBlobId } from '../../lambdas/core/ids';
-import { LEDGER_PK, ledgerItem } from '../../lambdas/core/records';
+import { LEDGER_PK, ledgerItem, objectFromItem, objectsPk } from '../../lambdas/core/records';
 import { makeHousekeepingHandler } from '../../lambdas/handlers/housekeeping';
 import { s3Client, type S3Target } from '../blackbox/s3-suite';
 import { startEmbedded } from '../support/embedded-target';
@@ -60,6 +60,38 @@ function describeHousekeeping(backend: string, start: () => Promise<Target>, una
 
       const again = await runHousekeeping(t.server.service, { pendingGraceMs: 0, uploadMaxAgeMs: 0 });
       expect(again).toMatchObject({ uploadsAborted: 0, blobsDeleted: 0 });
+      s3.destroy();
+    }, 60_000);
+
+    it('deletes a part whose writer died before its commit, even after its upload completed without it', async () => {
+      const s3 = s3Client(t);
+      const index = t.server.service['deps'].index;
+      await s3.send(new CreateBucketCommand({ Bucket: 'house-parts' }));
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'house-parts', Key: 'done' }));
+      const body = randomBytes(6 * 1024 * 1024);
+      const part = await s3.send(new UploadPartCommand({ Bucket: 'house-parts', Key: 'done', UploadId: upload.UploadId, PartNumber: 1, Body: body }));
+      await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: 'house-parts', Key: 'done', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+      );
+      // Part 2's writer died after its blob and its pending entry, before its commit; the object (same object id,
+      // the upload's) was completed without it.
+      const objectId = String((await index.get(objectsPk('house-parts'), 'done'))!.attrs['objectId']);
+      const orphan = newBlobId();
+      const owner = { bucket: 'house-parts', key: 'done', objectId, uploadId: upload.UploadId!, partNumber: 2 };
+      await index.put(ledgerItem({ blobId: orphan, kind: 'pending', createdAt: new Date(Date.now() - 3_600_000), owner }));
+      await t.server.service['deps'].blobs.put(orphan, Readable.from([randomBytes(500)]), {});
+      // And a replayed entry for the part the object does hold: that blob must stay.
+      const record = objectFromItem((await index.get(objectsPk('house-parts'), 'done'))!);
+      const used = record.parts[0]!.blobId;
+      await index.put(ledgerItem({ blobId: used, kind: 'pending', createdAt: new Date(Date.now() - 3_600_000), owner: { ...owner, partNumber: 1 } }));
+
+      const report = await runHousekeeping(t.server.service, { pendingGraceMs: 20 * 60_000, uploadMaxAgeMs: 7 * 86_400_000 });
+      expect(report.blobsDeleted).toBe(1);
+      await expect(t.server.service['deps'].blobs.head(orphan)).rejects.toThrow();
+      await expect(t.server.service['deps'].blobs.head(used)).resolves.toMatchObject({ size: expect.any(Number) });
+      expect((await index.query(LEDGER_PK, { limit: 10 })).items).toEqual([]);
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'house-parts', Key: 'done' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
       s3.destroy();
     }, 60_000);
 
