@@ -2,7 +2,7 @@
 // ./operations. Every front (node:http, Lambda) calls this with the same transport-neutral request.
 // Protocol details (routing, SigV4, ranges, XML) live in lambdas/http; storage lives behind the service.
 import { authorize, type CredentialStore, type Principal } from '../core/access';
-import { InvalidArgumentError, StoreError } from '../core/errors';
+import { causeOf, InvalidArgumentError, StoreError } from '../core/errors';
 import { newRequestId } from '../core/ids';
 import type { ObjectService } from '../core/object-service';
 import type { S3Request } from '../http/request';
@@ -107,11 +107,4 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       await authenticated?.dispose();
     }
   };
-}
-
-/** The error underneath a server-side failure, for its log line (a generic answer to the client hides it). */
-function causeOf(e: Error): { cause?: string } {
-  const cause: unknown = e.cause;
-  if (cause === undefined) return {};
-  return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
 }

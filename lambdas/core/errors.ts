@@ -84,3 +84,10 @@ export class BlobNotFoundError extends Error {
     this.name = 'BlobNotFoundError';
   }
 }
+
+/** The error underneath a failure, as a log field (a generic answer to the client hides it). */
+export function causeOf(e: unknown): { cause?: string } {
+  const cause: unknown = e instanceof Error ? e.cause : undefined;
+  if (cause === undefined) return {};
+  return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
+}

@@ -42,8 +42,14 @@ export class Garbage {
   collectLater(record: ObjectRecord): void {
     if (record.manifest) this.queuedManifests.push(record.objectId);
     else this.queued.push(...record.parts.map((p) => p.blobId));
+    this.startDrain();
+  }
+
+  private startDrain(): void {
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
+      // Work queued after drain() saw empty queues but before this ran would otherwise wait for the next write.
+      if (this.queued.length > 0 || this.queuedManifests.length > 0) this.startDrain();
     });
   }
 

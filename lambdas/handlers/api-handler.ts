@@ -33,13 +33,22 @@ export interface LambdaStreamingRuntime {
 /**
  * Wraps a handler for Lambda response streaming (API Gateway transfer mode STREAM): headers first, then the
  * body piped through, so a large GET never sits in memory. A stream error mid-body aborts the response,
- * which the client sees as a truncated transfer rather than wrong bytes.
+ * which the client sees as a truncated transfer rather than wrong bytes. `afterResponse` runs once the client has
+ * its answer and before the invocation ends: work left in the background would freeze with the container.
  */
-export function streamingHandler(runtime: LambdaStreamingRuntime, handle: (event: APIGatewayProxyEvent) => Promise<ApiResponse>): unknown {
+export function streamingHandler(
+  runtime: LambdaStreamingRuntime,
+  handle: (event: APIGatewayProxyEvent) => Promise<ApiResponse>,
+  afterResponse?: () => Promise<void>,
+): unknown {
   return runtime.streamifyResponse(async (event, responseStream) => {
     const response = await handle(event);
     const out = runtime.HttpResponseStream.from(responseStream, { statusCode: response.statusCode, headers: { ...response.headers } });
     const body = Buffer.isBuffer(response.body) ? Readable.from([response.body]) : response.body;
-    await pipeline(body, out);
+    try {
+      await pipeline(body, out);
+    } finally {
+      await afterResponse?.();
+    }
   });
 }

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { openAwsBackend } from '../adapters/aws';
 import { composeStore } from '../compose-store';
+import { causeOf } from '../core/errors';
 import { lifecycleConfigFromEnv } from '../core/key-lifecycle';
 import { LAMBDA_LIMITS } from '../core/limits';
 import { makeHandler, streamingHandler, type ApiHandler, type LambdaStreamingRuntime } from './api-handler';
@@ -21,7 +22,13 @@ const rootSecretArn = required('SEALSTORE_ROOT_CREDENTIALS_SECRET_ARN');
 const region = process.env['SEALSTORE_REGION'] ?? required('AWS_REGION');
 const lifecycleConfig = lifecycleConfigFromEnv(process.env);
 
-async function build(): Promise<ApiHandler> {
+interface Started {
+  readonly handle: ApiHandler;
+  /** Finishes work queued behind answered requests (shredding replaced versions) before the container freezes. */
+  readonly settle: () => Promise<void>;
+}
+
+async function build(): Promise<Started> {
   const ports = await openAwsBackend(process.env);
   const root = await readRootSecret(new SecretsManagerClient({}), rootSecretArn);
   // Behind API Gateway every request body is bounded by what one Lambda invocation carries.
@@ -30,19 +37,21 @@ async function build(): Promise<ApiHandler> {
   // answer a generic 503/500 until it can (IndexKey.unwrap): never the KMS error, which may reach a caller who
   // is not authenticated yet.
   await store.indexKey.get({ create: true }).catch((e: unknown) => {
-    lambdaLogger.error('index key not available at start; requests will retry it', { error: e instanceof Error ? e.message : String(e), ...causeField(e) });
+    lambdaLogger.error('index key not available at start; requests will retry it', { error: e instanceof Error ? e.message : String(e), ...causeOf(e) });
   });
-  return makeHandler(store.api);
+  return { handle: makeHandler(store.api), settle: () => store.service.settle() };
 }
 
-let ready: Promise<ApiHandler> | undefined;
-const handle = async (event: APIGatewayProxyEvent) => {
+let ready: Promise<Started> | undefined;
+function started(): Promise<Started> {
   ready ??= build().catch((e: unknown) => {
     ready = undefined; // let the next invocation retry a transient start-up failure
     throw e;
   });
-  return (await ready)(event);
-};
+  return ready;
+}
+const handle = async (event: APIGatewayProxyEvent) => (await started()).handle(event);
+const settle = async () => (await started()).settle();
 
 /**
  * Lambda's runtime provides `awslambda.streamifyResponse`; elsewhere (bundle import checks) the plain handler
@@ -51,10 +60,5 @@ const handle = async (event: APIGatewayProxyEvent) => {
 const runtime = (globalThis as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
 export const handler =
   typeof runtime?.streamifyResponse === 'function' && runtime.HttpResponseStream !== undefined
-    ? streamingHandler(runtime as LambdaStreamingRuntime, handle)
+    ? streamingHandler(runtime as LambdaStreamingRuntime, handle, settle)
     : handle;
-
-function causeField(e: unknown): { cause?: string } {
-  const cause = e instanceof Error ? e.cause : undefined;
-  return cause instanceof Error ? { cause: `${cause.name}: ${cause.message}` } : {};
-}
