@@ -34,6 +34,19 @@ describe('FsBlobStore', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('makes its directories again on the next write when the first attempt failed', async () => {
+    // Something in the way of the blob root (a full disk fails the same mkdir): the first PUT fails, and once
+    // the cause is gone the next PUT succeeds without a restart.
+    const root = join(dir, 'later');
+    await writeFile(root, 'in the way');
+    const later = new FsBlobStore(root);
+    await expect(later.put('first', Readable.from([Buffer.from('a')]), {})).rejects.toThrow();
+    await rm(root);
+    await later.put('second', Readable.from([Buffer.from('b')]), {});
+    expect((await readAll(await later.get('second'))).toString()).toBe('b');
+    await later.close();
+  });
+
   it.each([
     ['a parent segment', '../escape'],
     ['a nested parent segment', 'a/../../b'],

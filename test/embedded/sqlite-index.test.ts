@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteObjectIndex } from '../../lambdas/adapters/embedded/sqlite-index';
+import type { EncodedOp } from '../../lambdas/adapters/embedded/sqlite-schema';
+import { SqliteWriter } from '../../lambdas/adapters/embedded/sqlite-writer';
 import { describeObjectIndexContract } from '../contract/object-index.contract';
 
 describeObjectIndexContract('SqliteObjectIndex (ObjectIndex contract)', async () => {
@@ -24,6 +26,26 @@ describe('SqliteObjectIndex', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails only the transaction that errs when several share one group commit', async () => {
+    // A transaction SQLite itself refuses (NOT NULL here; a real cause would be a bad row encoding) rolls back to
+    // its savepoint; the others committed with it stand.
+    const writer = new SqliteWriter(join(dir, 'index.sqlite'));
+    try {
+      const row = (sk: string, attrs: string | null): EncodedOp => ({ op: 'put', pk: 'p', sk, gsi1pk: null, gsi1sk: null, attrs: attrs as string });
+      const outcomes = await Promise.allSettled([writer.write([row('a', '{}')]), writer.write([row('b', null)]), writer.write([row('c', '{}')])]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(writer.stats().commits).toBe(1);
+    } finally {
+      await writer.close();
+    }
+    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    try {
+      expect((await index.query('p', { limit: 10 })).items.map((i) => i.sk)).toEqual(['a', 'c']);
+    } finally {
+      await index.close();
+    }
   });
 
   it('keeps committed items, secondary keys and Buffers across a reopen', async () => {

@@ -151,8 +151,6 @@ const READ_CHUNK_BYTES = 256 * 1024;
 
 export class FsBlobStore implements BlobStore {
   private readonly writers = new KeyedMutex();
-  /** Fan-out directories known to exist (and to be durable): a PUT into one skips mkdir. */
-  private readonly knownDirs = new Set<string>();
   private fanOut: Promise<void> | undefined;
   /** One kept-open descriptor per fan-out directory; concurrent PUTs into one directory share its fsync. */
   private readonly syncer = new DirectorySyncer();
@@ -164,7 +162,11 @@ export class FsBlobStore implements BlobStore {
   async put(blobId: string, body: Readable, metadata: BlobMetadata, options: BlobWriteOptions = {}): Promise<{ size: number }> {
     validateBlobId(blobId);
     const { dir, base } = this.locate(blobId);
-    await this.ensureDir(dir);
+    try {
+      await this.ensureFanOut();
+    } catch (err) {
+      throw writeFailure(err, 'a blob');
+    }
     const generation = randomHex(8);
     const temp = join(dir, `${base}.${generation}${TEMP_SUFFIX}`);
     const header = encodeHeader({ v: 2, blobId, generation, lastModified: new Date().toISOString(), metadata: { ...metadata } });
@@ -347,15 +349,13 @@ export class FsBlobStore implements BlobStore {
     return removed;
   }
 
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    this.fanOut ??= this.createFanOut();
+  /** The 256 fan-out directories `locate` uses, made once; a failed attempt (a full disk) is retried by the next PUT. */
+  private async ensureFanOut(): Promise<void> {
+    this.fanOut ??= this.createFanOut().catch((err: unknown) => {
+      this.fanOut = undefined;
+      throw err;
+    });
     await this.fanOut;
-    if (this.knownDirs.has(dir)) return;
-    const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
-    // New directory entries are durable only once their parents are synced, up to the pre-existing one.
-    if (firstCreated !== undefined) for (let child = dir; child.length >= firstCreated.length; child = dirname(child)) await fsyncDir(dirname(child));
-    this.knownDirs.add(dir);
   }
 
   /** Syncs issued so far: one fdatasync per blob written, directory fsyncs shared by concurrent writes. */
@@ -373,7 +373,7 @@ export class FsBlobStore implements BlobStore {
    * possibly in any other that already holds blob directories.
    */
   private mayHoldLegacy(): Promise<boolean> {
-    this.legacy ??= (async () => {
+    this.legacy ??= (async (): Promise<boolean> => {
       try {
         await stat(join(this.rootDir, LAYOUT_MARKER));
         return false;
@@ -386,7 +386,10 @@ export class FsBlobStore implements BlobStore {
         if (isNotFound(err)) return false;
         throw err;
       }
-    })();
+    })().catch((err: unknown) => {
+      this.legacy = undefined;
+      throw err;
+    });
     return this.legacy;
   }
 
@@ -402,7 +405,6 @@ export class FsBlobStore implements BlobStore {
     })));
     await fsyncDir(this.rootDir);
     await fsyncDir(dirname(this.rootDir));
-    for (const name of names) this.knownDirs.add(join(this.rootDir, name));
   }
 
   /** Where a blob lives (`dir`), and where the earlier layout kept it (`legacyDir`). */

@@ -71,8 +71,10 @@ export class DirectorySyncer {
     };
     run.then(clear, () => {
       clear();
-      // A failed descriptor is reopened next time.
+      // A failed descriptor is closed and reopened next time.
+      const failed = s.handle;
       s.handle = undefined;
+      void failed?.then((h) => h.close()).catch(() => undefined);
     });
     return run;
   }

@@ -35,21 +35,33 @@ function run(file: string): void {
   let commits = 0;
   let transactions = 0;
 
+  const savepoint = db.prepare('SAVEPOINT t');
+  const release = db.prepare('RELEASE t');
+  const rollbackTo = db.prepare('ROLLBACK TO t');
+  const failed = (id: number, e: unknown): WriteOutcome => {
+    const err = e as Error & { code?: string };
+    if (e instanceof ConditionNotMet) return { id, ok: false, kind: 'condition', message: err.message };
+    return { id, ok: false, kind: 'error', message: err.message, ...(err.code ? { code: err.code } : {}) };
+  };
+
   const commitBatch = (batch: WriteRequest[]): WriteOutcome[] => {
     const outcomes: WriteOutcome[] = [];
-    begin.run();
     try {
+      begin.run();
       for (const request of batch) {
-        db.exec('SAVEPOINT t');
+        savepoint.run();
         try {
           statements.apply(request.ops);
-          db.exec('RELEASE t');
+          release.run();
           outcomes.push({ id: request.id, ok: true });
         } catch (e) {
-          db.exec('ROLLBACK TO t');
-          db.exec('RELEASE t');
-          if (e instanceof ConditionNotMet) outcomes.push({ id: request.id, ok: false, kind: 'condition', message: e.message });
-          else throw e;
+          // SQLite may have rolled the whole transaction back itself (SQLITE_FULL, an I/O error): then nothing of
+          // the batch stands, and every transaction in it fails with this cause.
+          if (!db.inTransaction) throw e;
+          // Otherwise only this transaction fails; the others in the batch go on.
+          rollbackTo.run();
+          release.run();
+          outcomes.push(failed(request.id, e));
         }
       }
       commit.run();
@@ -58,9 +70,8 @@ function run(file: string): void {
       return outcomes;
     } catch (e) {
       if (db.inTransaction) rollback.run();
-      const err = e as Error & { code?: string };
       // Nothing of the batch committed; each transaction fails with the cause (disk full, I/O error).
-      return batch.map((r) => ({ id: r.id, ok: false as const, kind: 'error' as const, message: err.message, ...(err.code ? { code: err.code } : {}) }));
+      return batch.map((r) => failed(r.id, e instanceof ConditionNotMet ? new Error(e.message) : e));
     }
   };
 
