@@ -26,4 +26,3 @@ export const CONTEXT_KINDS = [
   { sid: 'IndexKey', keys: INDEX_KEY_CONTEXT_KEYS },
 ] as const;
 
-export type ContextKind = (typeof CONTEXT_KINDS)[number]['sid'];

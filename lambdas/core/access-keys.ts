@@ -2,7 +2,7 @@
 // Rule it never breaks: a secret is stored only as KMS ciphertext bound to its key id, and shown once, at creation.
 import { randomBytes } from 'node:crypto';
 import { ROLES, type CredentialStore, type Grant, type Principal, type Role } from './access';
-import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, ServiceUnavailableError, SlowDownError, StoreError } from './errors';
+import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
 import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
 import type { ActiveKeySource } from './object-service';
 import type { AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
@@ -146,9 +146,7 @@ export class AccessKeyStore implements CredentialStore {
     try {
       return await this.deps.vault.decrypt(stored.sealedSecret, secretContext(stored.accessKeyId));
     } catch (e) {
-      const message = 'The credentials of this access key cannot be checked right now; try again later (the server log says why).';
-      const refusal = e instanceof SlowDownError ? new SlowDownError(message) : new ServiceUnavailableError(message);
-      throw Object.assign(refusal, { cause: e });
+      throw unavailable('The credentials of this access key cannot be checked right now; try again later (the server log says why).', e);
     }
   }
 

@@ -91,3 +91,17 @@ export function causeOf(e: unknown): { cause?: string } {
   if (cause === undefined) return {};
   return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
 }
+
+/**
+ * KMS's answers meaning a wrapped key the store recorded is not what it wrote: not a ciphertext for its context,
+ * or under a CMK that does not exist or that the store does not trust. The record was altered.
+ */
+export function isAlteredWrap(e: unknown): e is StoreError {
+  return e instanceof KmsInvalidCiphertextError || e instanceof KmsNotFoundError || e instanceof KmsUntrustedKeyError;
+}
+
+/** A 503 that names nothing (SlowDown when KMS throttled, so SDKs back off); the KMS error rides as the cause. */
+export function unavailable(message: string, cause: unknown): StoreError {
+  return Object.assign(cause instanceof SlowDownError ? new SlowDownError(message) : new ServiceUnavailableError(message), { cause });
+}
+

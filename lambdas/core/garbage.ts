@@ -71,24 +71,29 @@ export class Garbage {
       }
       const batch = this.queued.splice(0, COLLECT_BATCH);
       if (batch.length === 0) return;
-      const deleted: string[] = [];
-      await Promise.all(
-        batch.map(async (blobId) => {
-          try {
-            await this.blobs.delete(blobId);
-            deleted.push(blobId);
-          } catch (e) {
-            this.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
-          }
-        }),
-      );
-      if (deleted.length === 0) continue;
-      try {
-        await this.index.transact(deleted.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId })));
-      } catch (e) {
-        // The blobs are gone; the sweep will find their entries and delete nothing twice.
-        this.logger?.warn('garbage ledger entries left for the sweep', { count: deleted.length, error: String(e) });
-      }
+      await this.collectBatch(batch);
+    }
+  }
+
+  /** Deletes the blobs at once, then the ledger entries of those deleted in one transaction; failures are logged. */
+  private async collectBatch(blobIds: readonly string[]): Promise<void> {
+    const deleted: string[] = [];
+    await Promise.all(
+      blobIds.map(async (blobId) => {
+        try {
+          await this.blobs.delete(blobId);
+          deleted.push(blobId);
+        } catch (e) {
+          this.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
+        }
+      }),
+    );
+    if (deleted.length === 0) return;
+    try {
+      await this.index.transact(deleted.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId })));
+    } catch (e) {
+      // The blobs are gone; the sweep will find their entries and delete nothing twice.
+      this.logger?.warn('garbage ledger entries left for the sweep', { count: deleted.length, error: String(e) });
     }
   }
 
@@ -172,16 +177,9 @@ export class Garbage {
     return part?.attrs['blobId'] === entry.blobId;
   }
 
-  /** Deletes blobs recorded as garbage (or pending blobs of a failed write), then their ledger entries. */
+  /** Deletes blobs recorded as garbage, then their ledger entries, in batches; failures are left to the sweep. */
   async collect(blobIds: readonly string[]): Promise<void> {
-    for (const blobId of blobIds) {
-      try {
-        await this.blobs.delete(blobId);
-        await this.index.delete(LEDGER_PK, blobId);
-      } catch (e) {
-        this.logger?.warn('garbage blob left for the sweep', { blobId, error: String(e) });
-      }
-    }
+    for (let start = 0; start < blobIds.length; start += COLLECT_BATCH) await this.collectBatch(blobIds.slice(start, start + COLLECT_BATCH));
   }
 
   /** Blobs first, then the chunks that list them, then the ledger entry: a crash anywhere leaves it resumable. */

@@ -17,8 +17,7 @@ export function randomHex(bytes: number): string {
     offset = 0;
   }
   const out = pool.toString('hex', offset, offset + bytes);
-  // Each byte is handed out once.
-  pool.fill(0, offset, offset + bytes);
+  // Each byte is handed out once: the offset only moves forward.
   offset += bytes;
   return out;
 }

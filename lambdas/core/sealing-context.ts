@@ -1,5 +1,5 @@
 // What binds a data key to its object: the KMS encryption context, and the metadata stored beside each blob.
-import { IntegrityError, KmsInvalidCiphertextError, KmsNotFoundError, KmsUntrustedKeyError } from './errors';
+import { IntegrityError, isAlteredWrap } from './errors';
 import type { BlobMetadata, EncryptionContext, KeyVault, UnwrappedKey } from './ports';
 import type { ObjectRecord } from './records';
 import { DATA_KEY_CONTEXT_KEYS } from './encryption-context';
@@ -20,7 +20,7 @@ export async function openStoredDataKey(vault: KeyVault, wrapped: Buffer, bucket
   try {
     return await vault.decrypt(wrapped, dataKeyContext(bucket, objectId));
   } catch (e) {
-    if (e instanceof KmsInvalidCiphertextError || e instanceof KmsNotFoundError || e instanceof KmsUntrustedKeyError) {
+    if (isAlteredWrap(e)) {
       throw new IntegrityError(`the data key recorded for object ${objectId} in ${bucket} does not open (${e.code}: ${e.message}): the record was altered; refusing it`);
     }
     throw e;

@@ -10,7 +10,7 @@ export { awsConfigFromEnv, createAwsClients, type AwsClients, type AwsConfig, ty
 export { DynamoDbObjectIndex } from './dynamodb-index';
 export { KmsKeyVault, UNNAMED_KEY_MATERIAL } from './kms-key-vault';
 export { initAwsResources, tableDefinition } from './resources';
-export { S3BlobStore, MAX_BLOB_BYTES } from './s3-blob-store';
+export { S3BlobStore } from './s3-blob-store';
 
 /** The ports over AWS; `defaultKeyId` is the ARN of SEALSTORE_KMS_KEY_ID. */
 export type AwsBackend = StorePorts;

@@ -156,7 +156,7 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     }
     const plaintext = bytes(out.Plaintext, 'Plaintext');
     const keyId = required(out.KeyId, 'KeyId');
-    if (!this.isTrusted(keyId)) {
+    if (!this.trusts(keyId)) {
       plaintext.fill(0);
       throw new KmsUntrustedKeyError(`KMS Decrypt with key ${keyId}: key is not trusted by this store`);
     }
@@ -181,7 +181,7 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     }
     // Rewrapping a foreign data key under our CMK would launder it into a trusted one.
     const sourceKeyId = required(out.SourceKeyId, 'SourceKeyId');
-    if (!this.isTrusted(sourceKeyId)) {
+    if (!this.trusts(sourceKeyId)) {
       throw new KmsUntrustedKeyError(`KMS ReEncrypt from key ${sourceKeyId}: key is not trusted by this store`);
     }
     return {
@@ -314,11 +314,8 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     await this.call('RotateKeyOnDemand', keyId, () => this.client.send(new RotateKeyOnDemandCommand({ KeyId: keyId })));
   }
 
+  /** Whether the store may use this CMK (every key, when no trusted list was configured). */
   trusts(keyArn: string): boolean {
-    return this.isTrusted(keyArn);
-  }
-
-  private isTrusted(keyArn: string): boolean {
     return this.trusted === undefined || this.trusted.has(keyArn);
   }
 

@@ -241,7 +241,6 @@ export class S3BlobStore implements BlobStore {
     // The body's own failure (it did not verify, the client went away) or the caller's beforePublish: as they are.
     if (error instanceof StoreError) return error;
     const what = `S3 ${operation} of blob ${blobId} in bucket ${this.bucket}`;
-    if (error instanceof InvalidArgumentError || error instanceof EntityTooLargeError) return error;
     if (error instanceof NoSuchBucket) return withCause(new InternalError(`${what}: the blob bucket does not exist`), error);
     if (error instanceof S3ServiceException && error.name === UNMODELED_INVALID_RANGE) {
       return withCause(new InvalidRangeError(`${what}: range not satisfiable`), error);

@@ -10,8 +10,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
-export const LOCK_FILE = 'lock';
-export const OWNER_FILE = 'lock.owner';
+const LOCK_FILE = 'lock';
+const OWNER_FILE = 'lock.owner';
 
 /** Another process holds the directory; the message names it and says what to do. */
 export class DataDirLockedError extends Error {

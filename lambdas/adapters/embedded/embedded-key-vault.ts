@@ -61,9 +61,10 @@ const arnOf = (region: string, account: string, uuid: string) => `arn:aws:kms:${
  * directory: openEmbeddedBackend holds the data directory's lock (data-dir-lock.ts) for as long as it is open.
  */
 export const KEY_DATABASE_FILE = 'keys.json';
-export const ROOT_KEY_FILE = 'root.key';
+const ROOT_KEY_FILE = 'root.key';
 
-const exists = (file: string): Promise<boolean> => stat(file).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+/** Whether the file is there; an error other than ENOENT (EACCES) is not taken for "missing". */
+export const fileExists = (file: string): Promise<boolean> => stat(file).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
 
 export class EmbeddedKeyVault implements KeyVault, KeyAdmin {
   private readonly lock = new KeyedMutex();
@@ -84,7 +85,7 @@ export class EmbeddedKeyVault implements KeyVault, KeyAdmin {
     const file = join(dir, KEY_DATABASE_FILE);
     const rootFile = join(dir, ROOT_KEY_FILE);
     // Keys sealed under a root that is gone: a new root would only make them unreadable for good. Nothing is written.
-    if ((await exists(file)) && !(await exists(rootFile))) {
+    if ((await fileExists(file)) && !(await fileExists(rootFile))) {
       throw new Error(`${rootFile} is missing, but ${file} holds CMKs sealed under it: restore ${rootFile} from a backup (a new root key cannot open them)`);
     }
     const rootKeys = await loadOrCreateRootKey(rootFile);

@@ -1,6 +1,6 @@
 // The BlobStore port on the local file system: one file per blob, written whole and durable before it appears;
 // streamed, ranged reads.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, opendir, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -10,7 +10,7 @@ import { BlobNotFoundError } from '../../core/errors';
 import { randomHex } from '../../core/ids';
 import { chain } from '../../core/stream-chain';
 import { writeFailure } from './disk-errors';
-import { DirectorySyncer, fsyncDir } from './fs-sync';
+import { DirectorySyncer, fsyncDir, writeFileDurably } from './fs-sync';
 import { KeyedMutex } from './keyed-mutex';
 
 /*
@@ -483,21 +483,10 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** Temp file (0600), fsync, rename, fsync of the directory. */
   private async writeJsonAtomically(target: string, value: object): Promise<void> {
-    const temp = `${target}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     try {
-      const handle = await open(temp, 'wx', FILE_MODE);
-      try {
-        await handle.writeFile(JSON.stringify(value));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-      await fsyncDir(dirname(target));
+      await writeFileDurably(target, JSON.stringify(value));
     } catch (err) {
-      await unlinkIfPresent(temp).catch(() => undefined);
       throw writeFailure(err, 'blob metadata');
     }
   }

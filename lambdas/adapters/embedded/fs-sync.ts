@@ -1,6 +1,30 @@
 // Durability helpers: fsync a directory so renames and new entries in it survive power loss.
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Replaces `target` with `text` so that a crash leaves the old file or the new one, never a mix: a private (0600)
+ * temp file beside it, fsynced, renamed over it, and the directory fsynced. The temp file is removed on failure.
+ */
+export async function writeFileDurably(target: string, text: string): Promise<void> {
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(target));
+}
 
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, constants.O_RDONLY);

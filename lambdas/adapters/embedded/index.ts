@@ -3,7 +3,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KmsNotFoundError } from '../../core/errors';
 import { lockDataDir } from './data-dir-lock';
-import { EmbeddedKeyVault, KEY_DATABASE_FILE } from './embedded-key-vault';
+import { EmbeddedKeyVault, fileExists, KEY_DATABASE_FILE } from './embedded-key-vault';
 import { FsBlobStore } from './fs-blob-store';
 import { SqliteObjectIndex } from './sqlite-index';
 
@@ -75,8 +75,7 @@ async function refuseLostKeys(indexFile: string, keysDir: string): Promise<void>
   const indexSize = await stat(indexFile).then((s) => s.size, () => 0);
   if (indexSize === 0) return;
   const database = join(keysDir, KEY_DATABASE_FILE);
-  const exists = await stat(database).then(() => true, () => false);
-  if (!exists) {
+  if (!(await fileExists(database))) {
     throw new Error(`${database} is missing, but ${indexFile} holds a store whose keys it kept: restore ${database} (and root.key) from a backup; starting without it would create new keys and leave every object unreadable`);
   }
 }

@@ -1,8 +1,7 @@
 // The embedded vault's key database: CMK records, sealed key material and aliases in one authenticated JSON file.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fsyncDir } from './fs-sync';
+import { readFile } from 'node:fs/promises';
+import { writeFileDurably } from './fs-sync';
 
 export type StoredKeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 
@@ -78,18 +77,5 @@ export async function readKeyDatabase(file: string, macKey: Buffer): Promise<Key
 /** Replaces the database atomically: temp file (0600), fsync, rename, fsync of the directory. */
 export async function writeKeyDatabase(file: string, macKey: Buffer, db: KeyDatabase): Promise<void> {
   const body = JSON.stringify(db);
-  const text = JSON.stringify({ format: FILE_FORMAT, body, mac: mac(macKey, body).toString('hex') });
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, file);
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(dirname(file));
+  await writeFileDurably(file, JSON.stringify({ format: FILE_FORMAT, body, mac: mac(macKey, body).toString('hex') }));
 }

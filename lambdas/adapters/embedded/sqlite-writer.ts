@@ -2,7 +2,7 @@
 // the commit that carried it is on disk. Nothing here blocks the event loop.
 import { Worker } from 'node:worker_threads';
 import { ConditionFailedError, InternalError } from '../../core/errors';
-import { diskFull } from './disk-errors';
+import { diskFull, isDiskFull } from './disk-errors';
 import type { EncodedOp } from './sqlite-schema';
 import type { FromWriter, ToWriter, WriteOutcome, WriteRequest } from './sqlite-writer-thread';
 
@@ -87,6 +87,6 @@ export class SqliteWriter {
 
 /** A failed commit: a full disk is the operator's to fix and worth retrying after; anything else is internal. */
 function storageFailure(message: string, code: string | undefined): Error {
-  if (code === 'SQLITE_FULL' || /ENOSPC|EDQUOT|disk is full/i.test(message)) return diskFull('the object index');
+  if (isDiskFull(code, message)) return diskFull('the object index');
   return new InternalError(`the index could not commit: ${message}`);
 }

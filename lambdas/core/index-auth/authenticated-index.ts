@@ -38,11 +38,6 @@ export class AuthenticatedIndex implements ObjectIndex {
     private readonly logger?: TamperLogger,
   ) {}
 
-  /** Rows refused since start (also in each refusal's log line, as `rejectedRows`). */
-  rejectedRows(): number {
-    return this.rejected;
-  }
-
   async get(pk: string, sk: string): Promise<IndexItem | undefined> {
     const item = await this.inner.get(pk, sk);
     if (item === undefined || pk === INDEX_KEY_PK) return item;

@@ -1,16 +1,8 @@
 // The index key: the secret every index row's MAC is keyed from. Rule it never breaks: it is stored only wrapped
-// under a CMK (KMS encryption context 'sealstore:index-key'), and unwrapped once per process, into memory.
+// under a CMK (KMS encryption context 'sealstore:index-key'), and unwrapped into memory once per process for row checks
+// (the key lifecycle also opens the wrap to learn or move the CMK it is under).
 import { randomBytes } from 'node:crypto';
-import {
-  ConditionFailedError,
-  IntegrityError,
-  KmsInvalidCiphertextError,
-  KmsNotFoundError,
-  KmsUntrustedKeyError,
-  ServiceUnavailableError,
-  SlowDownError,
-  StoreError,
-} from '../errors';
+import { ConditionFailedError, IntegrityError, isAlteredWrap, StoreError, unavailable } from '../errors';
 import type { EncryptionContext, IndexItem, KeyVault, ObjectIndex } from '../ports';
 import { INDEX_KEY_CONTEXT_KEY } from '../encryption-context';
 
@@ -74,9 +66,9 @@ export class IndexKey {
 
   /** The plaintext key; `create` allows making one when the index is empty. */
   get(options: { create: boolean }): Promise<Buffer> {
-    const attempt = this.loaded ?? this.load(options.create);
+    if (this.loaded) return this.loaded;
     // A failure (KMS briefly unavailable, no key yet) is not remembered: the next call tries again.
-    this.loaded = attempt.catch((e: unknown) => {
+    this.loaded = this.load(options.create).catch((e: unknown) => {
       this.loaded = undefined;
       throw e;
     });
@@ -129,11 +121,10 @@ export class IndexKey {
       return (await this.deps.vault.decrypt(s.wrapped, indexKeyContext)).plaintext;
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
-      if (e instanceof KmsInvalidCiphertextError || e instanceof KmsNotFoundError || e instanceof KmsUntrustedKeyError) {
+      if (isAlteredWrap(e)) {
         throw Object.assign(new IntegrityError(`The index key row does not open as an index key (${e.code}): it was replaced or forged.`), { cause: e });
       }
-      const message = 'The store cannot open its index key right now, so it cannot check its records; try again later (the server log says why).';
-      throw Object.assign(e instanceof SlowDownError ? new SlowDownError(message) : new ServiceUnavailableError(message), { cause: e });
+      throw unavailable('The store cannot open its index key right now, so it cannot check its records; try again later (the server log says why).', e);
     }
   }
 

@@ -21,7 +21,7 @@ export interface KeyLifecycleDeps {
   readonly now?: () => Date;
   readonly logger?: JobLogger;
   readonly hooks?: RewrapHooks;
-  /** Access-key secrets sealed under CMKs: the job moves them off old keys and material too. */
+  /** Secrets sealed under CMKs (access-key secrets, the index key): the job moves them off old keys and material too. */
   readonly sealedSecrets?: SealedSecrets;
 }
 

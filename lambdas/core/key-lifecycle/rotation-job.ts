@@ -16,7 +16,7 @@ const MAX_NOTES = 20;
 /** How often the active CMK's object count is refreshed when nothing else asks for a walk. */
 const RECOUNT_MS = 60 * 60 * 1000;
 
-/** Access-key secrets are sealed under CMKs too: the job moves them and will not retire a CMK one needs. */
+/** Secrets sealed under CMKs (access-key secrets, the index key): the job moves them and will not retire a CMK one needs. */
 export interface SealedSecrets {
   rewrapSecrets(destinationKeyId: string, destinationMaterialId: string | undefined): Promise<{ rewrapped: number; errors: number }>;
   countSealedUnder(keyId: string): Promise<number>;
