@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { ROLES, type CredentialStore, type Grant, type Principal, type Role } from './access';
 import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
 import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
-import type { ActiveKeySource } from './object-service';
-import type { AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
+import { walk } from './index-walk';
+import type { ActiveKeySource, AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
 
 export const ACCESS_KEYS_PK = 'AK';
 
@@ -234,13 +234,6 @@ export class AccessKeyStore implements CredentialStore {
 
   /** Access keys are few (people and services, not objects): one partition, read whole. */
   private async all(): Promise<Stored[]> {
-    const out: Stored[] = [];
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.deps.index.query(ACCESS_KEYS_PK, { limit: 500, startAfter });
-      out.push(...page.items.map(fromItem));
-      if (!page.lastKey) return out;
-      startAfter = page.lastKey;
-    }
+    return walk(this.deps.index, ACCESS_KEYS_PK).all(fromItem);
   }
 }

@@ -1,5 +1,6 @@
 // Where an object's part list lives: inline in its index item when small, in manifest chunk items when large.
 import { IntegrityError } from './errors';
+import { walk } from './index-walk';
 import type { ObjectIndex } from './ports';
 import {
   MANIFEST_CHUNK_PARTS,
@@ -32,14 +33,13 @@ export async function writeManifestChunks(index: ObjectIndex, record: ObjectReco
 /** Reads the chunks of a chunked manifest; a missing or short chunk is tampering or loss, never a partial object. */
 export async function readManifestParts(index: ObjectIndex, objectId: string, chunks: number): Promise<PartRecord[]> {
   const parts: PartRecord[] = [];
-  let startAfter: string | undefined;
   let seen = 0;
-  while (seen < chunks) {
-    const page = await index.query(manifestPk(objectId), { limit: Math.min(100, chunks - seen), startAfter });
-    for (const item of page.items) parts.push(...partsFromManifestChunk(item));
-    seen += page.items.length;
-    if (!page.lastKey) break;
-    startAfter = page.lastKey;
+  // Exactly `chunks` chunks: a completion retried with fewer parts may leave a stale chunk past the count.
+  if (chunks > 0) {
+    for await (const item of walk(index, manifestPk(objectId), { pageSize: () => Math.min(100, chunks - seen) })) {
+      parts.push(...partsFromManifestChunk(item));
+      if (++seen >= chunks) break;
+    }
   }
   if (seen !== chunks) throw new IntegrityError(`object manifest has ${seen} chunks, expected ${chunks}`);
   return parts;
@@ -57,21 +57,11 @@ export async function loadParts(index: ObjectIndex, record: ObjectRecord): Promi
 
 /** Every chunk item under an object id, whatever the count a record claims (a crashed complete may leave extra). */
 export async function deleteManifestChunks(index: ObjectIndex, objectId: string): Promise<void> {
-  for (;;) {
-    const page = await index.query(manifestPk(objectId), { limit: 100 });
-    for (const item of page.items) await index.delete(item.pk, item.sk);
-    if (!page.lastKey) return;
-  }
+  for await (const item of walk(index, manifestPk(objectId), { pageSize: 100 })) await index.delete(item.pk, item.sk);
 }
 
 /** Blob ids of every chunk under an object id (for the sweep of a garbage manifest). */
 export async function manifestBlobIds(index: ObjectIndex, objectId: string): Promise<string[]> {
-  const ids: string[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await index.query(manifestPk(objectId), { limit: 100, startAfter });
-    for (const item of page.items) ids.push(...partsFromManifestChunk(item).map((p) => p.blobId));
-    if (!page.lastKey) return ids;
-    startAfter = page.lastKey;
-  }
+  const chunks = await walk(index, manifestPk(objectId), { pageSize: 100 }).all(partsFromManifestChunk);
+  return chunks.flat().map((p) => p.blobId);
 }

@@ -3,8 +3,10 @@ import type { Readable } from 'node:stream';
 import { createSealer, type PartIdentity } from './format';
 import { InternalError } from './errors';
 import { sealedEtag } from './etag';
+import type { Garbage } from './garbage';
+import { newBlobId } from './ids';
 import type { BlobMetadata, BlobStore, BlobWriteOptions } from './ports';
-import type { PartRecord } from './records';
+import type { PartRecord, PendingOwner } from './records';
 import { chain } from './stream-chain';
 
 /**
@@ -37,4 +39,41 @@ export async function writeSealedPart(
     header: summary.header,
     etag: sealedEtag(dataKey, summary.tagDigest),
   };
+}
+
+export interface PendingPartDeps {
+  readonly blobs: BlobStore;
+  readonly garbage: Garbage;
+  readonly now: () => Date;
+  readonly frameSize?: number;
+}
+
+/**
+ * Every sealed write goes through here (PUT, part, copy): a fresh blob, listed in the ledger as pending before it
+ * can become visible, then `commit`, whose transaction must consume that pending entry. If the body, the blob
+ * store or the commit fails, the pending entry and the blob are discarded — unless the commit landed and only
+ * its reply was lost, in which case the blob is live and kept (Garbage.discardPending). The plaintext is opened
+ * only once the pending entry is on its way.
+ */
+export async function writePendingPart<T>(
+  deps: PendingPartDeps,
+  owner: PendingOwner,
+  dataKey: Buffer,
+  id: PartIdentity,
+  plaintext: () => Readable | Promise<Readable>,
+  metadata: BlobMetadata,
+  commit: (part: PartRecord) => Promise<T>,
+): Promise<T> {
+  const blobId = newBlobId();
+  const pending = deps.garbage.recordPending(blobId, deps.now(), owner);
+  try {
+    const part = await writeSealedPart(deps.blobs, dataKey, id, blobId, await plaintext(), metadata, deps.frameSize, {
+      beforePublish: () => pending,
+    });
+    return await commit(part);
+  } catch (e) {
+    await pending.catch(() => undefined);
+    await deps.garbage.discardPending([blobId]);
+    throw e;
+  }
 }

@@ -176,6 +176,11 @@ export interface ObjectIndex {
   transact(ops: readonly WriteOp[]): Promise<void>;
 }
 
+/** Where new objects get their data keys from; the key lifecycle decides which CMK is active. */
+export interface ActiveKeySource {
+  activeKeyId(): Promise<string>;
+}
+
 /** The three ports of one backend, as an adapter package opens them (embedded, AWS), plus key management. */
 export interface StorePorts {
   readonly vault: KeyVault;

@@ -1,12 +1,13 @@
 // The multipart machinery on the embedded adapters, watched from the ports: key-vault calls, blob bytes read,
 // manifest chunk items for many-part objects, the ledger, and recovery from interrupted completions and aborts.
+import { silentLogger } from '../../lambdas/core/logger';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { ObjectService } from '../../lambdas/core/object-service';
-import { multipartEtag } from '../../lambdas/core/multipart';
+import { multipartEtag } from '../../lambdas/core/uploads';
 import { LEDGER_PK, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
 import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
 import { readAllFiles } from '../support/embedded-target';
@@ -40,7 +41,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
       now: () => new Date(clock),
       frameSize: FRAME,
       minPartSize,
-      logger: { warn: (m) => warnings.push(m) },
+      logger: { ...silentLogger, warn: (m) => warnings.push(m) },
     });
   const blobFiles = async () => (await readAllFiles(join(dir, 'blobs'))).length;
   const ledger = async () => (await index.query(LEDGER_PK, { limit: 1000 })).items;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { UNNAMED_KEY_MATERIAL } from '../../lambdas/adapters/aws/kms-key-vault';
 import { KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { Lease, type JobReport } from '../../lambdas/core/key-lifecycle';
-import { dataKeyContext } from '../../lambdas/core/object-service';
+import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import { objectsByKeyPk, type ObjectRecord } from '../../lambdas/core/records';
 import { cliJson, client } from '../admin/helpers';
 import { openMotoStore, type MotoStore } from '../aws/moto-store';

@@ -7,7 +7,8 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapter
 import { composeCore } from '../../lambdas/compose-store';
 import type { AccessKeyStore } from '../../lambdas/core/access-keys';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
-import { dataKeyContext, type ObjectService } from '../../lambdas/core/object-service';
+import type { ObjectService } from '../../lambdas/core/object-service';
+import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import type { ObjectIndex } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';

@@ -1,5 +1,6 @@
 // Every row of an index, walked partition by partition (the index port has queries, not scans): for adopting an
 // index written before rows were authenticated, once, when its owner says its rows are what they should be.
+import { walk } from '../index-walk';
 import type { IndexItem, ObjectIndex } from '../ports';
 import type { AuthenticatedIndex } from './authenticated-index';
 import type { IndexKey } from './index-key';
@@ -8,14 +9,8 @@ import { ACCESS_KEYS_PK } from '../access-keys';
 import { ACTIVE_PK, KEYS_PK } from '../key-lifecycle/key-state';
 import { LEASE_PK } from '../key-lifecycle/lease';
 
-async function* partition(index: ObjectIndex, pk: string): AsyncGenerator<IndexItem> {
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await index.query(pk, { limit: 500, startAfter });
-    yield* page.items;
-    if (!page.lastKey) return;
-    startAfter = page.lastKey;
-  }
+function partition(index: ObjectIndex, pk: string): AsyncIterable<IndexItem> {
+  return walk(index, pk);
 }
 
 /** Rows of the raw index: top-level partitions, then each bucket's objects and uploads, their manifests and parts. */

@@ -1,6 +1,5 @@
 // Which CMK new objects wrap under: the key-state pointer, cached briefly so a PUT costs no extra index read.
-import type { ActiveKeySource } from '../object-service';
-import type { KeyVault } from '../ports';
+import type { ActiveKeySource, KeyVault } from '../ports';
 import type { KeyStateStore } from './key-state';
 
 /**

@@ -1,6 +1,7 @@
 // Key-state metadata of every CMK the store uses, kept in the object index (DynamoDB or SQLite) with
 // optimistic concurrency: every change is a conditional write on the record's version.
 import { ConditionFailedError, InternalError } from '../errors';
+import { walk } from '../index-walk';
 import type { AttrValue, IndexItem, KeyState, ObjectIndex } from '../ports';
 
 /** Key-state records: one item per CMK, sort key = key ARN. */
@@ -154,14 +155,7 @@ export class KeyStateStore {
   }
 
   async list(): Promise<KeyStateRecord[]> {
-    const out: KeyStateRecord[] = [];
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.index.query(KEYS_PK, { limit: 100, startAfter });
-      out.push(...page.items.map(keyStateFromItem));
-      if (!page.lastKey) return out;
-      startAfter = page.lastKey;
-    }
+    return walk(this.index, KEYS_PK).all(keyStateFromItem);
   }
 
   async activeKeyId(): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 // Rewraps one object's data key with KMS ReEncrypt: the plaintext key never leaves the vault and the body
 // is not rewritten. Order is what makes a crash harmless: blob copies first, index last (see docs/KEY-LIFECYCLE.md).
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
-import { blobMetadata, dataKeyContext } from '../object-service';
+import { blobMetadata, dataKeyContext } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, ObjectIndex } from '../ports';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
 

@@ -2,6 +2,7 @@
 // retire CMKs nothing needs and schedule their deletion. Idempotent; a lease keeps runs from overlapping,
 // and every write is conditional so even overlapping runs lose nothing.
 import { KmsNotFoundError, StoreError } from '../errors';
+import { walkGsi1 } from '../index-walk';
 import type { BlobStore, IndexItem, KeyAdmin, KeyVault, ObjectIndex } from '../ports';
 import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped } from './active-key';
@@ -217,17 +218,14 @@ export class RotationJob {
   private async count(keyId: string, needs: (item: IndexItem) => boolean): Promise<Count> {
     let total = 0;
     let needing = 0;
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.deps.index.queryGsi1(objectsByKeyPk(keyId), { limit: 1000, startAfter });
+    for await (const page of walkGsi1(this.deps.index, objectsByKeyPk(keyId), { pageSize: 1000 }).pages()) {
       for (const item of page.items) {
         total++;
         if (needs(item)) needing++;
       }
-      if (!page.lastKey) return { total, needing, capped: false };
-      if (total >= this.deps.config.countCap) return { total, needing, capped: true };
-      startAfter = page.lastKey;
+      if (page.lastKey !== undefined && total >= this.deps.config.countCap) return { total, needing, capped: true };
     }
+    return { total, needing, capped: false };
   }
 
   /** Step 2: retiring CMKs first (they block retirement), then old material of the active one. */
@@ -276,11 +274,11 @@ export class RotationJob {
       });
     }
     const needs = this.needs(source, active);
-    while (budget > 0 && reads > 0) {
-      const page = await this.deps.index.queryGsi1(objectsByKeyPk(source.keyId), {
-        limit: Math.min(this.deps.config.pageSize, budget, reads),
-        ...(cursor === undefined ? {} : { startAfter: cursor }),
-      });
+    const objects = walkGsi1(this.deps.index, objectsByKeyPk(source.keyId), {
+      startAfter: cursor,
+      pageSize: () => Math.min(this.deps.config.pageSize, budget, reads),
+    });
+    for await (const page of objects.pages()) {
       let moved = 0;
       let failed = 0;
       for (const stale of page.items) {
@@ -315,7 +313,7 @@ export class RotationJob {
         this.note('the lease was lost (the run took longer than its lease); stopping, the next run resumes');
         return { budget, reads, leaseLost: true };
       }
-      if (cursor === undefined) break; // pass complete
+      if (budget <= 0 || reads <= 0) break; // the rest waits for the next run, from `cursor`
     }
     return { budget, reads, leaseLost: false };
   }

@@ -1,0 +1,93 @@
+// Single-part writes: PUT and the copy of a single-part object. One fresh data key per write (one key-vault
+// call), one sealed blob, one commit. The previous object stays readable until the commit, and its blobs become
+// garbage in the same transaction, so nothing leaks if we stop right after.
+import type { Readable } from 'node:stream';
+import type { Buckets } from './buckets';
+import { computeObjectMac } from './format';
+import { newObjectId } from './ids';
+import { nameTag } from './name-binding';
+import { checkWritePreconditions, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { writePendingPart, type PendingPartDeps } from './part-writer';
+import type { ActiveKeySource, KeyVault } from './ports';
+import type { ObjectRecord } from './records';
+import { blobMetadata, dataKeyContext } from './sealing-context';
+
+/** Fault-injection seams for the reliability suite; production passes none. */
+export interface ObjectWriteHooks {
+  /** Runs after the blob is durable and before the index commit. */
+  afterBlobWrite?(blobId: string): Promise<void>;
+}
+
+export interface ObjectWriterDeps extends PendingPartDeps {
+  readonly vault: KeyVault;
+  readonly keys: ActiveKeySource;
+  readonly buckets: Buckets;
+  readonly committer: ObjectCommitter;
+  readonly hooks?: ObjectWriteHooks;
+}
+
+export interface ObjectTarget {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface ObjectMeta {
+  readonly contentType: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+}
+
+export class ObjectWriter {
+  constructor(private readonly d: ObjectWriterDeps) {}
+
+  /**
+   * Seals one plaintext stream as a one-part object and commits it. `plaintext` is opened only once the write is
+   * known to be possible (bucket exists, preconditions hold), and read once.
+   */
+  async write(
+    target: ObjectTarget,
+    preconditions: WritePreconditions,
+    plaintext: () => Readable | Promise<Readable>,
+    meta: ObjectMeta,
+  ): Promise<ObjectRecord> {
+    await this.d.buckets.head(target.bucket);
+    if (preconditions.ifNoneMatch !== undefined || preconditions.ifMatch !== undefined) {
+      // Fail fast before spending a data key; the commit re-checks atomically.
+      checkWritePreconditions(preconditions, target.key, await this.d.committer.current(target.bucket, target.key));
+    }
+    const objectId = newObjectId();
+    const keyId = await this.d.keys.activeKeyId();
+    const dataKey = await this.d.vault.generateDataKey(keyId, dataKeyContext(target.bucket, objectId));
+    try {
+      const wrapped = {
+        bucket: target.bucket,
+        objectId,
+        keyId: dataKey.keyId,
+        keyMaterialId: dataKey.keyMaterialId,
+        wrappedKey: dataKey.wrapped,
+      };
+      const owner = { bucket: target.bucket, key: target.key, objectId };
+      const id = { bucket: target.bucket, objectId, partNumber: 1 };
+      return await writePendingPart(this.d, owner, dataKey.plaintext, id, plaintext, blobMetadata(wrapped, 1), async (part) => {
+        const now = this.d.now();
+        const record: ObjectRecord = {
+          ...wrapped,
+          key: target.key,
+          size: part.plaintextSize,
+          etag: part.etag,
+          contentType: meta.contentType,
+          userMetadata: meta.userMetadata,
+          lastModified: now,
+          wrappedAt: now,
+          parts: [part],
+          mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
+          nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
+        };
+        await this.d.hooks?.afterBlobWrite?.(part.blobId);
+        await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId] });
+        return record;
+      });
+    } finally {
+      dataKey.plaintext.fill(0);
+    }
+  }
+}
