@@ -15,6 +15,7 @@ import {
 import { encodeHeaderPrefix, parseHeader } from './header';
 import type { PartIdentity } from './identity';
 import { derivePartKeys, type PartKeys } from './keys';
+import { transformStep } from './transform-step';
 
 export interface OpenOptions {
   /** The part's header bytes (first HEADER_SIZE bytes of the blob), passed apart from the frames. */
@@ -166,21 +167,11 @@ export class Opener extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.core.update(chunk, this.pushBytes);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    transformStep(callback, () => this.core.update(chunk, this.pushBytes));
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
-      this.core.finish(this.pushBytes);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    transformStep(callback, () => this.core.finish(this.pushBytes));
   }
 
   private readonly pushBytes = (bytes: Buffer): void => {

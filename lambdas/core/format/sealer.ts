@@ -7,6 +7,7 @@ import { FrameAad, frameNonce } from './frame-binding';
 import { sealedSize } from './geometry';
 import { encodeHeader, encodeHeaderPrefix } from './header';
 import type { PartIdentity } from './identity';
+import { transformStep } from './transform-step';
 import { derivePartKeys, type PartKeys } from './keys';
 
 export interface SealOptions {
@@ -141,23 +142,17 @@ export class Sealer extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
+    transformStep(callback, () => {
       this.sendHeader();
       this.core.update(chunk, this.pushBytes);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
+    transformStep(callback, () => {
       this.sendHeader();
       this.result = this.core.finish(this.pushBytes);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   private readonly pushBytes = (bytes: Buffer): void => {
