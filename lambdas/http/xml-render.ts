@@ -26,7 +26,8 @@ export interface ObjectSummary {
 /** 'url' asks S3 to URL-encode keys, prefixes, delimiters and markers in list responses. */
 export type EncodingType = 'url';
 
-export interface ListObjectsV2Result {
+/** What both ListObjects versions answer with. */
+interface ListBucketResult {
   readonly bucket: string;
   readonly prefix: string;
   readonly delimiter?: string;
@@ -34,24 +35,19 @@ export interface ListObjectsV2Result {
   readonly isTruncated: boolean;
   readonly contents: readonly ObjectSummary[];
   readonly commonPrefixes: readonly string[];
-  readonly continuationToken?: string;
-  readonly nextContinuationToken?: string;
-  readonly startAfter?: string;
   readonly encodingType?: EncodingType;
 }
 
-export interface ListObjectsV1Result {
-  readonly bucket: string;
-  readonly prefix: string;
+export interface ListObjectsV2Result extends ListBucketResult {
+  readonly continuationToken?: string;
+  readonly nextContinuationToken?: string;
+  readonly startAfter?: string;
+}
+
+export interface ListObjectsV1Result extends ListBucketResult {
   readonly marker: string;
-  readonly delimiter?: string;
-  readonly maxKeys: number;
-  readonly isTruncated: boolean;
   /** S3 returns it only with a delimiter; without one, clients use the last key. */
   readonly nextMarker?: string;
-  readonly contents: readonly ObjectSummary[];
-  readonly commonPrefixes: readonly string[];
-  readonly encodingType?: EncodingType;
 }
 
 export interface PartSummary {
@@ -139,9 +135,14 @@ export function s3UrlEncode(value: string): string {
 const encoder = (encodingType: EncodingType | undefined) => (value: string | undefined) =>
   value === undefined || encodingType !== 'url' ? value : s3UrlEncode(value);
 
-function ownerXml(owner: Owner | undefined): XmlNode {
+/** An <Owner> (or, for uploads, an <Initiator>): the principal's id and display name. */
+function ownerXml(owner: Owner | undefined, name: 'Owner' | 'Initiator' = 'Owner'): XmlNode {
   if (owner === undefined) return undefined;
-  return element('Owner', text('ID', owner.id), text('DisplayName', owner.displayName));
+  return element(name, text('ID', owner.id), text('DisplayName', owner.displayName));
+}
+
+function initiatorXml(owner: Owner | undefined): XmlNode {
+  return ownerXml(owner, 'Initiator');
 }
 
 function contentsXml(objects: readonly ObjectSummary[], encode: (v: string) => string | undefined): XmlNode[] {
@@ -174,13 +175,23 @@ export function renderListBuckets(owner: Owner, buckets: readonly BucketSummary[
   );
 }
 
-export function renderListObjectsV2(r: ListObjectsV2Result): string {
-  const encode = encoder(r.encodingType);
+/** Both ListObjects versions answer a ListBucketResult: name and prefix first, then their own fields, then the listing. */
+function listBucketResult(r: ListBucketResult, encode: (v: string | undefined) => string | undefined, fields: XmlNode[]): string {
   return document(
     'ListBucketResult',
     S3_XMLNS,
     text('Name', r.bucket),
     text('Prefix', encode(r.prefix)),
+    fields,
+    text('EncodingType', r.encodingType),
+    contentsXml(r.contents, encode),
+    commonPrefixesXml(r.commonPrefixes, encode),
+  );
+}
+
+export function renderListObjectsV2(r: ListObjectsV2Result): string {
+  const encode = encoder(r.encodingType);
+  return listBucketResult(r, encode, [
     text('Delimiter', encode(r.delimiter)),
     text('MaxKeys', r.maxKeys),
     text('KeyCount', r.contents.length + r.commonPrefixes.length),
@@ -188,28 +199,18 @@ export function renderListObjectsV2(r: ListObjectsV2Result): string {
     text('ContinuationToken', r.continuationToken),
     text('NextContinuationToken', r.nextContinuationToken),
     text('StartAfter', encode(r.startAfter)),
-    text('EncodingType', r.encodingType),
-    contentsXml(r.contents, encode),
-    commonPrefixesXml(r.commonPrefixes, encode),
-  );
+  ]);
 }
 
 export function renderListObjectsV1(r: ListObjectsV1Result): string {
   const encode = encoder(r.encodingType);
-  return document(
-    'ListBucketResult',
-    S3_XMLNS,
-    text('Name', r.bucket),
-    text('Prefix', encode(r.prefix)),
+  return listBucketResult(r, encode, [
     text('Marker', encode(r.marker)),
     text('NextMarker', encode(r.nextMarker)),
     text('MaxKeys', r.maxKeys),
     text('Delimiter', encode(r.delimiter)),
     text('IsTruncated', r.isTruncated),
-    text('EncodingType', r.encodingType),
-    contentsXml(r.contents, encode),
-    commonPrefixesXml(r.commonPrefixes, encode),
-  );
+  ]);
 }
 
 /** S3 answers us-east-1 with an empty LocationConstraint, every other region by name. */
@@ -217,12 +218,9 @@ export function renderLocationConstraint(region: string): string {
   return document('LocationConstraint', S3_XMLNS, region === 'us-east-1' ? undefined : escapeXml(region));
 }
 
-export function renderCopyObjectResult(r: { etag: string; lastModified: Date }): string {
-  return document('CopyObjectResult', S3_XMLNS, text('LastModified', isoDate(r.lastModified)), text('ETag', quoteETag(r.etag)));
-}
-
-export function renderCopyPartResult(r: { etag: string; lastModified: Date }): string {
-  return document('CopyPartResult', S3_XMLNS, text('LastModified', isoDate(r.lastModified)), text('ETag', quoteETag(r.etag)));
+/** CopyObject's and UploadPartCopy's answer: the same two fields under their own root element. */
+export function renderCopyResult(root: 'CopyObjectResult' | 'CopyPartResult', r: { etag: string; lastModified: Date }): string {
+  return document(root, S3_XMLNS, text('LastModified', isoDate(r.lastModified)), text('ETag', quoteETag(r.etag)));
 }
 
 export function renderInitiateMultipartUpload(r: { bucket: string; key: string; uploadId: string }): string {
@@ -247,7 +245,7 @@ export function renderListParts(r: ListPartsResult): string {
     text('Bucket', r.bucket),
     text('Key', r.key),
     text('UploadId', r.uploadId),
-    r.owner && element('Initiator', text('ID', r.owner.id), text('DisplayName', r.owner.displayName)),
+    initiatorXml(r.owner),
     ownerXml(r.owner),
     text('StorageClass', r.storageClass ?? 'STANDARD'),
     text('PartNumberMarker', r.partNumberMarker),
@@ -286,7 +284,7 @@ export function renderListMultipartUploads(r: ListMultipartUploadsResult): strin
         'Upload',
         text('Key', encode(u.key)),
         text('UploadId', u.uploadId),
-        u.owner && element('Initiator', text('ID', u.owner.id), text('DisplayName', u.owner.displayName)),
+        initiatorXml(u.owner),
         ownerXml(u.owner),
         text('StorageClass', u.storageClass ?? 'STANDARD'),
         text('Initiated', isoDate(u.initiated)),

@@ -5,7 +5,7 @@ import {
   parseCreateBucketConfiguration,
   parseDelete,
   renderCompleteMultipartUpload,
-  renderCopyObjectResult,
+  renderCopyResult,
   renderDeleteResult,
   renderErrorXml,
   renderInitiateMultipartUpload,
@@ -113,7 +113,7 @@ describe('XML renderers', () => {
       }),
     ).ListMultipartUploadsResult;
     expect(uploads.Upload[0]).toMatchObject({ Key: 'k', UploadId: 'u1', Initiated: '2026-02-03T04:05:06.789Z' });
-    expect(renderCopyObjectResult({ etag: '"x"', lastModified: when })).toContain('<ETag>&quot;x&quot;</ETag>');
+    expect(renderCopyResult('CopyObjectResult', { etag: '"x"', lastModified: when })).toContain('<ETag>&quot;x&quot;</ETag>');
   });
 
   it('renders DeleteResult, leaving out Deleted entries in quiet mode', () => {

@@ -56,7 +56,7 @@ export const UploadPartCopy: Operation = async (ctx) => {
     source,
     range: parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size),
   });
-  return xmlResponse(ctx.requestId, xml.renderCopyPartResult({ etag: part.etag, lastModified: part.lastModified }), { 'x-amz-server-side-encryption': 'aws:kms' });
+  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), { 'x-amz-server-side-encryption': 'aws:kms' });
 };
 
 export const ListParts: Operation = async (ctx) => {

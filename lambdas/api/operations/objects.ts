@@ -146,5 +146,5 @@ export const CopyObject: Operation = async (ctx) => {
     userMetadata: extractUserMetadata(h),
     preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
   });
-  return xmlResponse(ctx.requestId, xml.renderCopyObjectResult({ etag: record.etag, lastModified: record.lastModified }), sseHeaders(record.keyId));
+  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyObjectResult', { etag: record.etag, lastModified: record.lastModified }), sseHeaders(record.keyId));
 };
