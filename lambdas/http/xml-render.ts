@@ -26,16 +26,20 @@ export interface ObjectSummary {
 /** 'url' asks S3 to URL-encode keys, prefixes, delimiters and markers in list responses. */
 export type EncodingType = 'url';
 
-/** What both ListObjects versions answer with. */
-interface ListBucketResult {
+/** A delimited, paginated listing (objects or uploads). */
+interface Listing {
   readonly bucket: string;
-  readonly prefix: string;
   readonly delimiter?: string;
-  readonly maxKeys: number;
   readonly isTruncated: boolean;
-  readonly contents: readonly ObjectSummary[];
   readonly commonPrefixes: readonly string[];
   readonly encodingType?: EncodingType;
+}
+
+/** What both ListObjects versions answer with. */
+interface ListBucketResult extends Listing {
+  readonly prefix: string;
+  readonly maxKeys: number;
+  readonly contents: readonly ObjectSummary[];
 }
 
 export interface ListObjectsV2Result extends ListBucketResult {
@@ -80,19 +84,14 @@ export interface UploadSummary {
   readonly storageClass?: string;
 }
 
-export interface ListMultipartUploadsResult {
-  readonly bucket: string;
+export interface ListMultipartUploadsResult extends Listing {
   readonly keyMarker: string;
   readonly uploadIdMarker: string;
   readonly nextKeyMarker?: string;
   readonly nextUploadIdMarker?: string;
   readonly prefix?: string;
-  readonly delimiter?: string;
   readonly maxUploads: number;
-  readonly isTruncated: boolean;
   readonly uploads: readonly UploadSummary[];
-  readonly commonPrefixes: readonly string[];
-  readonly encodingType?: EncodingType;
 }
 
 export interface DeletedEntry {
