@@ -99,12 +99,14 @@ function decodeCursor(cursor: string, gsi1pk: string): Record<string, AttributeV
 const utf8Compare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export class DynamoDbObjectIndex implements ObjectIndex {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
+  constructor(private readonly options: DynamoDbObjectIndexOptions) {}
 
-  constructor(options: DynamoDbObjectIndexOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
+  private get client(): DynamoDBClient {
+    return this.options.client;
+  }
+
+  private get tableName(): string {
+    return this.options.tableName;
   }
 
   async get(pk: string, sk: string): Promise<IndexItem | undefined> {

@@ -465,22 +465,12 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async readSidecar(dir: string, base: string): Promise<Sidecar | undefined> {
-    try {
-      return JSON.parse(await readFile(join(dir, `${base}${SIDECAR_SUFFIX}`), 'utf8')) as Sidecar;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private readSidecar(dir: string, base: string): Promise<Sidecar | undefined> {
+    return readJsonIfPresent<Sidecar>(join(dir, `${base}${SIDECAR_SUFFIX}`));
   }
 
-  private async readLegacyMeta(dir: string, base: string): Promise<LegacyMeta | undefined> {
-    try {
-      return JSON.parse(await readFile(join(dir, `${base}${LEGACY_META_SUFFIX}`), 'utf8')) as LegacyMeta;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private readLegacyMeta(dir: string, base: string): Promise<LegacyMeta | undefined> {
+    return readJsonIfPresent<LegacyMeta>(join(dir, `${base}${LEGACY_META_SUFFIX}`));
   }
 
   private async writeJsonAtomically(target: string, value: object): Promise<void> {
@@ -489,5 +479,15 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       throw writeFailure(err, 'blob metadata');
     }
+  }
+}
+
+/** A JSON file this store wrote, or undefined when there is none. */
+async function readJsonIfPresent<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }
