@@ -1,7 +1,5 @@
 // The admin CLI's logic (`npx sealstore …`; entry in bin/sealstore.ts). Talks to a running store (npm start, or a
 // deployed stack) over its SigV4-signed admin API under /_sealstore/, so the same commands work everywhere.
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { s3Signer } from '../lambdas/http/signer';
 
 const HELP = `sealstore — admin CLI for a sealstore endpoint
 
@@ -85,14 +84,7 @@ async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', route: string,
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body), 'utf8');
   // A deployed stack's endpoint may carry a stage path (…/prod); it is part of what the client signs.
   const path = `${t.endpoint.pathname.replace(/\/+$/, '')}/_sealstore${route}`;
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
-    region: t.region,
-    service: 's3',
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
+  const signer = s3Signer({ credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }, region: t.region });
   const signed = await signer.sign(
     new HttpRequest({
       method,

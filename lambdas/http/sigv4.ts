@@ -4,9 +4,8 @@
 // over a body hash the request does not declare (curl --aws-sigv4): that body is spooled (to a private file on
 // the embedded server), up to the largest body any operation takes, and nothing acts on it before it verifies.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import {
   AccessDeniedError,
   AuthorizationHeaderMalformedError,
@@ -21,6 +20,7 @@ import { CheckedBody } from './body-checks';
 import { announcedTrailers, parseContentMd5, planChecksum } from './checksums';
 import { AuthorizationQueryParametersError } from './errors';
 import { lookup, type S3Request } from './request';
+import { s3Signer } from './signer';
 import type { BodySpool, SpooledBody } from './spool';
 import { type AuthParams, extractAuth, formatAmzDate, Q, SERVICE, unsignedAmzHeaders } from './sigv4-auth';
 
@@ -92,15 +92,7 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions): P
       AWSAccessKeyId: auth.accessKeyId,
     });
   }
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
-    region: auth.region,
-    service: SERVICE,
-    sha256: Hash.bind(null, 'sha256'),
-    // S3 signs the path once-encoded, as sent; every other service double-encodes.
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
+  const signer = s3Signer({ credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret }, region: auth.region });
   const canonicalPath = s3EncodePath(opts.canonicalPath ?? req.path);
 
   let spooled: SpooledBody | undefined;
