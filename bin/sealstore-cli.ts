@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 import { s3Signer } from '../lambdas/http/signer';
 
 const HELP = `sealstore — admin CLI for a sealstore endpoint
@@ -64,10 +65,10 @@ function target(env: NodeJS.ProcessEnv, flags: { endpoint?: string; region?: str
   let id = env['AWS_ACCESS_KEY_ID'] ?? env['SEALSTORE_ACCESS_KEY_ID'];
   let secret = env['AWS_ACCESS_KEY_ID'] ? env['AWS_SECRET_ACCESS_KEY'] : env['SEALSTORE_SECRET_ACCESS_KEY'];
   if (!id || !secret) {
-    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), 'root-credentials.json');
+    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), ROOT_CREDENTIALS_FILE);
     try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId?: unknown; secretAccessKey?: unknown };
-      if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
+      const saved = parseRootCredentials(readFileSync(file, 'utf8'));
+      if (saved !== undefined) {
         id = saved.accessKeyId;
         secret = saved.secretAccessKey;
       }
