@@ -117,4 +117,8 @@ describe('housekeepingConfigFromEnv', () => {
   it('names a bad variable', () => {
     expect(() => housekeepingConfigFromEnv({ SEALSTORE_UPLOAD_MAX_AGE_DAYS: 'soon' })).toThrow(/SEALSTORE_UPLOAD_MAX_AGE_DAYS/);
   });
+  it('refuses a pending grace shorter than the longest Lambda request (15 minutes)', () => {
+    expect(() => housekeepingConfigFromEnv({ SEALSTORE_PENDING_GRACE_SECONDS: '899' })).toThrow(/SEALSTORE_PENDING_GRACE_SECONDS must be a number ≥ 900, not '899'/);
+    expect(housekeepingConfigFromEnv({ SEALSTORE_PENDING_GRACE_SECONDS: '900' }).pendingGraceMs).toBe(900_000);
+  });
 });
