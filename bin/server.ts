@@ -1,7 +1,8 @@
 // `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadRootCredentials, startServer, type Backend } from '../local/server';
+import { loadRootCredentials } from '../local/root-credentials';
+import { startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../lambdas/core/housekeeping';
 import { ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';

@@ -19,9 +19,6 @@ import { normalizeDomain } from '../lambdas/http/virtual-host';
 import { fileSpool } from './body-spool';
 import { serveHttp } from './http-front';
 
-export type { RootCredentials } from '../lambdas/core/access';
-export { loadRootCredentials } from './root-credentials';
-
 /** A backend as the embedded server takes it: the ports of one adapter package. */
 export type Backend = StorePorts;
 
