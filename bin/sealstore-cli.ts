@@ -1,7 +1,5 @@
 // The admin CLI's logic (`npx sealstore …`; entry in bin/sealstore.ts). Talks to a running store (npm start, or a
 // deployed stack) over its SigV4-signed admin API under /_sealstore/, so the same commands work everywhere.
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,6 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
+import { s3Signer } from '../lambdas/http/signer';
 
 const HELP = `sealstore — admin CLI for a sealstore endpoint
 
@@ -65,10 +65,10 @@ function target(env: NodeJS.ProcessEnv, flags: { endpoint?: string; region?: str
   let id = env['AWS_ACCESS_KEY_ID'] ?? env['SEALSTORE_ACCESS_KEY_ID'];
   let secret = env['AWS_ACCESS_KEY_ID'] ? env['AWS_SECRET_ACCESS_KEY'] : env['SEALSTORE_SECRET_ACCESS_KEY'];
   if (!id || !secret) {
-    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), 'root-credentials.json');
+    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), ROOT_CREDENTIALS_FILE);
     try {
-      const saved = JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId?: unknown; secretAccessKey?: unknown };
-      if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
+      const saved = parseRootCredentials(readFileSync(file, 'utf8'));
+      if (saved !== undefined) {
         id = saved.accessKeyId;
         secret = saved.secretAccessKey;
       }
@@ -85,14 +85,7 @@ async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', route: string,
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body), 'utf8');
   // A deployed stack's endpoint may carry a stage path (…/prod); it is part of what the client signs.
   const path = `${t.endpoint.pathname.replace(/\/+$/, '')}/_sealstore${route}`;
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
-    region: t.region,
-    service: 's3',
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
+  const signer = s3Signer({ credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }, region: t.region });
   const signed = await signer.sign(
     new HttpRequest({
       method,

@@ -1,9 +1,11 @@
 // `npm start`: serves the S3 API on loopback, embedded by default or over any AWS endpoint with --backend aws.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadRootCredentials, startServer, type Backend } from '../local/server';
+import { loadRootCredentials } from '../local/root-credentials';
+import { startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../lambdas/core/housekeeping';
+import { ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 
 const HELP = `sealstore server
 
@@ -100,8 +102,8 @@ async function main(): Promise<void> {
       `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
       `addressing: path style, or virtual-hosted as bucket.${server.domains.join(' / bucket.')} (--domain adds more)`,
       created
-        ? `root credentials (printed once, saved in ${dataDir}/root-credentials.json, mode 0600):`
-        : `root credentials: ${env['SEALSTORE_ACCESS_KEY_ID'] ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/root-credentials.json`}`,
+        ? `root credentials (printed once, saved in ${dataDir}/${ROOT_CREDENTIALS_FILE}, mode 0600):`
+        : `root credentials: ${env['SEALSTORE_ACCESS_KEY_ID'] ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/${ROOT_CREDENTIALS_FILE}`}`,
       ...(created ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
       '',
       'Try it:',

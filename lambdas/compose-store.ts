@@ -8,17 +8,18 @@ import { IndexKey } from './core/index-auth/index-key';
 import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from './core/key-lifecycle';
 import type { SealedSecrets } from './core/key-lifecycle/rotation-job';
 import { S3_LIMITS } from './core/limits';
+import type { Logger } from './core/logger';
 import { ObjectService, type ObjectServiceHooks } from './core/object-service';
 import type { StorePorts } from './core/ports';
 import { makeAdminApi, type AdminApi } from './api/admin-api';
 import type { LimitsContext } from './api/payload-limits';
-import { makeS3Api, type ApiLogger, type S3Api } from './api/s3-api';
+import { makeS3Api, type S3Api } from './api/s3-api';
 import { memorySpool, type BodySpool } from './http/spool';
 
 export interface CoreSettings {
   /** Request limits; the completion's minimum part size follows them. @default S3's own (S3_LIMITS) */
   readonly limits?: LimitsContext;
-  readonly logger?: ApiLogger;
+  readonly logger?: Logger;
   /** Plaintext bytes per sealed frame; tests use small frames. @default the format's 64 KiB */
   readonly frameSize?: number;
   /** Fault-injection seams for the reliability suite; production passes none. */

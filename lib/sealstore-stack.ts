@@ -1,4 +1,5 @@
-// The sealstore stack: CMK, blob bucket, index table, root credentials, API and rotation functions, REST API.
+// The sealstore stack: CMK, blob bucket, index table, root credentials, the API function behind a REST API,
+// and the rotation and housekeeping functions on their schedules.
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,7 +9,7 @@ import { grantApiFunction, grantHousekeepingFunction, grantRotationFunction, typ
 import { ObjectApi } from './object-api';
 import { ObjectTable } from './object-table';
 import { RootCredentials } from './root-credentials';
-import { RotationSchedule } from './rotation-schedule';
+import { ScheduledJob } from './scheduled-job';
 import { SealstoreFunction } from './sealstore-function';
 import { StoreKeys } from './store-keys';
 
@@ -76,9 +77,9 @@ export class SealstoreStack extends Stack {
   readonly apiFunction: SealstoreFunction;
   readonly rotationFunction: SealstoreFunction;
   readonly objectApi: ObjectApi;
-  readonly rotation: RotationSchedule;
+  readonly rotation: ScheduledJob;
   readonly housekeepingFunction: SealstoreFunction;
-  readonly housekeeping: RotationSchedule;
+  readonly housekeeping: ScheduledJob;
 
   constructor(scope: Construct, id: string, props: SealstoreStackProps = {}) {
     super(scope, id, props);
@@ -173,15 +174,18 @@ export class SealstoreStack extends Stack {
       ...(props.manageApiGatewayAccountRole !== undefined && { manageAccountLoggingRole: props.manageApiGatewayAccountRole }),
       ...(props.webAclArn !== undefined && { webAclArn: props.webAclArn }),
     });
-    this.rotation = new RotationSchedule(this, 'Rotation', {
+    this.rotation = new ScheduledJob(this, 'Rotation', {
       handler: this.rotationFunction.function,
-      ...(props.rotationSchedule !== undefined && { schedule: props.rotationSchedule }),
+      schedule: props.rotationSchedule ?? 'rate(1 day)',
+      description: 'sealstore key rotation and rewrap',
+      name: 'rotation',
     });
 
-    this.housekeeping = new RotationSchedule(this, 'Housekeeping', {
+    this.housekeeping = new ScheduledJob(this, 'Housekeeping', {
       handler: this.housekeepingFunction.function,
       schedule: props.housekeepingSchedule ?? 'rate(1 hour)',
       description: 'sealstore housekeeping',
+      name: 'housekeeping',
     });
 
     for (const fn of [this.apiFunction, this.rotationFunction, this.housekeepingFunction]) {

@@ -6,9 +6,9 @@ import { errorResponse, type ApiResponse } from '../lambdas/api/response';
 import type { S3Api } from '../lambdas/api/s3-api';
 import { IncompleteBodyError } from '../lambdas/core/errors';
 import { newRequestId } from '../lambdas/core/ids';
+import type { Logger } from '../lambdas/core/logger';
 import { decodePath, emptyMap, lookup, type RequestBody, type S3Request } from '../lambdas/http/request';
 import { addressingOf, unknownHostError } from '../lambdas/http/virtual-host';
-import type { Logger } from './logger';
 
 /** An unread body up to this size is read and discarded so the connection can be reused; a larger one closes it. */
 const DRAIN_LIMIT = 64 * 1024;

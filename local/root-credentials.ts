@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RootCredentials } from '../lambdas/core/access';
-
-export const ROOT_CREDENTIALS_FILE = 'root-credentials.json';
+import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 
 export async function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ credentials: RootCredentials; created: boolean }> {
   const id = env['SEALSTORE_ACCESS_KEY_ID'];
@@ -13,10 +12,8 @@ export async function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEn
   if (id || secret) throw new Error('Set both SEALSTORE_ACCESS_KEY_ID and SEALSTORE_SECRET_ACCESS_KEY, or neither.');
   const file = join(dataDir, ROOT_CREDENTIALS_FILE);
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as Partial<RootCredentials>;
-    if (typeof saved.accessKeyId === 'string' && typeof saved.secretAccessKey === 'string') {
-      return { credentials: { accessKeyId: saved.accessKeyId, secretAccessKey: saved.secretAccessKey }, created: false };
-    }
+    const saved = parseRootCredentials(await readFile(file, 'utf8'));
+    if (saved !== undefined) return { credentials: saved, created: false };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

@@ -12,15 +12,12 @@ import type { AccessKeyStore } from '../lambdas/core/access-keys';
 import { adoptExistingRows } from '../lambdas/core/index-auth/adopt';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../lambdas/core/key-lifecycle';
 import { LAMBDA_LIMITS, S3_LIMITS, type RequestLimits } from '../lambdas/core/limits';
+import { silentLogger, type Logger } from '../lambdas/core/logger';
 import type { ObjectService, ObjectServiceHooks } from '../lambdas/core/object-service';
 import type { StorePorts } from '../lambdas/core/ports';
 import { normalizeDomain } from '../lambdas/http/virtual-host';
 import { fileSpool } from './body-spool';
 import { serveHttp } from './http-front';
-import { silentLogger, type Logger } from './logger';
-
-export type { RootCredentials } from '../lambdas/core/access';
-export { loadRootCredentials } from './root-credentials';
 
 /** A backend as the embedded server takes it: the ports of one adapter package. */
 export type Backend = StorePorts;

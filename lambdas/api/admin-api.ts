@@ -22,8 +22,8 @@ export interface AdminRequest {
 export type AdminApi = (req: AdminRequest, principal: Principal) => Promise<ApiResponse>;
 
 type Body = Record<string, unknown>;
+/** One admin operation; the table keys it by 'METHOD path', so the method is stated once. */
 interface Route {
-  readonly method: 'GET' | 'POST' | 'DELETE';
   /** 'Rewrap' routes are open to the rewrap role; every other route needs admin. */
   readonly needs: 'Admin' | 'Rewrap';
   run(body: Body, param: string | undefined): Promise<unknown>;
@@ -47,9 +47,8 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
   const { lifecycle, accessKeys } = deps;
   const keyRef = (b: Body) => text(b, 'key') ?? '';
   const routes: Record<string, Route> = {
-    'GET /keys': { method: 'GET', needs: 'Rewrap', run: async () => ({ keys: await lifecycle.list() }) },
+    'GET /keys': { needs: 'Rewrap', run: async () => ({ keys: await lifecycle.list() }) },
     'POST /keys': {
-      method: 'POST',
       needs: 'Admin',
       run: async (b) => {
         const adopt = text(b, 'adopt', false);
@@ -59,33 +58,30 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
         return { key: await lifecycle.create({ ...(alias ? { alias } : {}), ...(description ? { description } : {}) }) };
       },
     },
-    'POST /keys/rotate': { method: 'POST', needs: 'Rewrap', run: async (b) => ({ key: await lifecycle.rotate(text(b, 'key', false)) }) },
-    'POST /keys/rewrap': { method: 'POST', needs: 'Rewrap', run: async () => ({ report: await lifecycle.runJob() }) },
-    'POST /keys/rollover': { method: 'POST', needs: 'Admin', run: async (b) => lifecycle.rollover(text(b, 'to') ?? '') },
-    'POST /keys/disable': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.disable(keyRef(b)) }) },
-    'POST /keys/enable': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.enable(keyRef(b)) }) },
+    'POST /keys/rotate': { needs: 'Rewrap', run: async (b) => ({ key: await lifecycle.rotate(text(b, 'key', false)) }) },
+    'POST /keys/rewrap': { needs: 'Rewrap', run: async () => ({ report: await lifecycle.runJob() }) },
+    'POST /keys/rollover': { needs: 'Admin', run: async (b) => lifecycle.rollover(text(b, 'to') ?? '') },
+    'POST /keys/disable': { needs: 'Admin', run: async (b) => ({ key: await lifecycle.disable(keyRef(b)) }) },
+    'POST /keys/enable': { needs: 'Admin', run: async (b) => ({ key: await lifecycle.enable(keyRef(b)) }) },
     'POST /keys/schedule-deletion': {
-      method: 'POST',
       needs: 'Admin',
       run: async (b) => {
         const days = int(b, 'days');
         return { key: await lifecycle.scheduleDeletion(keyRef(b), { ...(days === undefined ? {} : { days }), force: b['force'] === true }) };
       },
     },
-    'POST /keys/cancel-deletion': { method: 'POST', needs: 'Admin', run: async (b) => ({ key: await lifecycle.cancelDeletion(keyRef(b)) }) },
-    'GET /access-keys': { method: 'GET', needs: 'Admin', run: async () => ({ accessKeys: await accessKeys.list() }) },
+    'POST /keys/cancel-deletion': { needs: 'Admin', run: async (b) => ({ key: await lifecycle.cancelDeletion(keyRef(b)) }) },
+    'GET /access-keys': { needs: 'Admin', run: async () => ({ accessKeys: await accessKeys.list() }) },
     'POST /access-keys': {
-      method: 'POST',
       needs: 'Admin',
       run: async (b) => {
         const description = text(b, 'description', false);
         return { accessKey: await accessKeys.create({ grants: b['grants'], ...(description ? { description } : {}) }) };
       },
     },
-    'POST /access-keys/:id/disable': { method: 'POST', needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Inactive') }) },
-    'POST /access-keys/:id/enable': { method: 'POST', needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Active') }) },
+    'POST /access-keys/:id/disable': { needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Inactive') }) },
+    'POST /access-keys/:id/enable': { needs: 'Admin', run: async (_b, id) => ({ accessKey: await accessKeys.setStatus(id ?? '', 'Active') }) },
     'DELETE /access-keys/:id': {
-      method: 'DELETE',
       needs: 'Admin',
       run: async (_b, id) => {
         await accessKeys.delete(id ?? '');

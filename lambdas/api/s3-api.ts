@@ -4,6 +4,7 @@
 import { authorize, type CredentialStore, type Principal } from '../core/access';
 import { causeOf, InvalidArgumentError, StoreError } from '../core/errors';
 import { newRequestId } from '../core/ids';
+import type { Logger } from '../core/logger';
 import type { ObjectService } from '../core/object-service';
 import type { S3Request } from '../http/request';
 import { routeS3 } from '../http/router';
@@ -15,13 +16,6 @@ import { OPERATIONS } from './operations';
 import { anyBodyLimit, documentLimit, type LimitsContext } from './payload-limits';
 import { errorResponse, type ApiResponse } from './response';
 
-/** The one logger shape the API, the service and the fronts write to: a message and structured fields. */
-export interface ApiLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface S3ApiDeps {
   readonly service: ObjectService;
   readonly credentials: CredentialStore;
@@ -31,7 +25,7 @@ export interface S3ApiDeps {
   /** Holds a body whose hash the signature covers but the request does not declare (curl --aws-sigv4). */
   readonly spool: BodySpool;
   readonly now?: () => Date;
-  readonly logger?: ApiLogger;
+  readonly logger?: Logger;
 }
 
 export interface ApiCallOptions {

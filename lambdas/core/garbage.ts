@@ -1,5 +1,6 @@
 // The blob ledger's garbage side: which ledger writes retire an object's blobs, and deleting what they retired.
 import { ConditionFailedError } from './errors';
+import type { Logger } from './logger';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, ObjectIndex, WriteOp } from './ports';
 import {
@@ -16,10 +17,6 @@ import {
   type PendingOwner,
 } from './records';
 
-export interface GarbageLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 /** Garbage blobs deleted per batch; their ledger entries go in one transaction (the index caps one at 100 writes). */
 const COLLECT_BATCH = 64;
 
@@ -31,7 +28,7 @@ export class Garbage {
   constructor(
     private readonly blobs: BlobStore,
     private readonly index: ObjectIndex,
-    private readonly logger?: GarbageLogger,
+    private readonly logger?: Logger,
   ) {}
 
   /**

@@ -11,6 +11,9 @@ export interface HousekeepingConfig {
   readonly uploadMaxAgeMs: number;
 }
 
+/** The least pending grace a deployed configuration may set: the longest a Lambda request runs. */
+const MIN_PENDING_GRACE_MS = 15 * 60 * 1000;
+
 export const DEFAULT_HOUSEKEEPING: HousekeepingConfig = {
   pendingGraceMs: 20 * 60 * 1000,
   uploadMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
@@ -40,7 +43,10 @@ export async function runHousekeeping(service: ObjectService, config: Housekeepi
   };
 }
 
-/** Reads SEALSTORE_PENDING_GRACE_SECONDS and SEALSTORE_UPLOAD_MAX_AGE_DAYS; a bad value names the variable. */
+/**
+ * Reads SEALSTORE_PENDING_GRACE_SECONDS (at least MIN_PENDING_GRACE_MS) and SEALSTORE_UPLOAD_MAX_AGE_DAYS (at
+ * least an hour); a bad value names the variable.
+ */
 export function housekeepingConfigFromEnv(env: NodeJS.ProcessEnv): HousekeepingConfig {
   const read = (name: string, unitMs: number, fallbackMs: number, minMs: number): number => {
     const raw = env[name];
@@ -50,8 +56,7 @@ export function housekeepingConfigFromEnv(env: NodeJS.ProcessEnv): HousekeepingC
     return n * unitMs;
   };
   return {
-    // Never below 15 minutes in a deployment: a Lambda request may still be writing that blob.
-    pendingGraceMs: read('SEALSTORE_PENDING_GRACE_SECONDS', 1000, DEFAULT_HOUSEKEEPING.pendingGraceMs, 0),
+    pendingGraceMs: read('SEALSTORE_PENDING_GRACE_SECONDS', 1000, DEFAULT_HOUSEKEEPING.pendingGraceMs, MIN_PENDING_GRACE_MS),
     uploadMaxAgeMs: read('SEALSTORE_UPLOAD_MAX_AGE_DAYS', 24 * 60 * 60 * 1000, DEFAULT_HOUSEKEEPING.uploadMaxAgeMs, 60 * 60 * 1000),
   };
 }

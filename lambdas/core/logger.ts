@@ -14,6 +14,20 @@ export function logLine(level: 'info' | 'warn' | 'error', message: string, field
   return JSON.stringify({ time: new Date().toISOString(), level, message, ...fields });
 }
 
+/** Where log lines go: process.stdout, process.stderr, or anything else with a write. */
+export interface LineSink {
+  write(line: string): unknown;
+}
+
+/** A Logger writing one logLine per entry: info to `out`, warn and error to `problems`. */
+export function lineLogger(out: LineSink, problems: LineSink = out): Logger {
+  return {
+    info: (message, fields) => out.write(`${logLine('info', message, fields)}\n`),
+    warn: (message, fields) => problems.write(`${logLine('warn', message, fields)}\n`),
+    error: (message, fields) => problems.write(`${logLine('error', message, fields)}\n`),
+  };
+}
+
 export const silentLogger: Logger = {
   info: () => undefined,
   warn: () => undefined,

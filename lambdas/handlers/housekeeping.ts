@@ -5,13 +5,14 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { awsPortsUnresolved } from '../adapters/aws';
 import { composeCore } from '../compose-store';
 import { housekeepingConfigFromEnv, runHousekeeping, type HousekeepingConfig, type HousekeepingReport } from '../core/housekeeping';
+import type { Logger } from '../core/logger';
 import type { ObjectService } from '../core/object-service';
 import { lambdaLogger } from './lambda-logger';
 
 export interface HousekeepingHandlerDeps {
   service(): Promise<ObjectService>;
   readonly config: HousekeepingConfig;
-  readonly logger: { info(message: string, fields?: Record<string, unknown>): void };
+  readonly logger: Logger;
 }
 
 export function makeHousekeepingHandler(deps: HousekeepingHandlerDeps): (event: ScheduledEvent) => Promise<HousekeepingReport> {

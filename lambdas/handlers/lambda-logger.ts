@@ -1,9 +1,4 @@
-// One JSON line per log entry, which CloudWatch Logs Insights can query by field.
-const write = (level: string, message: string, fields?: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
+// The Lambdas' logger: every level on stdout, which Lambda sends to CloudWatch Logs one line per entry.
+import { lineLogger } from '../core/logger';
 
-export const lambdaLogger = {
-  info: (message: string, fields?: Record<string, unknown>) => write('info', message, fields),
-  warn: (message: string, fields?: Record<string, unknown>) => write('warn', message, fields),
-  error: (message: string, fields?: Record<string, unknown>) => write('error', message, fields),
-};
+export const lambdaLogger = lineLogger(process.stdout);

@@ -1,21 +1,11 @@
 // The store's root S3 credentials in AWS: a Secrets Manager secret the stack generates, read once per container.
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { RootCredentials } from '../core/access';
+import { parseRootCredentials } from '../core/root-credentials';
 
-export interface RootSecret {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
-
-export async function readRootSecret(client: SecretsManagerClient, secretArn: string): Promise<RootSecret> {
+export async function readRootSecret(client: SecretsManagerClient, secretArn: string): Promise<RootCredentials> {
   const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  const parsed: unknown = JSON.parse(out.SecretString ?? '{}');
-  if (
-    typeof parsed === 'object' && parsed !== null &&
-    typeof (parsed as Record<string, unknown>)['accessKeyId'] === 'string' &&
-    typeof (parsed as Record<string, unknown>)['secretAccessKey'] === 'string'
-  ) {
-    const p = parsed as Record<string, string>;
-    return { accessKeyId: p['accessKeyId']!, secretAccessKey: p['secretAccessKey']! };
-  }
-  throw new Error(`secret ${secretArn} must hold JSON {"accessKeyId": "...", "secretAccessKey": "..."}`);
+  const credentials = parseRootCredentials(out.SecretString ?? '{}');
+  if (credentials === undefined) throw new Error(`secret ${secretArn} must hold JSON {"accessKeyId": "...", "secretAccessKey": "..."}`);
+  return credentials;
 }

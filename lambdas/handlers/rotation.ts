@@ -5,12 +5,13 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { openAwsBackend } from '../adapters/aws';
 import { composeCore } from '../compose-store';
 import { lifecycleConfigFromEnv, metricsLine, type JobReport, type KeyLifecycle, type LifecycleConfig } from '../core/key-lifecycle';
+import type { Logger } from '../core/logger';
 import { lambdaLogger } from './lambda-logger';
 
 export interface RotationHandlerDeps {
   /** Built once per container, on first use. */
   lifecycle(): Promise<KeyLifecycle>;
-  readonly logger: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
+  readonly logger: Logger;
   /** Where the metrics document goes; stdout in Lambda, where CloudWatch picks EMF up. */
   writeMetrics(line: string): void;
 }

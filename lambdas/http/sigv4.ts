@@ -4,9 +4,8 @@
 // over a body hash the request does not declare (curl --aws-sigv4): that body is spooled (to a private file on
 // the embedded server), up to the largest body any operation takes, and nothing acts on it before it verifies.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import {
   AccessDeniedError,
   AuthorizationHeaderMalformedError,
@@ -21,6 +20,7 @@ import { CheckedBody } from './body-checks';
 import { announcedTrailers, parseContentMd5, planChecksum } from './checksums';
 import { AuthorizationQueryParametersError } from './errors';
 import { lookup, type S3Request } from './request';
+import { s3Signer } from './signer';
 import type { BodySpool, SpooledBody } from './spool';
 import { type AuthParams, extractAuth, formatAmzDate, Q, SERVICE, unsignedAmzHeaders } from './sigv4-auth';
 
@@ -92,15 +92,7 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions): P
       AWSAccessKeyId: auth.accessKeyId,
     });
   }
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
-    region: auth.region,
-    service: SERVICE,
-    sha256: Hash.bind(null, 'sha256'),
-    // S3 signs the path once-encoded, as sent; every other service double-encodes.
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
+  const signer = s3Signer({ credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret }, region: auth.region });
   const canonicalPath = s3EncodePath(opts.canonicalPath ?? req.path);
 
   let spooled: SpooledBody | undefined;
@@ -213,7 +205,7 @@ function openPayload(
 /** Each chunk's signature chains from the previous one, starting at the request's seed signature. */
 function chunkVerifier(signer: SignatureV4, auth: AuthParams): ChunkSignatureVerifier {
   const scope = `${auth.scopeDate}/${auth.region}/${SERVICE}/aws4_request`;
-  const signOptions = { signingDate: auth.signingDate, signingRegion: auth.region, signingService: SERVICE };
+  const signOptions = signingScope(auth);
   const mismatch = (what: string) =>
     new SignatureDoesNotMatchError(`The ${what} signature we calculated does not match the signature you provided.`, {
       AWSAccessKeyId: auth.accessKeyId,
@@ -311,17 +303,8 @@ function signedHeaderBag(req: S3Request, auth: AuthParams): Record<string, strin
 async function expectedHeaderSignature(signer: SignatureV4, req: S3Request, auth: AuthParams, path: string, bodyHash: string | undefined): Promise<string> {
   const headers = signedHeaderBag(req, auth);
   if (bodyHash !== undefined) headers[SHA256_HEADER] = bodyHash;
-  const request = new HttpRequest({
-    method: req.method,
-    hostname: lookup(req.headers, 'host') ?? 'localhost',
-    path,
-    query: { ...req.query },
-    headers,
-  });
-  const signed = await signer.sign(request, {
-    signingDate: auth.signingDate,
-    signingRegion: auth.region,
-    signingService: SERVICE,
+  const signed = await signer.sign(signable(req, path, headers), {
+    ...signingScope(auth),
     signableHeaders: new Set(auth.signedHeaders),
     ...(bodyHash !== undefined ? { unsignableHeaders: new Set([SHA256_HEADER]) } : {}),
   });
@@ -339,24 +322,24 @@ async function expectedPresignedSignature(signer: SignatureV4, req: S3Request, a
   // A header named like the query parameter is hoisted back onto it by presign; without one, a non-buffer body makes the
   // signer use UNSIGNED-PAYLOAD, which is what presigned S3 requests sign.
   if (contentSha256 !== undefined) headers[Q.contentSha256] = contentSha256;
-  const request = new HttpRequest({
-    method: req.method,
-    hostname: lookup(req.headers, 'host') ?? 'localhost',
-    path,
-    query: { ...req.query },
-    headers,
-    body: contentSha256 === undefined ? {} : undefined,
-  });
-  const presigned = await signer.presign(request, {
-    signingDate: auth.signingDate,
-    signingRegion: auth.region,
-    signingService: SERVICE,
+  const presigned = await signer.presign(signable(req, path, headers, contentSha256 === undefined ? {} : undefined), {
+    ...signingScope(auth),
     expiresIn: auth.expires ?? 0,
     signableHeaders: new Set(auth.signedHeaders),
     unhoistableHeaders: new Set(auth.signedHeaders.filter((name) => name.startsWith('x-amz-'))),
   });
   const signature = presigned.query?.[Q.signature];
   return typeof signature === 'string' ? signature : '';
+}
+
+/** The request as the SDK signer takes it: the client's method, host, path and query, with the headers it signed. */
+function signable(req: S3Request, path: string, headers: Record<string, string>, body?: unknown): HttpRequest {
+  return new HttpRequest({ method: req.method, hostname: lookup(req.headers, 'host') ?? 'localhost', path, query: { ...req.query }, headers, body });
+}
+
+/** The date, region and service the client signed for, as the SDK signer's options. */
+function signingScope(auth: AuthParams): { signingDate: Date; signingRegion: string; signingService: string } {
+  return { signingDate: auth.signingDate, signingRegion: auth.region, signingService: SERVICE };
 }
 
 function signaturesEqual(expected: string, provided: string): boolean {

@@ -2,8 +2,6 @@
 // authenticated: with the CMK disabled, a request with a stored access key id and a wrong secret must learn
 // nothing about the CMK (one generic 503, no key ARN, no KMS error code); a replaced index key row answers 500.
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +12,13 @@ import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-
 import { LAMBDA_LIMITS } from '../../lambdas/core/limits';
 import { objectsPk } from '../../lambdas/core/records';
 import { bufferBody, emptyMap } from '../../lambdas/http/request';
+import { s3Signer } from '../../lambdas/http/signer';
 import { startServer } from '../../local/server';
 import { testCreds } from '../support/embedded-target';
 import { s3Path, signedRequest, type Creds } from '../support/signed-fetch';
 
 async function call(store: Store, creds: Creds, method: string, path: string): Promise<{ status: number; body: string }> {
-  const signer = new SignatureV4({ credentials: creds, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false, applyChecksum: false });
+  const signer = s3Signer({ credentials: creds, region: 'us-east-1' });
   const host = 'abc123.execute-api.us-east-1.amazonaws.com';
   const signed = await signer.sign(
     new HttpRequest({ method, hostname: host, path, headers: { host, 'x-amz-content-sha256': createHash('sha256').update('').digest('hex') } }),

@@ -3,8 +3,6 @@
 // the stack's request limit holds on both (the embedded server applies it with --lambda-limits).
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +12,13 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapter
 import { composeStore } from '../../lambdas/compose-store';
 import { LAMBDA_LIMITS, MAX_REQUEST_BODY_BYTES } from '../../lambdas/core/limits';
 import { makeHandler, type ApiHandler } from '../../lambdas/handlers/api-handler';
+import { s3Signer } from '../../lambdas/http/signer';
 import { startServer, type RunningServer } from '../../local/server';
 import { s3Path, send } from '../support/signed-fetch';
 import { testCreds } from '../support/embedded-target';
 
 const creds = testCreds();
-const signer = new SignatureV4({ credentials: creds, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false, applyChecksum: false });
+const signer = s3Signer({ credentials: creds, region: 'us-east-1' });
 
 interface Call {
   readonly method: string;

@@ -122,7 +122,7 @@ describe('functions', () => {
   });
 });
 
-describe('RotationSchedule', () => {
+describe('ScheduledJob (rotation)', () => {
   it('runs the rotation function daily by default, with bounded retries', () => {
     const { template } = synth();
     const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];

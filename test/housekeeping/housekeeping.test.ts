@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../../lambdas/core/housekeeping';
 import { newBlobId } from '../../lambdas/core/ids';
+import { silentLogger } from '../../lambdas/core/logger';
 import { LEDGER_PK, ledgerItem, objectFromItem, objectsPk } from '../../lambdas/core/records';
 import { makeHousekeepingHandler } from '../../lambdas/handlers/housekeeping';
 import { s3Client, type S3Target } from '../blackbox/s3-suite';
@@ -44,7 +45,7 @@ function describeHousekeeping(backend: string, start: () => Promise<Target>, una
       const handler = makeHousekeepingHandler({
         service: async () => t.server.service,
         config: { pendingGraceMs: 20 * 60_000, uploadMaxAgeMs: 0 },
-        logger: { info: () => undefined },
+        logger: silentLogger,
       });
       const report = await handler(scheduledEvent);
       expect(report.uploadsAborted).toBe(1);
@@ -115,5 +116,9 @@ describe('housekeepingConfigFromEnv', () => {
   });
   it('names a bad variable', () => {
     expect(() => housekeepingConfigFromEnv({ SEALSTORE_UPLOAD_MAX_AGE_DAYS: 'soon' })).toThrow(/SEALSTORE_UPLOAD_MAX_AGE_DAYS/);
+  });
+  it('refuses a pending grace shorter than the longest Lambda request (15 minutes)', () => {
+    expect(() => housekeepingConfigFromEnv({ SEALSTORE_PENDING_GRACE_SECONDS: '899' })).toThrow(/SEALSTORE_PENDING_GRACE_SECONDS must be a number ≥ 900, not '899'/);
+    expect(housekeepingConfigFromEnv({ SEALSTORE_PENDING_GRACE_SECONDS: '900' }).pendingGraceMs).toBe(900_000);
   });
 });

@@ -10,12 +10,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { StoreError } from '../../lambdas/core/errors';
 import { parseAmzDate } from '../../lambdas/http/sigv4-auth';
 import { s3EncodePath } from '../../lambdas/http/sigv4';
+import { s3Signer } from '../../lambdas/http/signer';
 import { verifyRequest, type RawRequest as S3Request, type VerifyOptions } from './verify';
 import { type CannedResponse, type CaptureServer, startCaptureServer } from './capture';
 
@@ -324,13 +323,7 @@ describe('verifyRequest with presigned URLs from @aws-sdk/s3-request-presigner',
 
 describe('verifyRequest with requests signed by SignatureV4 directly', () => {
   it('rejects an unsigned-trailer body shorter than its signed x-amz-decoded-content-length', async () => {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-      region: REGION,
-      service: 's3',
-      sha256: Hash.bind(null, 'sha256'),
-      uriEscapePath: false,
-    });
+    const signer = s3Signer({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, region: REGION });
     const at = new Date('2026-05-05T05:05:05Z');
     const out = await signer.sign(
       new HttpRequest({
@@ -349,13 +342,7 @@ describe('verifyRequest with requests signed by SignatureV4 directly', () => {
     expect((await verifyRequest(honest, { ...options(r), now: at })).payload.toString()).toBe('hello!');
   });
 
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-    region: REGION,
-    service: 's3',
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: false,
-  });
+  const signer = s3Signer({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, region: REGION, applyChecksum: true });
   const signedAt = new Date('2026-05-05T05:05:05Z');
 
   async function signed(path: string, body: Buffer, headers: Record<string, string>, query: Record<string, string> = {}): Promise<S3Request> {
@@ -471,13 +458,7 @@ describe('verifyRequest with signed aws-chunked bodies', () => {
   });
 
   it('accepts STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER and rejects a forged trailer', async () => {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-      region: REGION,
-      service: 's3',
-      sha256: Hash.bind(null, 'sha256'),
-      uriEscapePath: false,
-    });
+    const signer = s3Signer({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, region: REGION });
     const data = [Buffer.from('first chunk, '), Buffer.from('second chunk')];
     const crc = Buffer.alloc(4);
     crc.writeUInt32BE(crc32(Buffer.concat(data)));

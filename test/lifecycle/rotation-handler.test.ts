@@ -22,7 +22,7 @@ describe('rotation handler', () => {
     const metrics: string[] = [];
     const handler = makeRotationHandler({
       lifecycle: async () => h.lifecycle,
-      logger: { info: (m, f) => logs.push([m, f]), warn: (m, f) => logs.push([m, f]) },
+      logger: { info: (m, f) => logs.push([m, f]), warn: (m, f) => logs.push([m, f]), error: (m, f) => logs.push([m, f]) },
       writeMetrics: (line) => metrics.push(line),
     });
 

@@ -1,9 +1,8 @@
 // Raw SigV4-signed HTTP requests, for what an SDK will not send: bad signatures, skew, odd ranges, huge bodies.
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { s3Signer } from '../../lambdas/http/signer';
 
 export interface Creds {
   readonly accessKeyId: string;
@@ -43,14 +42,7 @@ export function s3Path(bucket: string, key?: string): string {
 /** The signed headers (and query) of a request, as a client would send them. */
 async function sign(baseUrl: string, creds: Creds, opts: SignedRequestOptions, body: Buffer): Promise<{ headers: Record<string, string>; query: string }> {
   const url = new URL(baseUrl);
-  const signer = new SignatureV4({
-    credentials: opts.creds ?? creds,
-    region: opts.region ?? 'us-east-1',
-    service: 's3',
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
+  const signer = s3Signer({ credentials: opts.creds ?? creds, region: opts.region ?? 'us-east-1' });
   const req = new HttpRequest({
     method: opts.method,
     protocol: 'http:',

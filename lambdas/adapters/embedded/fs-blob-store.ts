@@ -426,7 +426,8 @@ export class FsBlobStore implements BlobStore {
       await handle?.close().catch(() => undefined);
       if (!isNotFound(err)) throw err;
     }
-    // The earlier layout; retried in case an overwrite replaced the body between reading .meta and opening it.
+    // The earlier layout, tried up to three times: an overwrite may replace the body between reading .meta and
+    // opening it.
     for (let attempt = 0; attempt < 3; attempt++) {
       const meta = await this.readLegacyMeta(legacyDir, base);
       if (meta === undefined) break;

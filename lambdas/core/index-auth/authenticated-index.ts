@@ -3,16 +3,13 @@
 // the code above it, so nothing forged, edited or moved in the table is ever served or acted on.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../errors';
+import type { Logger } from '../logger';
 import type { Condition, IndexItem, ObjectIndex, QueryOptions, QueryPage, WriteOp } from '../ports';
 import { METRIC_NAMESPACE } from '../key-lifecycle/report';
 import { INDEX_KEY_PK, type IndexKey } from './index-key';
 import { canonicalRow, ROW_MAC_ATTR } from './row-encoding';
 
 const ROW_MAC_INFO = 'sealstore/v1 index row';
-
-export interface TamperLogger {
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 /**
  * A row that failed its check. The client (perhaps not yet authenticated) learns only that a record failed; the
@@ -35,7 +32,7 @@ export class AuthenticatedIndex implements ObjectIndex {
   constructor(
     private readonly inner: ObjectIndex,
     private readonly key: IndexKey,
-    private readonly logger?: TamperLogger,
+    private readonly logger?: Logger,
   ) {}
 
   async get(pk: string, sk: string): Promise<IndexItem | undefined> {

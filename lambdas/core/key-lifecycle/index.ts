@@ -3,7 +3,7 @@ export { KeyLifecycle, type KeyLifecycleDeps, type KeyView } from './lifecycle';
 export { DEFAULT_LIFECYCLE_CONFIG, lifecycleConfigFromEnv, validateLifecycleConfig, type LifecycleConfig } from './config';
 export { KeyStateStore, type KeyRole, type KeyStateRecord } from './key-state';
 export { IndexedActiveKeySource, ensureBootstrapped } from './active-key';
-export { RotationJob, type SealedSecrets, type JobLogger } from './rotation-job';
+export { RotationJob, type SealedSecrets } from './rotation-job';
 export { rewrapObject, isCurrent, type RewrapHooks } from './rewrap';
 export { metricsLine, type JobReport } from './report';
 export { Lease } from './lease';

@@ -1,6 +1,7 @@
 // The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
 import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
+import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, ObjectIndex } from '../ports';
 import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
@@ -8,7 +9,7 @@ import { DEFAULT_LIFECYCLE_CONFIG, validateLifecycleConfig, type LifecycleConfig
 import { KeyStateStore, type KeyStateRecord } from './key-state';
 import type { JobReport } from './report';
 import type { RewrapHooks } from './rewrap';
-import { RotationJob, type JobLogger, type SealedSecrets } from './rotation-job';
+import { RotationJob, type SealedSecrets } from './rotation-job';
 
 export interface KeyLifecycleDeps {
   readonly vault: KeyVault;
@@ -19,7 +20,7 @@ export interface KeyLifecycleDeps {
   readonly defaultKeyId: string;
   readonly config?: Partial<LifecycleConfig>;
   readonly now?: () => Date;
-  readonly logger?: JobLogger;
+  readonly logger?: Logger;
   readonly hooks?: RewrapHooks;
   /** Secrets sealed under CMKs (access-key secrets, the index key): the job moves them off old keys and material too. */
   readonly sealedSecrets?: SealedSecrets;

@@ -3,6 +3,7 @@
 // and every write is conditional so even overlapping runs lose nothing.
 import { KmsNotFoundError, StoreError } from '../errors';
 import { walkGsi1 } from '../index-walk';
+import type { Logger } from '../logger';
 import type { BlobStore, IndexItem, KeyAdmin, KeyVault, ObjectIndex } from '../ports';
 import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped } from './active-key';
@@ -23,11 +24,6 @@ export interface SealedSecrets {
   countSealedUnder(keyId: string): Promise<number>;
 }
 
-export interface JobLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface RotationJobDeps {
   readonly vault: KeyVault;
   readonly admin: KeyAdmin;
@@ -39,7 +35,7 @@ export interface RotationJobDeps {
   readonly now: () => Date;
   readonly secrets?: SealedSecrets;
   readonly hooks?: RewrapHooks;
-  readonly logger?: JobLogger;
+  readonly logger?: Logger;
 }
 
 /** Counts of one CMK's gsi1 partition. */
