@@ -25,40 +25,32 @@ function lambdaClause(ctx: LimitsContext): string {
   return `the ${ctx.limits.maxPartBytes}-byte limit of one request through API Gateway and Lambda${why}`;
 }
 
-function tooLarge(message: string, limit: number, size: number): EntityTooLargeError {
-  return new EntityTooLargeError(message, { MaxSizeAllowed: String(limit), ProposedSize: String(size) });
+/** A body limit answered with EntityTooLarge, worded for the mode the store runs in. */
+function entityLimit(ctx: LimitsContext, max: number, message: { s3(size: number): string; lambda(size: number): string }): PayloadLimit {
+  return {
+    maxBytes: max,
+    tooLarge: (size) =>
+      new EntityTooLargeError(ctx.limits.mode === 's3' ? message.s3(size) : message.lambda(size), { MaxSizeAllowed: String(max), ProposedSize: String(size) }),
+  };
 }
 
 /** A single PutObject body. */
 export function objectLimit(ctx: LimitsContext): PayloadLimit {
   const max = ctx.limits.maxObjectBytes;
-  return {
-    maxBytes: max,
-    tooLarge: (size) =>
-      ctx.limits.mode === 's3'
-        ? tooLarge(
-            `Your proposed upload of ${size} bytes exceeds the maximum object size of one PUT, ${sizeText(max)}. Upload it with multipart upload (aws s3 cp, boto3 upload_file and @aws-sdk/lib-storage do this by themselves).`,
-            max,
-            size,
-          )
-        : tooLarge(
-            `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}. Upload it with multipart upload in parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
-            max,
-            size,
-          ),
-  };
+  return entityLimit(ctx, max, {
+    s3: (size) =>
+      `Your proposed upload of ${size} bytes exceeds the maximum object size of one PUT, ${sizeText(max)}. Upload it with multipart upload (aws s3 cp, boto3 upload_file and @aws-sdk/lib-storage do this by themselves).`,
+    lambda: (size) => `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}. Upload it with multipart upload in parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
+  });
 }
 
 /** One UploadPart body. */
 export function partLimit(ctx: LimitsContext): PayloadLimit {
   const max = ctx.limits.maxPartBytes;
-  return {
-    maxBytes: max,
-    tooLarge: (size) =>
-      ctx.limits.mode === 's3'
-        ? tooLarge(`Your proposed part of ${size} bytes exceeds the maximum part size, ${sizeText(max)}. Use smaller parts.`, max, size)
-        : tooLarge(`Your proposed part of ${size} bytes exceeds ${lambdaClause(ctx)}. Use parts of ${ctx.limits.minPartBytes} to ${max} bytes.`, max, size),
-  };
+  return entityLimit(ctx, max, {
+    s3: (size) => `Your proposed part of ${size} bytes exceeds the maximum part size, ${sizeText(max)}. Use smaller parts.`,
+    lambda: (size) => `Your proposed part of ${size} bytes exceeds ${lambdaClause(ctx)}. Use parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
+  });
 }
 
 /** An XML or JSON request document. */
@@ -76,11 +68,8 @@ export function documentLimit(ctx: LimitsContext): PayloadLimit {
 /** Any body at all: what may be spooled before the signature is checked. */
 export function anyBodyLimit(ctx: LimitsContext): PayloadLimit {
   const max = maxBodyBytes(ctx.limits);
-  return {
-    maxBytes: max,
-    tooLarge: (size) =>
-      ctx.limits.mode === 's3'
-        ? tooLarge(`Your proposed upload of ${size} bytes exceeds the largest request body this store takes, ${sizeText(max)}.`, max, size)
-        : tooLarge(`Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}.`, max, size),
-  };
+  return entityLimit(ctx, max, {
+    s3: (size) => `Your proposed upload of ${size} bytes exceeds the largest request body this store takes, ${sizeText(max)}.`,
+    lambda: (size) => `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}.`,
+  });
 }
