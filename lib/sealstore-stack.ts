@@ -122,37 +122,23 @@ export class SealstoreStack extends Stack {
       SEALSTORE_PENDING_WINDOW_DAYS: String(pendingWindow.toDays()),
     };
     const apiTimeout = props.apiTimeout ?? Duration.minutes(5);
-    this.apiFunction = new SealstoreFunction(this, 'ApiFunction', {
-      entry: 'lambdas/handlers/api.ts',
-      description: 'sealstore API',
-      memorySize: props.apiMemorySize ?? 1024,
-      timeout: apiTimeout,
-      environment,
-      logRetention,
-      ...(props.bundle !== undefined && { bundle: props.bundle }),
-    });
-    this.rotationFunction = new SealstoreFunction(this, 'RotationFunction', {
-      entry: 'lambdas/handlers/rotation.ts',
-      description: 'sealstore key rotation',
-      memorySize: props.rotationMemorySize ?? 512,
-      timeout: props.rotationTimeout ?? Duration.minutes(15),
-      environment,
-      logRetention,
-      ...(props.bundle !== undefined && { bundle: props.bundle }),
-    });
-    this.housekeepingFunction = new SealstoreFunction(this, 'HousekeepingFunction', {
-      entry: 'lambdas/handlers/housekeeping.ts',
-      description: 'sealstore housekeeping',
-      memorySize: 256,
-      timeout: Duration.minutes(15),
-      environment: {
-        ...environment,
-        // Longer than the API function's longest request, so a write still in flight never loses its blob.
-        SEALSTORE_PENDING_GRACE_SECONDS: String(Math.max(20 * 60, apiTimeout.toSeconds() + 5 * 60)),
-        SEALSTORE_UPLOAD_MAX_AGE_DAYS: String((props.uploadMaxAge ?? Duration.days(7)).toDays()),
-      },
-      logRetention,
-      ...(props.bundle !== undefined && { bundle: props.bundle }),
+    // One function per job, all bundled the same way from lambdas/handlers/<entry>.ts.
+    const handler = (id: string, entry: string, description: string, memorySize: number, timeout: Duration, ownEnvironment: Record<string, string> = {}) =>
+      new SealstoreFunction(this, id, {
+        entry: `lambdas/handlers/${entry}.ts`,
+        description: `sealstore ${description}`,
+        memorySize,
+        timeout,
+        environment: { ...environment, ...ownEnvironment },
+        logRetention,
+        ...(props.bundle !== undefined && { bundle: props.bundle }),
+      });
+    this.apiFunction = handler('ApiFunction', 'api', 'API', props.apiMemorySize ?? 1024, apiTimeout);
+    this.rotationFunction = handler('RotationFunction', 'rotation', 'key rotation', props.rotationMemorySize ?? 512, props.rotationTimeout ?? Duration.minutes(15));
+    this.housekeepingFunction = handler('HousekeepingFunction', 'housekeeping', 'housekeeping', 256, Duration.minutes(15), {
+      // Longer than the API function's longest request, so a write still in flight never loses its blob.
+      SEALSTORE_PENDING_GRACE_SECONDS: String(Math.max(20 * 60, apiTimeout.toSeconds() + 5 * 60)),
+      SEALSTORE_UPLOAD_MAX_AGE_DAYS: String((props.uploadMaxAge ?? Duration.days(7)).toDays()),
     });
     const resources: StoreResources = {
       keys: this.keys,
