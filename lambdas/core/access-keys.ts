@@ -2,10 +2,13 @@
 // Rule it never breaks: a secret is stored only as KMS ciphertext bound to its key id, and shown once, at creation.
 import { randomBytes } from 'node:crypto';
 import { ROLES, type CredentialStore, type Grant, type Principal, type Role } from './access';
-import { ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
+import { ConditionalRequestConflictError, ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
 import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
 import { walk } from './index-walk';
 import type { ActiveKeySource, AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
+
+/** Another admin flipping the same key's status makes the conditional write fail; a few re-reads settle it. */
+const STATUS_ATTEMPTS = 5;
 
 export const ACCESS_KEYS_PK = 'AK';
 
@@ -181,7 +184,7 @@ export class AccessKeyStore implements CredentialStore {
   }
 
   async setStatus(accessKeyId: string, status: AccessKeyStatus): Promise<AccessKeyInfo> {
-    for (;;) {
+    for (let attempt = 0; attempt < STATUS_ATTEMPTS; attempt++) {
       const stored = await this.get(accessKeyId);
       const next: Stored = { ...stored, status };
       try {
@@ -193,6 +196,7 @@ export class AccessKeyStore implements CredentialStore {
       this.cache.delete(accessKeyId);
       return info(next);
     }
+    throw new ConditionalRequestConflictError(`Access key ${accessKeyId} changed status while it was being set; retry the request.`);
   }
 
   async delete(accessKeyId: string): Promise<void> {
