@@ -18,8 +18,8 @@ export const consoleLogger: Logger = {
 /** Warnings and errors only: request lines would drown a terminal. */
 export const quietLogger: Logger = {
   info: () => undefined,
-  warn: consoleLogger.warn,
-  error: consoleLogger.error,
+  warn: (m, f) => consoleLogger.warn(m, f),
+  error: (m, f) => consoleLogger.error(m, f),
 };
 
 export const silentLogger: Logger = {
