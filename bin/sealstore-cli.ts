@@ -146,7 +146,7 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
-const s = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+const s = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
 const day = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : '-');
 
 function keyRows(keys: ReadonlyArray<Record<string, unknown>>): string[][] {
