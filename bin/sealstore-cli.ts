@@ -185,7 +185,7 @@ async function rewrapWait(t: Target, io: CliIo, json: boolean): Promise<number> 
     done += rewrapped;
     total ??= rewrapped + remaining;
     total = Math.max(total, done + remaining);
-    if (!json) io.tty ? io.out(`\r${bar(done, total)}`) : io.out(`${bar(done, total)}\n`);
+    if (!json) io.out(io.tty ? `\r${bar(done, total)}` : `${bar(done, total)}\n`);
     if (remaining === 0) {
       if (json) io.out(`${JSON.stringify({ rewrapped: done, remaining, reports })}\n`);
       else {
