@@ -38,8 +38,10 @@ export default defineConfig(
           ignoreRestSiblings: true,
         },
       ],
+      // As the code writes them: `import { a, type B }` when mixed, `import type { B }` when every name is a type.
       // `typeof import('…')` stays allowed: it types a lazy require(), which has no other spelling.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-import-type-side-effects': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
