@@ -160,5 +160,9 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'format.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-if (process.argv.includes('--rss-child')) void rssChild(1024 * MiB);
-else void main();
+const failed = (e: unknown): never => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+};
+if (process.argv.includes('--rss-child')) rssChild(1024 * MiB).catch(failed);
+else main().catch(failed);

@@ -139,7 +139,7 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
-const s = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+const s = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
 const day = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : '-');
 
 function keyRows(keys: ReadonlyArray<Record<string, unknown>>): string[][] {
@@ -178,7 +178,7 @@ async function rewrapWait(t: Target, io: CliIo, json: boolean): Promise<number> 
     done += rewrapped;
     total ??= rewrapped + remaining;
     total = Math.max(total, done + remaining);
-    if (!json) io.tty ? io.out(`\r${bar(done, total)}`) : io.out(`${bar(done, total)}\n`);
+    if (!json) io.out(io.tty ? `\r${bar(done, total)}` : `${bar(done, total)}\n`);
     if (remaining === 0) {
       if (json) io.out(`${JSON.stringify({ rewrapped: done, remaining, reports })}\n`);
       else {

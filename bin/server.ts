@@ -67,10 +67,12 @@ async function main(): Promise<void> {
   let backend: Backend;
   if (values.backend === 'embedded') {
     // Loaded on demand (and with require: the entry runs under tsx's require hook, with no ES-module loader thread).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load under tsx's require hook, as above
     const { openEmbeddedBackend } = require('../lambdas/adapters/embedded') as typeof import('../lambdas/adapters/embedded');
     backend = await openEmbeddedBackend(dataDir);
   } else if (values.backend === 'aws') {
     // The AWS SDK clients load only for this backend.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, as above
     const aws = require('../lambdas/adapters/aws') as typeof import('../lambdas/adapters/aws');
     if (values.init) {
       const created = await aws.initFromEnv(env);

@@ -200,7 +200,7 @@ export class SealstoreStack extends Stack {
       // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md).
       new CfnOutput(this, 'KeyPolicyStatementsForOwner', {
         description: 'Add these statements to the key policy of the existing CMK (and of every additional trusted key)',
-        value: this.toJsonString(this.keys.ownerStatements.map((s) => s.toStatementJson())),
+        value: this.toJsonString(this.keys.ownerStatements.map((s): unknown => s.toStatementJson())),
       });
     }
   }

@@ -1,6 +1,8 @@
 // Typed errors of the store. Each carries the S3 error code and HTTP status it renders as;
 // the HTTP layer maps them by `instanceof StoreError`, never by message text.
 
+import { inspect } from 'node:util';
+
 export class StoreError extends Error {
   constructor(
     readonly code: string,
@@ -89,7 +91,7 @@ export class BlobNotFoundError extends Error {
 export function causeOf(e: unknown): { cause?: string } {
   const cause: unknown = e instanceof Error ? e.cause : undefined;
   if (cause === undefined) return {};
-  return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause) };
+  return { cause: cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : inspect(cause) };
 }
 
 /**

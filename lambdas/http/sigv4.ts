@@ -35,13 +35,13 @@ export interface AuthenticateOptions {
   readonly spool: BodySpool;
   /** The largest body any operation takes; a body to spool past it is refused as it arrives. */
   readonly maxBodyBytes: number;
-  tooLarge(bytes: number): Error;
+  readonly tooLarge: (bytes: number) => Error;
 }
 
 /** How an operation wants the body: at most this many bytes, and the error past it. */
 export interface PayloadLimit {
   readonly maxBytes: number;
-  tooLarge(bytes: number): Error;
+  readonly tooLarge: (bytes: number) => Error;
 }
 
 /** A request whose signature checked out; its body is not read yet. */

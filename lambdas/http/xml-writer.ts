@@ -15,6 +15,7 @@ const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', 
 export function escapeXml(text: string): string {
   // Lone surrogates cannot be written as UTF-8; round-tripping through a Buffer turns them into U+FFFD.
   const wellFormed = Buffer.from(text, 'utf8').toString('utf8');
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   return wellFormed.replace(/[&<>"'\u0000-\u001f]/g, (ch) => ENTITIES[ch] ?? `&#${ch.charCodeAt(0)};`);
 }
 

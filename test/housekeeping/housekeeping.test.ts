@@ -76,7 +76,7 @@ function describeHousekeeping(backend: string, start: () => Promise<Target>, una
       );
       // Part 2's writer died after its blob and its pending entry, before its commit; the object (same object id,
       // the upload's) was completed without it.
-      const objectId = String((await index.get(objectsPk('house-parts'), 'done'))!.attrs['objectId']);
+      const objectId = (await index.get(objectsPk('house-parts'), 'done'))!.attrs['objectId'] as string;
       const orphan = newBlobId();
       const owner = { bucket: 'house-parts', key: 'done', objectId, uploadId: upload.UploadId!, partNumber: 2 };
       await index.put(ledgerItem({ blobId: orphan, kind: 'pending', createdAt: new Date(Date.now() - 3_600_000), owner }));

@@ -287,7 +287,8 @@ export class RotationJob {
           if ((await rewrapObject({ ...this.deps, now: this.deps.now }, item, active.keyId)) === 'rewrapped') moved++;
         } catch (e) {
           failed++;
-          this.fail(`rewrap ${String(item.attrs['bucket'])}/${item.sk}`, e);
+          const bucket = item.attrs['bucket'];
+          this.fail(`rewrap ${typeof bucket === 'string' ? bucket : '?'}/${item.sk}`, e);
         }
       }
       this.rewrapped += moved;
