@@ -1,4 +1,4 @@
-// Outside tools a suite drives (the AWS CLI, boto3, curl): found once, and a missing one named loudly so the
+// Outside tools a suite drives (the AWS CLI, boto3, curl, cfn-lint; moto_server is found in moto.ts): found once, and a missing one named loudly so the
 // suite that needs it skips with its reason instead of passing.
 import { execFileSync } from 'node:child_process';
 
@@ -14,8 +14,12 @@ export function toolVersion(command: string, args: string[]): string | undefined
 export const awsCliVersion = (): string | undefined => toolVersion('aws', ['--version']);
 export const boto3Version = (): string | undefined => toolVersion('python3', ['-c', 'import boto3; print(boto3.__version__)']);
 export const curlVersion = (): string | undefined => toolVersion('curl', ['--version']);
+export const cfnLintVersion = (): string | undefined => toolVersion('cfn-lint', ['--version']);
+
+/** The reason a test skips when `probe` fails: for its title, so the skip reads the same in every report. */
+export const missingReason = (probe: string, tool: string): string => `\`${probe}\` failed (${tool} is not installed)`;
 
 /** Warns that `what` is skipped and why, when `version` says the tool is missing. */
 export function warnIfMissing(version: string | undefined, what: string, probe: string, tool: string): void {
-  if (!version) console.warn(`${what} SKIPPED: \`${probe}\` failed (${tool} is not installed).`);
+  if (!version) console.warn(`${what} SKIPPED: ${missingReason(probe, tool)}.`);
 }
