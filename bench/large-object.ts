@@ -8,7 +8,7 @@ import { openEmbeddedBackend } from '../lambdas/adapters/embedded';
 import { startServer } from '../local/server';
 import { startChildServer } from './child-server';
 import { benchClient } from './client';
-import { countingBackend, zeroCounts } from './counting-ports';
+import { PortCounter } from '../test/support/port-wrappers';
 import { round, summarize, type Summary } from './stats';
 import { KiB, MiB, multipartUpload } from './targets';
 
@@ -90,14 +90,21 @@ export async function measureLargeObject(dataDir: string, body: Buffer, log: (li
   const seededBy = 'one PutObject of 1 GiB over HTTP (streamed), then a multipart upload of the same bytes';
 
   // In-process, with counting ports: range reads and key-vault calls.
-  const counts = zeroCounts();
-  const backend = countingBackend(await openEmbeddedBackend(dataDir), counts);
+  const counter = new PortCounter();
+  const counts = () => ({
+    generateDataKey: counter.count('vault', 'generateDataKey'),
+    decrypt: counter.count('vault', 'decrypt'),
+    otherVaultCalls: counter.others('vault', 'generateDataKey', 'decrypt'),
+    blobGets: counter.count('blobs', 'get'),
+    blobBytesRead: counter.blobBytesRead,
+  });
+  const backend = counter.wrap(await openEmbeddedBackend(dataDir));
   const server = await startServer({ backend, credentials: { accessKeyId: 'BENCHCOUNT', secretAccessKey: 'bench-count-secret' } });
   const local = benchClient({ url: server.url, accessKeyId: 'BENCHCOUNT', secretAccessKey: 'bench-count-secret' });
   try {
     const requests = 40;
     const latencies: number[] = [];
-    const before = { ...counts };
+    const before = counts();
     for (let i = 0; i < requests; i++) {
       const start = Math.floor(Math.random() * (body.length - KiB));
       const t = process.hrtime.bigint();
@@ -108,19 +115,19 @@ export async function measureLargeObject(dataDir: string, body: Buffer, log: (li
     }
     const rangeGet1KiB = {
       latencyMs: summarize(latencies.map((x) => round(x, 2))),
-      ciphertextBytesReadPerGet: (counts.blobBytesRead - before.blobBytesRead) / requests,
-      blobReadsPerGet: (counts.blobGets - before.blobGets) / requests,
+      ciphertextBytesReadPerGet: (counts().blobBytesRead - before.blobBytesRead) / requests,
+      blobReadsPerGet: (counts().blobGets - before.blobGets) / requests,
       requests,
     };
-    const perRangeGet = (counts.decrypt - before.decrypt) / requests;
+    const perRangeGet = (counts().decrypt - before.decrypt) / requests;
 
     const small = randomBytes(MiB);
     const n = 20;
-    const c0 = { ...counts };
+    const c0 = counts();
     for (let i = 0; i < n; i++) await local.send(new PutObjectCommand({ Bucket: BUCKET, Key: `kms-${i}`, Body: small }));
-    const c1 = { ...counts };
+    const c1 = counts();
     for (let i = 0; i < n; i++) await drain((await local.send(new GetObjectCommand({ Bucket: BUCKET, Key: `kms-${i}` }))).Body as Readable);
-    const c2 = { ...counts };
+    const c2 = counts();
     return {
       objectBytes: body.length,
       seededBy,

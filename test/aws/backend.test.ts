@@ -56,7 +56,7 @@ describeWithMoto('AWS backend (moto_server)', (moto) => {
     expect(table.Table?.KeySchema).toEqual(tableDefinition(wanted.tableName).KeySchema);
     expect(table.Table?.GlobalSecondaryIndexes?.map((gsi) => gsi.IndexName)).toEqual(['gsi1']);
     expect(table.Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-    await expect(clients.s3.send(new HeadBucketCommand({ Bucket: wanted.bucket }))).resolves.toBeDefined();
+    await expect(clients.s3.send(new HeadBucketCommand({ Bucket: wanted.bucket }))).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
     const aliases = await clients.kms.send(new ListAliasesCommand({}));
     expect(aliases.Aliases?.filter((alias) => alias.AliasName === wanted.keyAlias)).toHaveLength(1);
   });

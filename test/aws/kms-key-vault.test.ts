@@ -11,10 +11,10 @@ describeWithMoto('KmsKeyVault (moto_server)', (moto) => {
     async () => {
       const vault = new KmsKeyVault({ client: motoClients(moto().endpoint).kms });
       const { arn } = await vault.createKey({ description: 'contract default key' });
-      // moto 5.2 neither enforces key states nor names key material (see the tests below).
-      return { vault, admin: vault, keyId: arn, enforcesKeyStates: false, tracksKeyMaterial: false, reportsRotationPeriod: false, cleanup: async () => undefined };
+      return { vault, admin: vault, keyId: arn, cleanup: async () => undefined };
     },
-    { enforcesKeyStates: false },
+    // moto 5.2 neither enforces key states nor names key material nor reports a rotation period (see the tests below).
+    { backend: 'moto 5.2', enforcesKeyStates: false, tracksKeyMaterial: false, reportsRotationPeriod: false },
   );
 
   describe('KMS specifics', () => {

@@ -1,30 +1,40 @@
-// The moto_server harness itself: found on PATH or at the pyenv shim, started on loopback, stopped cleanly.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// The moto_server harness itself: found on PATH or in $PYENV_ROOT/shims, started on loopback, stopped cleanly.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMotoServer, motoMissingReason, startMoto } from '../support/moto';
+import { findMotoServer, motoUnavailable, startMoto } from '../support/moto';
 
 describe('findMotoServer', () => {
   it('finds an executable moto_server on PATH', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moto-path-'));
     writeFileSync(join(dir, 'moto_server'), '#!/bin/sh\n', { mode: 0o755 });
-    expect(findMotoServer({ PATH: `/nonexistent:${dir}` }, '/nonexistent/shim')).toBe(join(dir, 'moto_server'));
+    expect(findMotoServer({ PATH: `/nonexistent:${dir}` })).toBe(join(dir, 'moto_server'));
   });
 
   it('ignores a moto_server that is not executable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'moto-noexec-'));
     writeFileSync(join(dir, 'moto_server'), '#!/bin/sh\n', { mode: 0o644 });
-    expect(findMotoServer({ PATH: dir }, '/nonexistent/shim')).toBeUndefined();
+    expect(findMotoServer({ PATH: dir })).toBeUndefined();
   });
 
-  it('answers undefined when neither PATH nor the pyenv shim has it, so suites skip loudly', () => {
-    expect(findMotoServer({ PATH: '' }, '/nonexistent/shim')).toBeUndefined();
+  it('finds it in $PYENV_ROOT/shims when PATH lacks it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'moto-pyenv-'));
+    mkdirSync(join(root, 'shims'));
+    writeFileSync(join(root, 'shims', 'moto_server'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(findMotoServer({ PATH: '/nonexistent', PYENV_ROOT: root })).toBe(join(root, 'shims', 'moto_server'));
+  });
+
+  it('answers undefined when neither PATH nor $PYENV_ROOT/shims has it (no hard-coded path), so suites skip loudly', () => {
+    expect(findMotoServer({ PATH: '' })).toBeUndefined();
+    expect(findMotoServer({ PATH: '/nonexistent', PYENV_ROOT: '/nonexistent' })).toBeUndefined();
   });
 });
 
 describe('startMoto', () => {
-  if (findMotoServer() === undefined) {
-    it.skip(motoMissingReason, () => undefined);
+  const unavailable = motoUnavailable();
+  if (unavailable !== undefined) {
+    console.warn(`startMoto SKIPPED: ${unavailable}`);
+    it.skip(`skipped: ${unavailable}`, () => undefined);
     return;
   }
 

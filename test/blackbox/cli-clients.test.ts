@@ -9,12 +9,19 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { s3Client } from './s3-suite';
-import { awsCliVersion, curlVersion, warnIfMissing } from '../support/tools';
+import { awsCliVersion, curlVersion, resolveTool, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+/**
+ * A test's budget from the number of CLI calls it makes: CLI v1 spends 0.5-1 s starting Python on an idle
+ * machine and several seconds on a loaded 2-core one (this suite once took 53 s against a flat 60 s), so each
+ * call gets 8 s on top of a 20 s base for the store's own work.
+ */
+const CLI_CALLS_TIMEOUT = (calls: number): number => 20_000 + calls * 8_000;
 
 const awsVersion = awsCliVersion();
 const curl = curlVersion();
@@ -57,7 +64,7 @@ describe('third-party S3 clients against the embedded server', () => {
 
   const aws = async (...args: string[]): Promise<string> => {
     try {
-      const { stdout } = await run('aws', [...args, '--endpoint-url', target.url], { env, cwd: work, maxBuffer: 64 * MiB });
+      const { stdout } = await run(resolveTool('aws'), [...args, '--endpoint-url', target.url], { env, cwd: work, maxBuffer: 64 * MiB });
       return stdout;
     } catch (e) {
       const err = e as { stderr?: string; message: string };
@@ -67,7 +74,7 @@ describe('third-party S3 clients against the embedded server', () => {
   const awsJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await aws(...args, '--output', 'json')) as T;
   const awsFails = async (...args: string[]): Promise<string> => {
     try {
-      await run('aws', [...args, '--endpoint-url', target.url], { env, cwd: work });
+      await run(resolveTool('aws'), [...args, '--endpoint-url', target.url], { env, cwd: work });
     } catch (e) {
       return (e as { stderr?: string }).stderr ?? '';
     }
@@ -102,7 +109,7 @@ describe('third-party S3 clients against the embedded server', () => {
       expect((await aws('s3', 'ls', '--recursive', `s3://${b}/`)).trim().split('\n')).toHaveLength(1);
       await aws('s3', 'rm', `s3://${b}/dir/small.bin`);
       expect(await aws('s3', 'rb', `s3://${b}`)).toContain(`remove_bucket: ${b}`);
-    }, 60_000);
+    }, CLI_CALLS_TIMEOUT(12));
 
     it('speaks `aws s3api`: put/get with ranges, head, list v1 and v2, location and head-bucket', async () => {
       const b = bucketName();
@@ -135,7 +142,7 @@ describe('third-party S3 clients against the embedded server', () => {
       const v1paged = await awsJson<{ Contents: Array<{ Key: string }> }>('s3api', 'list-objects', '--bucket', b, '--page-size', '2');
       expect(v1paged.Contents.map((c) => c.Key)).toEqual(['k/obj.bin', 'k/other', 'top']);
       expect(await awsFails('s3api', 'head-object', '--bucket', b, '--key', 'missing')).toMatch(/404|Not Found/);
-    }, 60_000);
+    }, CLI_CALLS_TIMEOUT(13));
 
     it('runs a multipart upload step by step with `aws s3api` and reads it back with `aws s3 cp`', async () => {
       const b = bucketName();
@@ -171,7 +178,7 @@ describe('third-party S3 clients against the embedded server', () => {
       await aws('s3api', 'copy-object', '--bucket', b, '--key', 'mp-copy.bin', '--copy-source', `${b}/mp.bin`);
       await aws('s3', 'cp', `s3://${b}/mp-copy.bin`, join(work, 'mp-copy.back'));
       expect(sha256(await readFile(join(work, 'mp-copy.back')))).toBe(sha256(Buffer.concat(parts)));
-    }, 60_000);
+    }, CLI_CALLS_TIMEOUT(15));
 
     it('copies a 200 MiB file in and out byte-identical with `aws s3 cp` and its default multipart settings', async () => {
       // s3transfer splits it into 8 MiB parts sent concurrently, with CRC32 checksums, and reads it back with
@@ -187,7 +194,7 @@ describe('third-party S3 clients against the embedded server', () => {
       expect(sha256(await readFile(join(work, 'big.back')))).toBe(sha256(whole));
       await rm(join(work, 'big.back'));
       await rm(join(work, 'big.bin'));
-    }, 120_000);
+    }, CLI_CALLS_TIMEOUT(3) + 120_000);
 
     it('presigns with `aws s3 presign`: the URL works until X-Amz-Expires, then answers 403', async () => {
       const b = bucketName();
@@ -204,7 +211,7 @@ describe('third-party S3 clients against the embedded server', () => {
       const expired = await fetch(short);
       expect(expired.status).toBe(403);
       expect(await expired.text()).toContain('<Code>AccessDenied</Code>');
-    }, 30_000);
+    }, CLI_CALLS_TIMEOUT(3) + 5_000);
   });
 
   const describeCurl = curl ? describe : describe.skip;

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
 import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
-import type { KeyVault } from '../../lambdas/core/ports';
 import { startServer, type Backend } from '../../local/server';
 import { s3Client } from './s3-suite';
 import { testCreds } from '../support/embedded-target';
 import { awsBackendUnavailable } from '../support/aws-target';
 import { startMoto } from '../support/moto';
+import { interceptVault } from '../support/port-wrappers';
 import { motoClients } from '../aws/moto-clients';
 
 type Counts = Record<string, number>;
@@ -50,15 +50,12 @@ describe('key-vault calls per operation', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sealstore-kms-'));
     const backend = await openEmbeddedBackend(dir);
     const counts: Counts = {};
-    const count = (name: string) => (counts[name] = (counts[name] ?? 0) + 1);
-    const inner = backend.vault;
-    const vault: KeyVault = {
-      generateDataKey: (...a) => (count('GenerateDataKey'), inner.generateDataKey(...a)),
-      decrypt: (...a) => (count('Decrypt'), inner.decrypt(...a)),
-      reEncrypt: (...a) => (count('ReEncrypt'), inner.reEncrypt(...a)),
-      describeKey: (...a) => (count('DescribeKey'), inner.describeKey(...a)),
-      encrypt: (...a) => (count('Encrypt'), inner.encrypt(...a)),
-    };
+    // Named as KMS names them, so `exercise` reads both backends' counts alike.
+    const vault = interceptVault(backend.vault, (call, proceed) => {
+      const name = call.op.charAt(0).toUpperCase() + call.op.slice(1);
+      counts[name] = (counts[name] ?? 0) + 1;
+      return proceed();
+    });
     try {
       await exercise({ ...backend, vault }, counts);
     } finally {

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { declaredOnly, s3Client } from './s3-suite';
 import { s3Path, signedHeaders, type Creds } from '../support/signed-fetch';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-import { awsCliVersion, boto3Version, warnIfMissing } from '../support/tools';
+import { awsCliVersion, boto3Version, resolveTool, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -191,7 +191,7 @@ describe('the embedded server with large bodies and unmodified clients (npm star
         AWS_EC2_METADATA_DISABLED: 'true',
       };
     });
-    const aws = async (...args: string[]) => (await run('aws', [...args, '--endpoint-url', server.url, '--only-show-errors'], { env, cwd: work, maxBuffer: 16 * MiB })).stdout;
+    const aws = async (...args: string[]) => (await run(resolveTool('aws'), [...args, '--endpoint-url', server.url, '--only-show-errors'], { env, cwd: work, maxBuffer: 16 * MiB })).stdout;
 
     it('copies a 1 GiB file in and out with `aws s3 cp`, byte-identical', async () => {
       const file = join(work, 'one-gib.bin');
@@ -237,7 +237,7 @@ describe('the embedded server with large bodies and unmodified clients (npm star
       `s3.download_file("large", "boto/200mib.bin", "${file}.back")`,
       'print(s3.head_object(Bucket="large", Key="boto/200mib.bin")["ETag"])',
     ].join('\n');
-    const { stdout } = await run('python3', ['-c', script], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' }, maxBuffer: MiB });
+    const { stdout } = await run(resolveTool('python3'), ['-c', script], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' }, maxBuffer: MiB });
     // upload_file goes multipart (8 MiB parts) above its 8 MiB threshold: 25 parts.
     expect(stdout.trim()).toMatch(/^"[0-9a-f]{32}-25"$/);
     expect(await fileSha256(`${file}.back`)).toEqual({ digest: createHash('sha256').update(data).digest('hex'), bytes: data.length });

@@ -11,7 +11,9 @@ import { multipartEtag } from '../../lambdas/core/uploads';
 import { LEDGER_PK, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
 import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
 import { readAllFiles } from '../support/embedded-target';
-import { CountingBlobStore, CountingKeyVault, FaultyIndex } from '../support/counting-backend';
+import { FaultInjector, triggers } from '../support/faults';
+import { PortCounter } from '../support/port-wrappers';
+import type { BlobStore, KeyVault, ObjectIndex, WriteOp } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 
 const MiB = 1024 * 1024;
@@ -27,9 +29,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 describe('multipart upload inside the object service (embedded adapters)', () => {
   let dir: string;
   let backend: EmbeddedBackend;
-  let blobs: CountingBlobStore;
-  let vault: CountingKeyVault;
-  let index: FaultyIndex;
+  const counter = new PortCounter();
+  const faults = new FaultInjector();
+  let blobs: BlobStore;
+  let vault: KeyVault;
+  let index: ObjectIndex;
+  /** [GenerateDataKey, Decrypt] calls since the last reset. */
+  const vaultCalls = () => [counter.count('vault', 'generateDataKey'), counter.count('vault', 'decrypt')];
+  /** Fails the next index commit that `matches`, as a crash or an outage at that point would. */
+  const failNextCommit = (matches: (ops: readonly WriteOp[]) => boolean) => faults.set({ indexCommit: { lost: 'before', when: triggers.times(1), ops: matches } });
   let clock: number;
   const warnings: string[] = [];
   const service = (minPartSize?: number) =>
@@ -55,9 +63,9 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sealstore-mp-'));
     backend = await openEmbeddedBackend(dir);
-    blobs = new CountingBlobStore(backend.blobs);
-    vault = new CountingKeyVault(backend.vault);
-    index = new FaultyIndex(backend.index);
+    blobs = counter.blobs(backend.blobs);
+    vault = counter.vault(backend.vault);
+    index = faults.wrapIndex(backend.index);
   });
   afterAll(async () => {
     await backend?.close();
@@ -65,22 +73,22 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
   });
   beforeEach(() => {
     clock = Date.parse('2026-01-01T00:00:00Z');
-    vault.reset();
-    blobs.reset();
+    counter.reset();
+    faults.clear();
   });
 
   it('asks the key vault for one data key per upload and one Decrypt per part request', async () => {
     const svc = service();
     const b = await newBucket(svc);
-    vault.reset();
+    counter.reset();
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'k' });
-    expect([vault.generated, vault.decrypted]).toEqual([1, 0]);
+    expect(vaultCalls()).toEqual([1, 0]);
     const bodies = [randomBytes(MiB), randomBytes(MiB), randomBytes(10)];
     const parts = [];
     for (const [i, body] of bodies.entries()) parts.push(await svc.uploadPart({ bucket: b, key: 'k', uploadId: upload.uploadId, partNumber: i + 1, body: bytes(body) }));
-    expect([vault.generated, vault.decrypted]).toEqual([1, 3]);
+    expect(vaultCalls()).toEqual([1, 3]);
     await svc.completeMultipartUpload({ bucket: b, key: 'k', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
-    expect([vault.generated, vault.decrypted]).toEqual([1, 4]);
+    expect(vaultCalls()).toEqual([1, 4]);
     // Every part blob carries the wrapped key and names its part, so a blob alone is recoverable with KMS.
     const record = await svc.headObject(b, 'k');
     const info = await backend.blobs.head(record.parts[1]!.blobId);
@@ -98,16 +106,17 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     await svc.completeMultipartUpload({ bucket: b, key: 'r', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
     const whole = Buffer.concat(bodies);
     const record = await svc.headObject(b, 'r');
-    blobs.reset();
+    counter.reset();
     const got = await readAll(await svc.openObject(record, { start: MiB - 10, end: MiB + 9 }));
     expect(got.equals(whole.subarray(MiB - 10, MiB + 10))).toBe(true);
     // The last frame of part 1 and the first frame of part 2: nothing else, not even the headers.
-    expect(blobs.gets).toBe(2);
-    expect(blobs.bytesRead).toBe(2 * (FRAME + TAG_SIZE));
-    blobs.reset();
+    expect(counter.count('blobs', 'get')).toBe(2);
+    expect(counter.blobBytesRead).toBe(2 * (FRAME + TAG_SIZE));
+    counter.reset();
     await readAll(await svc.openObject(record));
-    expect(blobs.bytesRead).toBe(3 * (MiB + (MiB / FRAME) * TAG_SIZE));
-    expect(HEADER_SIZE).toBeGreaterThan(0);
+    expect(counter.blobBytesRead).toBe(3 * (MiB + (MiB / FRAME) * TAG_SIZE));
+    // Neither count includes a part header (76 bytes each, FORMAT.md §3): the headers come from the index.
+    expect(HEADER_SIZE).toBe(76);
   });
 
   it('commits a 520-part object atomically with its manifest in chunk items, and replacing it shreds every blob', async () => {
@@ -152,7 +161,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const upload = await svc.createMultipartUpload({ bucket: b, key: 'retry' });
     const body = randomBytes(5000);
     const part = await svc.uploadPart({ bucket: b, key: 'retry', uploadId: upload.uploadId, partNumber: 1, body: bytes(body) });
-    index.failNextTransact((ops) => ops.some((op) => op.op === 'put' && op.item.pk === objectsPk(b)));
+    failNextCommit((ops) => ops.some((op) => op.op === 'put' && op.item.pk === objectsPk(b)));
     await expect(svc.completeMultipartUpload({ bucket: b, key: 'retry', uploadId: upload.uploadId, parts: [{ partNumber: 1, etag: part.etag }] })).rejects.toThrow('injected');
     await expect(svc.headObject(b, 'retry')).rejects.toMatchObject({ code: 'NoSuchKey' });
     const listed = await svc.listMultipartUploads({ bucket: b, maxUploads: 10 });
@@ -176,12 +185,12 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const busy = await put('busy', 1);
     // Completion crashes while dropping part items (part 2 was not used): object live, leftovers remain.
     const completing = await put('completing', 2);
-    index.failNextTransact((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(completing.u.uploadId)));
+    failNextCommit((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(completing.u.uploadId)));
     await svc.completeMultipartUpload({ bucket: b, key: 'completing', uploadId: completing.u.uploadId, parts: [{ partNumber: 1, etag: completing.etags[0]! }] });
     expect(warnings.some((w) => w.includes('completed upload left for the sweep'))).toBe(true);
     // Abort crashes after marking the upload aborting.
     const aborting = await put('aborting', 2);
-    index.failNextTransact((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(aborting.u.uploadId)));
+    failNextCommit((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(aborting.u.uploadId)));
     await expect(svc.abortMultipartUpload(b, 'aborting', aborting.u.uploadId)).rejects.toThrow('injected');
     expect(await blobFiles()).toBe(filesBefore + 7);
     expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy', 'idle']);

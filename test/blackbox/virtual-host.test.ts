@@ -16,7 +16,7 @@ import { serverDomains } from '../../local/server';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { signedHeaders, type Creds } from '../support/signed-fetch';
 import { s3Client } from './s3-suite';
-import { boto3Version, warnIfMissing } from '../support/tools';
+import { boto3Version, resolveTool, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 
@@ -162,7 +162,7 @@ describe('virtual-hosted and path-style requests against the embedded server', (
       '    print(style, ",".join(sorted(o["Key"] for o in s3.list_objects_v2(Bucket="vhost-boto")["Contents"])))',
       '    print(style, ",".join(sorted(set(seen))))',
     ].join('\n');
-    const { stdout } = await run('python3', ['-c', script], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
+    const { stdout } = await run(resolveTool('python3'), ['-c', script], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
     expect(stdout.trim().split('\n')).toEqual([
       'auto written by the JS SDK, path style',
       'auto from-boto-auto,from-js',

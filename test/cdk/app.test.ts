@@ -9,6 +9,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SealstoreStack, type SealstoreStackProps } from '../../lib/sealstore-stack';
+import { cfnLintVersion, missingReason, warnIfMissing } from '../support/tools';
 import { CDK_CONTEXT, synth } from './synth';
 
 const VARIANTS: Array<[string, SealstoreStackProps]> = [
@@ -45,6 +46,10 @@ describe('cdk-nag AwsSolutions', () => {
   });
 });
 
+const cfnLint = cfnLintVersion();
+const CFN_LINT_MISSING = `${missingReason('cfn-lint --version', 'cfn-lint')}; pip install cfn-lint to run it`;
+warnIfMissing(cfnLint, 'cfn-lint check', 'cfn-lint --version', 'cfn-lint');
+
 describe('the synthesized app', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealstore-cdk-'));
   let templatePath = '';
@@ -67,12 +72,7 @@ describe('the synthesized app', () => {
     expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
   });
 
-  it('passes cfn-lint', () => {
-    const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0) {
-      console.warn('SKIPPED cfn-lint check: `cfn-lint` is not on PATH (pip install cfn-lint to run it)');
-      return;
-    }
+  (cfnLint ? it : it.skip)(`passes cfn-lint${cfnLint ? ` (${cfnLint})` : ` — skipped: ${CFN_LINT_MISSING}`}`, () => {
     const run = spawnSync('cfn-lint', ['--', templatePath], { encoding: 'utf8', timeout: 60_000 });
     expect({ status: run.status, output: `${run.stdout}${run.stderr}` }).toEqual({ status: 0, output: '' });
   });

@@ -15,16 +15,23 @@ export interface KeyVaultFixture {
   admin: KeyAdmin;
   /** ARN of an Enabled CMK the suite may use but never disables, deletes or rotates. */
   keyId: string;
-  /** False for moto, which tracks key states but does not refuse cryptographic operations because of them. */
-  enforcesKeyStates: boolean;
-  /**
-   * False when the backend returns no real key material generation (e.g. an emulator without KeyMaterialId):
-   * the rotation assertions on keyMaterialId are then skipped. Defaults to true.
-   */
-  tracksKeyMaterial?: boolean;
-  /** False where the backend ignores RotationPeriodInDays (moto 5.2 returns only KeyRotationEnabled). */
-  reportsRotationPeriod?: boolean;
   cleanup(): Promise<void>;
+}
+
+/**
+ * What the backend can show, declared before setup runs so each test asserts what is true on it: where a
+ * capability is missing, the suite asserts the backend's actual behaviour and registers the unprovable part as
+ * an it.skip whose title says why. Nothing is dropped at run time.
+ */
+export interface KeyVaultCapabilities {
+  /** Names the backend in skip reasons, e.g. 'moto 5.2'. */
+  readonly backend: string;
+  /** False for moto, which tracks key states but does not refuse cryptographic operations because of them. */
+  readonly enforcesKeyStates: boolean;
+  /** False when the backend names no key material generation (moto returns no KeyMaterialId). */
+  readonly tracksKeyMaterial: boolean;
+  /** False where the backend ignores RotationPeriodInDays (moto 5.2 returns only KeyRotationEnabled). */
+  readonly reportsRotationPeriod: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -37,17 +44,12 @@ function tamper(wrapped: Buffer): Buffer {
   return copy;
 }
 
-/**
- * Registers the KeyVault + KeyAdmin contract under `describe(name)`.
- * `known.enforcesKeyStates`, when the caller can tell before setup runs (moto: false), turns the key-state
- * tests into real `it.skip`s under a title that says why; otherwise each key-state test checks the
- * fixture's flag at run time and returns early with a console.warn (jest cannot skip from inside a test).
- */
-export function describeKeyVaultContract(
-  name: string,
-  setup: () => Promise<KeyVaultFixture>,
-  known: { enforcesKeyStates?: boolean } = {},
-): void {
+/** Registers the KeyVault + KeyAdmin contract under `describe(name)`, for a backend that can show `can`. */
+export function describeKeyVaultContract(name: string, setup: () => Promise<KeyVaultFixture>, can: KeyVaultCapabilities): void {
+  const skipped = (what: string, reason: string) => {
+    console.warn(`${name}: "${what}" SKIPPED: ${can.backend} ${reason}`);
+    it.skip(`${what} — skipped: ${can.backend} ${reason}`, () => undefined);
+  };
   describe(name, () => {
     let fixture: KeyVaultFixture;
     let vault: KeyVault;
@@ -246,16 +248,13 @@ export function describeKeyVaultContract(
         expect(listed.map((k) => k.arn)).toContain(keyId);
       });
 
-      it('enables rotation with a period and reports it', async () => {
+      it(`enables rotation with a period and reports ${can.reportsRotationPeriod ? 'it' : `no period (${can.backend})`}`, async () => {
         const arn = await newKey();
         await admin.enableKeyRotation(arn, 90);
         const status = await admin.getKeyRotationStatus(arn);
         expect(status.enabled).toBe(true);
-        if (fixture.reportsRotationPeriod === false) {
-          console.warn('rotation period not checked: this backend does not report RotationPeriodInDays (moto 5.2)');
-        } else {
-          expect(status.rotationPeriodDays).toBe(90);
-        }
+        // Where the backend reports none, this fails the day it starts to: then declare reportsRotationPeriod.
+        expect(status.rotationPeriodDays).toBe(can.reportsRotationPeriod ? 90 : undefined);
         if (status.nextRotationDate !== undefined) {
           const expected = Date.now() + 90 * DAY_MS;
           expect(Math.abs(status.nextRotationDate.getTime() - expected)).toBeLessThan(2 * DAY_MS);
@@ -272,7 +271,9 @@ export function describeKeyVaultContract(
         await expect(admin.scheduleKeyDeletion(arn, days)).rejects.toBeInstanceOf(InvalidArgumentError);
       });
 
-      it('rotates on demand: new data keys use new material, old wraps still open, rewrap moves them', async () => {
+      if (!can.reportsRotationPeriod) skipped('reports the rotation period it was given', 'does not report RotationPeriodInDays');
+
+      it(`rotates on demand: old wraps still open, rewrap moves them${can.tracksKeyMaterial ? ', new data keys use new material' : ''}`, async () => {
         const arn = await newKey();
         const ctx = context();
         const before = await vault.generateDataKey(arn, ctx);
@@ -285,8 +286,9 @@ export function describeKeyVaultContract(
         expect(moved.keyId).toBe(arn);
         const reopened = await vault.decrypt(moved.wrapped, ctx);
         expect(reopened.plaintext.equals(before.plaintext)).toBe(true);
-        if (fixture.tracksKeyMaterial === false) {
-          console.warn(`${name}: keyMaterialId assertions skipped: this backend does not report key material ids`);
+        if (!can.tracksKeyMaterial) {
+          // No material is named, so every wrap reports the same one; this fails the day the backend names it.
+          expect(new Set([before, after, old, moved, reopened].map((k) => k.keyMaterialId)).size).toBe(1);
           return;
         }
         expect(after.keyMaterialId).not.toBe(before.keyMaterialId);
@@ -296,19 +298,13 @@ export function describeKeyVaultContract(
         const described = await vault.describeKey(arn);
         if (described.currentKeyMaterialId !== undefined) expect(described.currentKeyMaterialId).toBe(after.keyMaterialId);
       });
+
+      if (!can.tracksKeyMaterial) skipped('a rotation gives new data keys new key material, and rewrap moves old wraps onto it', 'names no key material');
     });
 
-    const statesKnownUnenforced = known.enforcesKeyStates === false;
-    const statesTitle = statesKnownUnenforced ? 'key states (skipped: moto does not enforce KMS key states)' : 'key states';
-    describe(statesTitle, () => {
+    describe('key states', () => {
       const stateTest = (title: string, body: () => Promise<void>) =>
-        (statesKnownUnenforced ? it.skip : it)(title, async () => {
-          if (!fixture.enforcesKeyStates) {
-            console.warn(`${name}: "${title}" skipped: moto does not enforce KMS key states`);
-            return;
-          }
-          await body();
-        });
+        can.enforcesKeyStates ? it(title, body) : skipped(title, 'does not enforce KMS key states');
 
       stateTest('refuses generateDataKey, decrypt, reEncrypt and encrypt under a disabled key with KmsDisabledError', async () => {
         const arn = await newKey();

@@ -187,7 +187,7 @@ export function describeObjectIndexContract(name: string, setup: () => Promise<O
         await expect(index.delete(pk, 'k', { kind: 'equals', attr: 'etag', value: 'zzz' })).rejects.toBeInstanceOf(
           ConditionFailedError,
         );
-        expect(await index.get(pk, 'k')).toBeDefined();
+        expect((await index.get(pk, 'k'))?.attrs).toEqual({ etag: 'abc' });
         await index.delete(pk, 'k', { kind: 'equals', attr: 'etag', value: 'abc' });
         expect(await index.get(pk, 'k')).toBeUndefined();
       });

@@ -23,11 +23,10 @@ describeKeyVaultContract(
       vault,
       admin: vault,
       keyId: arn,
-      enforcesKeyStates: true,
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   },
-  { enforcesKeyStates: true },
+  { backend: 'the embedded vault', enforcesKeyStates: true, tracksKeyMaterial: true, reportsRotationPeriod: true },
 );
 
 describe('EmbeddedKeyVault', () => {

@@ -79,6 +79,7 @@ describe('streaming memory', () => {
     }
     peak = Math.max(peak, process.memoryUsage().rss);
 
+    console.log(`sealed and opened ${TOTAL / MiB} MiB: RSS ${(baseline / MiB).toFixed(0)} MiB before, peak +${((peak - baseline) / MiB).toFixed(1)} MiB`);
     expect(sink.position()).toBe(TOTAL);
     expect(sealer.summary().plaintextSize).toBe(TOTAL);
     expect(peak - baseline).toBeLessThan(64 * MiB);

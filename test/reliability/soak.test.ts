@@ -4,13 +4,15 @@ import { runSoak, summaryLine } from './soak';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 12);
 const CLIENTS = Number(process.env['SOAK_CLIENTS'] ?? 16);
+/** A floor on the work (several hundred port calls at 3% faults), so faults fire on a slow machine too. */
+const MIN_OPS_PER_CLIENT = 25;
 
 describe('sealstore soak', () => {
   it(`survives ${SECONDS} s of ${CLIENTS} clients with faults: every read authentic, orphans swept, memory flat`, async () => {
     const h = await startHarness();
     try {
       await createBucket(h.s3, 'soak');
-      const report = await runSoak(h, 'soak', { seconds: SECONDS, clients: CLIENTS, keys: 64, faultRate: 0.03 });
+      const report = await runSoak(h, 'soak', { seconds: SECONDS, clients: CLIENTS, keys: 64, faultRate: 0.03, minOpsPerClient: MIN_OPS_PER_CLIENT });
 
       // Quiet now: every key must read as one of the versions written to it, and the store holds no orphan.
       const model = new Model();
@@ -18,9 +20,10 @@ describe('sealstore soak', () => {
       const { live, swept } = await checkInvariants(h, 'soak', model);
       console.log(summaryLine(report, live, swept));
 
+      // Throughput is printed above, not asserted: it measures the machine. Asserted: every operation was
+      // answered with a right result (violations hold errors and wrong answers; with none, each client did at
+      // least MIN_OPS_PER_CLIENT operations), and faults did fire.
       expect(report.violations).toEqual([]);
-      const total = Object.values(report.ops).reduce((a, b) => a + b, 0);
-      expect(total).toBeGreaterThan(SECONDS * 20);
       expect(report.faults).toBeGreaterThan(0);
       // Flat memory: buffers of a finished request are released; growth stays far below the bytes moved.
       expect(report.heapMiB.end - report.heapMiB.start).toBeLessThan(150);

@@ -11,6 +11,9 @@ export interface SoakOptions {
   readonly keys: number;
   /** Chance that any one port call fails (throttle, torn blob write, refused commit), rotating by kind. */
   readonly faultRate: number;
+  /** Each client keeps going past the deadline until it has done this many operations: a floor on the work, so the
+   * counts asserted on do not depend on how fast the machine is. */
+  readonly minOpsPerClient: number;
 }
 
 export interface SoakReport {
@@ -70,7 +73,7 @@ export async function runSoak(h: Harness, bucket: string, options: SoakOptions):
   const client = async (s3: S3Client, seed: number) => {
     let x = seed;
     const rand = () => ((x = (x * 1103515245 + 12345) >>> 0) / 0x1_0000_0000);
-    while (Date.now() < deadline) {
+    for (let done = 0; Date.now() < deadline || done < options.minOpsPerClient; done++) {
       const key = `k${Math.floor(rand() * options.keys)}`;
       const r = rand();
       try {

@@ -8,7 +8,7 @@ import { consoleLogger } from '../../local/logger';
 import { LAMBDA_LIMITS, S3_LIMITS } from '../../lambdas/core/limits';
 import type { S3Target } from '../blackbox/s3-suite';
 import { motoClients } from '../aws/moto-clients';
-import { findMotoServer, motoMissingReason, startMoto } from './moto';
+import { motoMissingReason, motoUnavailable, startMoto } from './moto';
 import { testCreds } from './embedded-target';
 
 export interface AwsTarget extends S3Target {
@@ -16,8 +16,9 @@ export interface AwsTarget extends S3Target {
   readonly endpoint: string;
 }
 
-/** Why the AWS-backend suites cannot run here, or undefined when they can. */
-export const awsBackendUnavailable: string | undefined = findMotoServer() === undefined ? motoMissingReason : undefined;
+/** Why the AWS-backend suites cannot run here, or undefined when they can. Said once per file that asks. */
+export const awsBackendUnavailable: string | undefined = motoUnavailable();
+if (awsBackendUnavailable !== undefined) console.warn(`AWS-backend tests in this file SKIPPED: ${awsBackendUnavailable}`);
 
 export interface AwsTargetOptions extends Partial<Omit<ServerOptions, 'backend'>> {
   /** Configure SEALSTORE_TRUSTED_KEY_IDS with the default CMK alone, as the deployed stack does with its own. */

@@ -1,9 +1,10 @@
-// Fault injection at the port boundary: wraps a Backend's key vault, blob store and index so tests can make
+// Fault injection at the port boundary (built on port-wrappers.ts): wraps a Backend's key vault, blob store and index so tests can make
 // any call throttle, fail, stall, tear a blob write midway, or lose an index commit, then switch faults off.
 import { Readable } from 'node:stream';
 import { ServiceUnavailableError, SlowDownError } from '../../lambdas/core/errors';
-import type { BlobStore, KeyVault, ObjectIndex } from '../../lambdas/core/ports';
+import type { BlobStore, KeyVault, ObjectIndex, WriteOp } from '../../lambdas/core/ports';
 import type { Backend } from '../../local/server';
+import { interceptBlobs, interceptIndex, interceptVault } from './port-wrappers';
 
 /** Decides, call by call, whether a fault fires. */
 export type Trigger = () => boolean;
@@ -54,6 +55,8 @@ export interface BlobWriteFault {
 export interface IndexCommitFault {
   readonly lost: 'before' | 'after';
   readonly when: Trigger;
+  /** Only commits whose operations match are candidates (default: every commit). */
+  readonly ops?: (ops: readonly WriteOp[]) => boolean;
 }
 
 export interface FaultPlan {
@@ -116,24 +119,18 @@ export class FaultInjector {
   }
 
   wrap(backend: Backend): Backend {
-    return {
-      vault: this.wrapVault(backend.vault),
-      admin: backend.admin,
-      blobs: this.wrapBlobs(backend.blobs),
-      index: this.wrapIndex(backend.index),
-      defaultKeyId: backend.defaultKeyId,
-      close: () => backend.close(),
-    };
+    return { ...backend, vault: this.wrapVault(backend.vault), blobs: this.wrapBlobs(backend.blobs), index: this.wrapIndex(backend.index), close: () => backend.close() };
   }
 
   wrapVault(inner: KeyVault): KeyVault {
-    const guard = async (op: VaultOp): Promise<void> => {
+    return interceptVault(inner, async ({ op }, proceed) => {
       const fault = this.plan.vault;
-      if (!fault || (fault.ops && !fault.ops.includes(op)) || !fault.when()) return;
+      if (!fault || (fault.ops && !fault.ops.includes(op as VaultOp)) || !fault.when()) return proceed();
       this.counts.vault++;
       switch (fault.kind) {
         case 'slow':
-          return sleep(fault.delayMs);
+          await sleep(fault.delayMs);
+          return proceed();
         case 'throttled':
           throw new SlowDownError(`${op}: key vault request quota exceeded (injected)`);
         case 'down':
@@ -141,48 +138,29 @@ export class FaultInjector {
         case 'unreachable':
           throw new InjectedFault(`${op}: connect ECONNREFUSED`);
       }
-    };
-    return {
-      generateDataKey: async (keyId, context) => (await guard('generateDataKey'), inner.generateDataKey(keyId, context)),
-      decrypt: async (wrapped, context) => (await guard('decrypt'), inner.decrypt(wrapped, context)),
-      reEncrypt: async (wrapped, context, dest) => (await guard('reEncrypt'), inner.reEncrypt(wrapped, context, dest)),
-      describeKey: async (keyId) => (await guard('describeKey'), inner.describeKey(keyId)),
-      encrypt: async (keyId, plaintext, context) => (await guard('encrypt'), inner.encrypt(keyId, plaintext, context)),
-    };
+    });
   }
 
   wrapBlobs(inner: BlobStore): BlobStore {
-    return {
-      put: (blobId, body, metadata, options) => {
-        const fault = this.plan.blobWrite;
-        if (!fault || !fault.when()) return inner.put(blobId, body, metadata, options);
-        this.counts.blobWrite++;
-        return inner.put(blobId, tearAfter(body, fault.afterBytes), metadata, options);
-      },
-      get: (blobId, range) => inner.get(blobId, range),
-      head: (blobId) => inner.head(blobId),
-      replaceMetadata: (blobId, metadata) => inner.replaceMetadata(blobId, metadata),
-      delete: (blobId) => inner.delete(blobId),
-    };
+    return interceptBlobs(inner, ({ op, args }, proceed) => {
+      const fault = this.plan.blobWrite;
+      if (op !== 'put' || !fault || !fault.when()) return proceed();
+      this.counts.blobWrite++;
+      const [blobId, body, ...rest] = args;
+      return proceed([blobId, tearAfter(body as Readable, fault.afterBytes), ...rest]);
+    });
   }
 
   wrapIndex(inner: ObjectIndex): ObjectIndex {
-    return {
-      get: (pk, sk) => inner.get(pk, sk),
-      put: (item, condition) => inner.put(item, condition),
-      delete: (pk, sk, condition) => inner.delete(pk, sk, condition),
-      query: (pk, options) => inner.query(pk, options),
-      queryGsi1: (pk, options) => inner.queryGsi1(pk, options),
-      transact: async (ops) => {
-        const fault = this.plan.indexCommit;
-        if (!fault || !fault.when()) return inner.transact(ops);
-        this.counts.indexCommit++;
-        if (fault.lost === 'after') {
-          await inner.transact(ops);
-          throw new InjectedFault('index commit applied but its acknowledgement was lost');
-        }
-        throw new InjectedFault('index commit refused');
-      },
-    };
+    return interceptIndex(inner, async ({ op, args }, proceed) => {
+      const fault = this.plan.indexCommit;
+      if (op !== 'transact' || !fault || (fault.ops && !fault.ops(args[0] as readonly WriteOp[])) || !fault.when()) return proceed();
+      this.counts.indexCommit++;
+      if (fault.lost === 'after') {
+        await proceed();
+        throw new InjectedFault('index commit applied but its acknowledgement was lost');
+      }
+      throw new InjectedFault('index commit refused');
+    });
   }
 }

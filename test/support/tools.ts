@@ -1,11 +1,46 @@
-// Outside tools a suite drives (the AWS CLI, boto3, curl): found once, and a missing one named loudly so the
+// Outside tools a suite drives (the AWS CLI, boto3, curl, cfn-lint; moto_server is found in moto.ts): found once, and a missing one named loudly so the
 // suite that needs it skips with its reason instead of passing.
 import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, sep } from 'node:path';
+
+const executable = (file: string): boolean => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const resolved = new Map<string, string>();
+
+/**
+ * The program behind `command` on PATH. A pyenv shim is resolved once (`pyenv which`) to the script it would run:
+ * the shim costs one to two seconds of start-up per call on a loaded 2-core machine, and the AWS CLI suite makes
+ * dozens of calls. Anything else, or a shim pyenv cannot resolve, is returned as found.
+ */
+export function resolveTool(command: string): string {
+  const known = resolved.get(command);
+  if (known !== undefined) return known;
+  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((dir) => dir !== '');
+  let found = dirs.map((dir) => join(dir, command)).find(executable) ?? command;
+  if (found.includes(`${sep}shims${sep}`)) {
+    try {
+      const real = execFileSync('pyenv', ['which', command], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }).toString().trim();
+      if (real !== '' && executable(real)) found = real;
+    } catch {
+      // not resolvable: the shim itself still works, only slower
+    }
+  }
+  resolved.set(command, found);
+  return found;
+}
 
 /** The tool's version line, or undefined when the command cannot run here. */
 export function toolVersion(command: string, args: string[]): string | undefined {
   try {
-    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim() || 'unknown';
+    return execFileSync(resolveTool(command), args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }).toString().trim() || 'unknown';
   } catch {
     return undefined;
   }
@@ -14,8 +49,12 @@ export function toolVersion(command: string, args: string[]): string | undefined
 export const awsCliVersion = (): string | undefined => toolVersion('aws', ['--version']);
 export const boto3Version = (): string | undefined => toolVersion('python3', ['-c', 'import boto3; print(boto3.__version__)']);
 export const curlVersion = (): string | undefined => toolVersion('curl', ['--version']);
+export const cfnLintVersion = (): string | undefined => toolVersion('cfn-lint', ['--version']);
+
+/** The reason a test skips when `probe` fails: for its title, so the skip reads the same in every report. */
+export const missingReason = (probe: string, tool: string): string => `\`${probe}\` failed (${tool} is not installed)`;
 
 /** Warns that `what` is skipped and why, when `version` says the tool is missing. */
 export function warnIfMissing(version: string | undefined, what: string, probe: string, tool: string): void {
-  if (!version) console.warn(`${what} SKIPPED: \`${probe}\` failed (${tool} is not installed).`);
+  if (!version) console.warn(`${what} SKIPPED: ${missingReason(probe, tool)}.`);
 }
