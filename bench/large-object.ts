@@ -3,7 +3,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { openEmbeddedBackend } from '../lambdas/adapters/embedded';
 import { startServer } from '../local/server';
 import { startChildServer } from './child-server';

@@ -104,5 +104,5 @@ export function stackPropsFromContext(node: Node): SealstoreStackProps {
     webAclArn: str(node, K.webAclArn),
   };
   // Drop the unset keys so the stack's documented defaults apply (exactOptionalPropertyTypes-friendly).
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as SealstoreStackProps;
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }

@@ -1,7 +1,7 @@
 // A least-privilege Lambda function: its own role (no managed policies), its own log group, and code either
 // bundled from TypeScript by esbuild (locally, no Docker) or — for synth-only tests — an inline stub.
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';

@@ -1,6 +1,6 @@
 // The store's CMK — created here (AWS-generated symmetric key material, rotating, retained) or brought by the
 // owner — and the key-policy and IAM statements that let each function use it for exactly what it calls.
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';

@@ -348,7 +348,7 @@ export function uploadedPartFromItem(item: IndexItem): UploadedPartRecord {
   const algorithm = a['checksumAlgorithm'];
   const tag = a['checksumTag'];
   return {
-    ...partFromAttrs(a as { [name: string]: AttrValue }),
+    ...partFromAttrs(a),
     lastModified: new Date(num(a, 'lastModified')),
     ...(typeof algorithm === 'string' && typeof tag === 'string' ? { checksum: { algorithm, tag } } : {}),
   };

@@ -25,7 +25,7 @@ const HEADER_ALGORITHMS: Readonly<Record<string, ChecksumAlgorithm>> = {
 const DIGEST_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = { CRC32: 4, CRC32C: 4, SHA1: 20, SHA256: 32, CRC64NVME: 8 };
 
 export function checksumHeaderAlgorithm(headerName: string): ChecksumAlgorithm | undefined {
-  return lookup(HEADER_ALGORITHMS as Record<string, string>, headerName.toLowerCase()) as ChecksumAlgorithm | undefined;
+  return lookup(HEADER_ALGORITHMS, headerName.toLowerCase()) as ChecksumAlgorithm | undefined;
 }
 
 export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {

@@ -45,7 +45,7 @@ describe('embedded durability', () => {
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const firstLine = await new Promise<string>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout! });
+      const rl = createInterface({ input: child.stdout });
       rl.once('line', resolve);
       child.once('exit', () => reject(new Error('crash server exited before it started')));
     });

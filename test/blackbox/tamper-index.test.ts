@@ -351,7 +351,7 @@ function tamperSuite(backend: string, start: () => Promise<Harness>): void {
 
       it('the active-key pointer and a key-state record edited: writes and the key admin refuse them', async () => {
         await edit.edit(ACTIVE_PK, ACTIVE_SK, (a) => {
-          for (const name of Object.keys(a)) if (typeof a[name] === 'string' && (a[name] as string).startsWith('arn:')) a[name] = otherKeyArn;
+          for (const name of Object.keys(a)) if (typeof a[name] === 'string' && (a[name]).startsWith('arn:')) a[name] = otherKeyArn;
         });
         await expectRefused('active pointer', [
           ['PUT', req('PUT', s3Path('alpha', 'new-under-forged-key'), {}, undefined, Buffer.from('<<new-plaintext>>'))],

@@ -20,8 +20,8 @@ export interface ServerProcess {
 export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', SERVER, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const onExit = (code: number | null) => {
@@ -32,7 +32,7 @@ export function startServerProcess(args: readonly string[], env: NodeJS.ProcessE
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m && out.includes('Try it:')) {
         clearTimeout(timer);
-        child.stdout!.off('data', check);
+        child.stdout.off('data', check);
         child.off('exit', onExit);
         resolve({
           child,
@@ -47,7 +47,7 @@ export function startServerProcess(args: readonly string[], env: NodeJS.ProcessE
         });
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     child.once('exit', onExit);
   });
 }

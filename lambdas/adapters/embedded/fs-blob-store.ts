@@ -104,7 +104,7 @@ function encodeHeader(header: BlobHeader): Buffer {
 
 /** Writes every byte of `buffers` at `position`, however many calls the kernel takes. */
 async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<number> {
-  let pending = buffers;
+  const pending = buffers;
   let at = position;
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending, at);
