@@ -87,6 +87,7 @@ export default defineConfig(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs' },
+    // CommonJS under Node: the module wrapper's names and process (no 'globals' package needed for four names).
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
   },
 );

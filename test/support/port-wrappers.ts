@@ -25,7 +25,7 @@ const INDEX_OPS: OpTable<ObjectIndex> = { get: 'call', put: 'call', delete: 'cal
 
 function wrapPort<P extends object>(port: PortName, inner: P, ops: OpTable<P>, intercept: Interceptor): P {
   const wrapped: Record<string, unknown> = {};
-  for (const [op, how] of Object.entries(ops) as Array<[string, 'call' | 'pass']>) {
+  for (const [op, how] of Object.entries<'call' | 'pass'>(ops)) {
     const method = (inner as Record<string, ((...args: unknown[]) => unknown) | undefined>)[op];
     if (typeof method !== 'function') {
       if (how === 'call') throw new Error(`${port} port has no method ${op}`);
