@@ -5,7 +5,7 @@ import { ROLES, type CredentialStore, type Grant, type Principal, type Role } fr
 import { ConditionalRequestConflictError, ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
 import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
 import { walk } from './index-walk';
-import type { ActiveKeySource, AttrValue, EncryptionContext, IndexItem, KeyVault, ObjectIndex, UnwrappedKey } from './ports';
+import type { ActiveKeySource, AttrValue, EncryptionContext, IndexItem, KeyVault, RecordIndex, UnwrappedKey } from './ports';
 
 /** Another admin flipping the same key's status makes the conditional write fail; a few re-reads settle it. */
 const STATUS_ATTEMPTS = 5;
@@ -30,7 +30,7 @@ export interface CreatedAccessKey extends AccessKeyInfo {
 }
 
 export interface AccessKeyStoreDeps {
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly vault: KeyVault;
   readonly activeKeys: ActiveKeySource;
   readonly now?: () => Date;

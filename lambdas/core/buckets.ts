@@ -1,12 +1,12 @@
 // Buckets: one index item each, in one partition. Every object operation checks its bucket here first.
 import { BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError } from './errors';
 import { walk } from './index-walk';
-import type { ObjectIndex } from './ports';
+import type { RecordIndex } from './ports';
 import { BUCKETS_PK, bucketFromItem, bucketItem, objectsPk, type BucketRecord } from './records';
 
 export class Buckets {
   constructor(
-    private readonly index: ObjectIndex,
+    private readonly index: RecordIndex,
     private readonly now: () => Date,
   ) {}
 

@@ -2,7 +2,7 @@
 import { ConditionFailedError } from './errors';
 import type { Logger } from './logger';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
-import type { BlobStore, ObjectIndex, WriteOp } from './ports';
+import type { BlobStore, RecordIndex, WriteOp } from './ports';
 import {
   LEDGER_PK,
   ledgerItem,
@@ -27,7 +27,7 @@ export class Garbage {
 
   constructor(
     private readonly blobs: BlobStore,
-    private readonly index: ObjectIndex,
+    private readonly index: RecordIndex,
     private readonly logger?: Logger,
   ) {}
 

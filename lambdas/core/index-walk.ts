@@ -1,6 +1,6 @@
 // The one way to read more than one page of the index: a walk over one partition (or one secondary-index
 // partition) in sort-key order, page by page. Every multi-page read in the core goes through here.
-import type { IndexItem, ObjectIndex, QueryPage } from './ports';
+import type { IndexItem, RecordIndex, QueryPage } from './ports';
 
 export interface WalkOptions {
   /** Only sort keys starting with this prefix (partition walks only). */
@@ -66,12 +66,12 @@ export class IndexWalk implements AsyncIterable<IndexItem> {
 }
 
 /** Items of partition `pk` in ascending sort-key order. */
-export function walk(index: ObjectIndex, pk: string, options: WalkOptions = {}): IndexWalk {
+export function walk(index: RecordIndex, pk: string, options: WalkOptions = {}): IndexWalk {
   const prefix = options.prefix === '' ? undefined : options.prefix;
   return new IndexWalk((startAfter, limit) => index.query(pk, { prefix, startAfter, limit }), options);
 }
 
 /** Items of one secondary-index partition in ascending gsi1sk order. */
-export function walkGsi1(index: ObjectIndex, gsi1pk: string, options: Omit<WalkOptions, 'prefix'> = {}): IndexWalk {
+export function walkGsi1(index: RecordIndex, gsi1pk: string, options: Omit<WalkOptions, 'prefix'> = {}): IndexWalk {
   return new IndexWalk((startAfter, limit) => index.queryGsi1(gsi1pk, { startAfter, limit }), options);
 }

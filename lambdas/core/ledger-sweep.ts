@@ -5,7 +5,7 @@ import { ConditionFailedError } from './errors';
 import type { Garbage } from './garbage';
 import { walk } from './index-walk';
 import type { Logger } from './logger';
-import type { BlobStore, ObjectIndex } from './ports';
+import type { BlobStore, RecordIndex } from './ports';
 import { LEDGER_PK, ledgerFromItem } from './records';
 
 export interface SweepResult {
@@ -14,7 +14,7 @@ export interface SweepResult {
 }
 
 export interface LedgerSweepDeps {
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly blobs: BlobStore;
   readonly garbage: Garbage;
   readonly now: () => Date;

@@ -23,7 +23,7 @@ import { backoff, type ObjectCommitter, type WritePreconditions } from './object
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
 import { writePendingPart, type PendingPartDeps } from './part-writer';
-import type { ActiveKeySource, KeyVault, ObjectIndex, WriteOp } from './ports';
+import type { ActiveKeySource, KeyVault, RecordIndex, WriteOp } from './ports';
 import {
   LEDGER_PK,
   ledgerItem,
@@ -48,7 +48,7 @@ const LEASE_ATTEMPTS = 3;
 export interface MultipartDeps extends PendingPartDeps {
   readonly vault: KeyVault;
   readonly keys: ActiveKeySource;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly buckets: Buckets;
   readonly uploads: UploadRecords;
   readonly cleanup: UploadCleanup;

@@ -10,7 +10,7 @@ import {
   PreconditionFailedError,
 } from './errors';
 import type { Garbage } from './garbage';
-import type { Condition, ObjectIndex, WriteOp } from './ports';
+import type { Condition, RecordIndex, WriteOp } from './ports';
 import { LEDGER_PK, objectFromItem, objectItem, objectsPk, type ObjectRecord } from './records';
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
@@ -37,7 +37,7 @@ const MAX_TRANSACTION_OPS = 100;
 
 export class ObjectCommitter {
   constructor(
-    private readonly index: ObjectIndex,
+    private readonly index: RecordIndex,
     private readonly garbage: Garbage,
     private readonly now: () => Date,
   ) {}

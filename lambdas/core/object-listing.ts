@@ -3,7 +3,7 @@
 import type { Buckets } from './buckets';
 import { walk } from './index-walk';
 import { commonPrefixOf } from './list-keys';
-import type { ObjectIndex } from './ports';
+import type { RecordIndex } from './ports';
 import { objectFromItem, objectsPk, type ObjectRecord } from './records';
 
 export interface ListObjectsInput {
@@ -30,7 +30,7 @@ export function pastPrefix(prefix: string): string {
   return `${prefix}\u{10FFFF}`;
 }
 
-export async function listObjects(index: ObjectIndex, buckets: Buckets, input: ListObjectsInput): Promise<ListObjectsResult> {
+export async function listObjects(index: RecordIndex, buckets: Buckets, input: ListObjectsInput): Promise<ListObjectsResult> {
   await buckets.head(input.bucket);
   const objects: ObjectRecord[] = [];
   const commonPrefixes: string[] = [];

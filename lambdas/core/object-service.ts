@@ -16,7 +16,7 @@ import { ObjectCommitter, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
 import { ObjectWriter, type ObjectWriteHooks } from './object-writer';
-import type { ActiveKeySource, BlobStore, ByteRange, KeyVault, ObjectIndex } from './ports';
+import type { ActiveKeySource, BlobStore, ByteRange, KeyVault, RecordIndex } from './ports';
 import { NoSuchKeyError } from './errors';
 import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type UploadedPartRecord, type UploadRecord } from './records';
 import { sweepLedger, type SweepResult } from './ledger-sweep';
@@ -29,7 +29,7 @@ export type ObjectServiceHooks = ObjectWriteHooks;
 export interface ObjectServiceDeps {
   readonly vault: KeyVault;
   readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly keys: ActiveKeySource;
   readonly now?: () => Date;
   /** Plaintext bytes per sealed frame; the format's default when omitted. */

@@ -1,4 +1,5 @@
-// The three ports the core talks to: a key vault with KMS semantics, a blob store and an ordered object index.
+// The three ports the core talks to: a key vault with KMS semantics, a blob store and an ordered index of typed
+// records (buckets, objects, uploads and parts, the blob ledger, key states, access keys; see core/records.ts).
 // The core knows nothing of HTTP or AWS; adapters (embedded, AWS) implement these interfaces.
 import type { Readable } from 'node:stream';
 
@@ -163,7 +164,12 @@ export interface QueryPage {
   readonly lastKey?: string;
 }
 
-export interface ObjectIndex {
+/**
+ * The index of every record the store keeps, as ordered items: one partition per record kind (or per bucket, per
+ * upload), conditional writes and small transactions. records.ts maps typed records to items; index-walk.ts reads
+ * more than a page; index-auth/ MACs every row.
+ */
+export interface RecordIndex {
   get(pk: string, sk: string): Promise<IndexItem | undefined>;
   /** Throws ConditionFailedError when the condition does not hold. */
   put(item: IndexItem, condition?: Condition): Promise<void>;
@@ -187,7 +193,7 @@ export interface StorePorts {
   /** Key management for the key lifecycle and the admin API; KMS and the embedded vault both offer it. */
   readonly admin: KeyAdmin;
   readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   /** The CMK new objects are sealed under until the key lifecycle names another. */
   readonly defaultKeyId: string;
   /** Releases what the ports hold open (files, databases); idempotent. */

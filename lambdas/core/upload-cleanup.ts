@@ -6,7 +6,7 @@ import type { Garbage } from './garbage';
 import { walk } from './index-walk';
 import type { Logger } from './logger';
 import { deleteManifestChunks } from './manifest';
-import type { ObjectIndex, WriteOp } from './ports';
+import type { RecordIndex, WriteOp } from './ports';
 import {
   ledgerItem,
   objectsPk,
@@ -34,7 +34,7 @@ export interface UploadSweepResult {
 }
 
 export interface UploadCleanupDeps {
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly uploads: UploadRecords;
   readonly garbage: Garbage;
   readonly now: () => Date;

@@ -3,7 +3,7 @@
 import type { Buckets } from './buckets';
 import { walk } from './index-walk';
 import { commonPrefixOf } from './list-keys';
-import type { ObjectIndex } from './ports';
+import type { RecordIndex } from './ports';
 import { uploadedPartFromItem, uploadFromItem, uploadPartSk, uploadPartsPk, uploadSk, uploadsPk, type UploadedPartRecord, type UploadRecord } from './records';
 import { noSuchUpload, type UploadRecords } from './uploads';
 
@@ -40,7 +40,7 @@ export interface ListUploadsResult {
   readonly nextUploadIdMarker?: string;
 }
 
-export async function listParts(index: ObjectIndex, uploads: UploadRecords, input: ListPartsInput): Promise<ListPartsResult> {
+export async function listParts(index: RecordIndex, uploads: UploadRecords, input: ListPartsInput): Promise<ListPartsResult> {
   const upload = await uploads.get(input.bucket, input.key, input.uploadId);
   if (upload.state === 'aborting' || upload.state === 'completed') throw noSuchUpload(input.uploadId);
   const page = await index.query(uploadPartsPk(upload.uploadId), {
@@ -53,11 +53,11 @@ export async function listParts(index: ObjectIndex, uploads: UploadRecords, inpu
 }
 
 /** Every stored part of an upload, in part-number order. */
-export function allParts(index: ObjectIndex, uploadId: string): Promise<UploadedPartRecord[]> {
+export function allParts(index: RecordIndex, uploadId: string): Promise<UploadedPartRecord[]> {
   return walk(index, uploadPartsPk(uploadId), { pageSize: 1000 }).all(uploadedPartFromItem);
 }
 
-export async function listUploads(index: ObjectIndex, buckets: Buckets, input: ListUploadsInput): Promise<ListUploadsResult> {
+export async function listUploads(index: RecordIndex, buckets: Buckets, input: ListUploadsInput): Promise<ListUploadsResult> {
   await buckets.head(input.bucket);
   const prefix = input.prefix ?? '';
   const uploads: UploadRecord[] = [];

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Buckets } from './buckets';
 import { NoSuchUploadError } from './errors';
-import type { Condition, ObjectIndex } from './ports';
+import type { Condition, RecordIndex } from './ports';
 import { uploadFromItem, uploadSk, uploadsPk, type PartRecord, type UploadRecord } from './records';
 
 /**
@@ -74,7 +74,7 @@ export function stateCondition(upload: UploadRecord): Condition {
 /** Reads upload records; a missing upload in a missing bucket is NoSuchBucket, as S3 answers. */
 export class UploadRecords {
   constructor(
-    private readonly index: ObjectIndex,
+    private readonly index: RecordIndex,
     private readonly buckets: Buckets,
   ) {}
 

@@ -1,29 +1,29 @@
-// DynamoDbObjectIndex over the wire against moto_server: the ObjectIndex contract, then DynamoDB specifics.
+// DynamoDbRecordIndex over the wire against moto_server: the RecordIndex contract, then DynamoDB specifics.
 import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDbObjectIndex } from '../../lambdas/adapters/aws/dynamodb-index';
+import { DynamoDbRecordIndex } from '../../lambdas/adapters/aws/dynamodb-index';
 import { tableDefinition } from '../../lambdas/adapters/aws/resources';
 import { InternalError, InvalidArgumentError } from '../../lambdas/core/errors';
 import type { IndexItem } from '../../lambdas/core/ports';
-import { describeObjectIndexContract } from '../contract/object-index.contract';
+import { describeRecordIndexContract } from '../contract/record-index.contract';
 import { uniqueId } from '../contract/streams';
 import { describeWithMoto } from '../support/moto';
 import { motoClients } from './moto-clients';
 
-async function indexOnMoto(endpoint: string): Promise<{ index: DynamoDbObjectIndex; tableName: string }> {
+async function indexOnMoto(endpoint: string): Promise<{ index: DynamoDbRecordIndex; tableName: string }> {
   const { dynamodb } = motoClients(endpoint);
   const tableName = uniqueId('index');
   await dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
-  return { index: new DynamoDbObjectIndex({ client: dynamodb, tableName }), tableName };
+  return { index: new DynamoDbRecordIndex({ client: dynamodb, tableName }), tableName };
 }
 
-describeWithMoto('DynamoDbObjectIndex (moto_server)', (moto) => {
-  describeObjectIndexContract('ObjectIndex contract', async () => ({
+describeWithMoto('DynamoDbRecordIndex (moto_server)', (moto) => {
+  describeRecordIndexContract('RecordIndex contract', async () => ({
     index: (await indexOnMoto(moto().endpoint)).index,
     cleanup: async () => undefined,
   }));
 
   describe('DynamoDB specifics', () => {
-    let index: DynamoDbObjectIndex;
+    let index: DynamoDbRecordIndex;
     let tableName: string;
     beforeAll(async () => {
       ({ index, tableName } = await indexOnMoto(moto().endpoint));
@@ -96,7 +96,7 @@ describeWithMoto('DynamoDbObjectIndex (moto_server)', (moto) => {
     });
 
     it('reports a missing table as InternalError naming it', async () => {
-      const missing = new DynamoDbObjectIndex({ client: motoClients(moto().endpoint).dynamodb, tableName: 'no-such-table' });
+      const missing = new DynamoDbRecordIndex({ client: motoClients(moto().endpoint).dynamodb, tableName: 'no-such-table' });
       await expect(missing.get('p', 's')).rejects.toBeInstanceOf(InternalError);
       await expect(missing.get('p', 's')).rejects.toThrow('no-such-table');
     });

@@ -23,7 +23,7 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAwsClients } from '../../lambdas/adapters/aws/config';
-import { DynamoDbObjectIndex } from '../../lambdas/adapters/aws/dynamodb-index';
+import { DynamoDbRecordIndex } from '../../lambdas/adapters/aws/dynamodb-index';
 import { KmsKeyVault } from '../../lambdas/adapters/aws/kms-key-vault';
 import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blob-store';
 import {
@@ -89,14 +89,14 @@ describe('KmsKeyVault under faults (mocked: moto cannot throttle or fail)', () =
   });
 });
 
-describe('DynamoDbObjectIndex under faults (mocked: moto cannot throttle)', () => {
+describe('DynamoDbRecordIndex under faults (mocked: moto cannot throttle)', () => {
   let ddb: AwsClientStub<DynamoDBClient>;
   beforeAll(() => {
     ddb = mockClient(DynamoDBClient);
   });
   afterEach(() => ddb.reset());
   afterAll(() => ddb.restore());
-  const index = () => new DynamoDbObjectIndex({ client: new DynamoDBClient({ region, credentials }), tableName: 't' });
+  const index = () => new DynamoDbRecordIndex({ client: new DynamoDBClient({ region, credentials }), tableName: 't' });
 
   it('reports ProvisionedThroughputExceededException as SlowDownError', async () => {
     ddb.on(GetItemCommand).rejects(new ProvisionedThroughputExceededException({ $metadata: metadata, message: 'slow' }));
@@ -165,7 +165,7 @@ describe('AWS adapters against an endpoint that never answers (loopback server)'
   });
 
   it('reports a DynamoDB timeout as ServiceUnavailableError', async () => {
-    const index = new DynamoDbObjectIndex({ client: clients().dynamodb, tableName: 't' });
+    const index = new DynamoDbRecordIndex({ client: clients().dynamodb, tableName: 't' });
     await expect(index.get('p', 's')).rejects.toBeInstanceOf(ServiceUnavailableError);
   });
 });

@@ -5,13 +5,13 @@ import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { AwsClients } from '../../lambdas/adapters/aws/config';
-import { DynamoDbObjectIndex } from '../../lambdas/adapters/aws/dynamodb-index';
+import { DynamoDbRecordIndex } from '../../lambdas/adapters/aws/dynamodb-index';
 import { KmsKeyVault } from '../../lambdas/adapters/aws/kms-key-vault';
 import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blob-store';
 import { composeCore } from '../../lambdas/compose-store';
 import { AuthenticatedIndex } from '../../lambdas/core/index-auth/authenticated-index';
 import { IndexKey } from '../../lambdas/core/index-auth/index-key';
-import type { ObjectIndex } from '../../lambdas/core/ports';
+import type { RecordIndex } from '../../lambdas/core/ports';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 import type { AwsTarget } from '../support/aws-target';
@@ -25,9 +25,9 @@ export interface MotoStore {
   readonly keyAlias: string;
   readonly kms: KmsKeyVault;
   /** The raw table (rows as stored, MACs included). */
-  readonly index: DynamoDbObjectIndex;
+  readonly index: DynamoDbRecordIndex;
   /** The table as the store uses it: every row authenticated. */
-  readonly authenticated: ObjectIndex;
+  readonly authenticated: RecordIndex;
   readonly blobs: S3BlobStore;
   /** The index's record of one object (strongly consistent GetItem). */
   record(bucket: string, key: string): Promise<ObjectRecord>;
@@ -53,7 +53,7 @@ export async function openMotoStore(target: AwsTarget, baseConfig: Partial<Lifec
   }
   const keyAlias = `alias/${tableName}`; // startAwsOnMoto names table and alias alike: sealstore-<suffix>
   const kms = new KmsKeyVault({ client: clients.kms });
-  const index = new DynamoDbObjectIndex({ client: clients.dynamodb, tableName });
+  const index = new DynamoDbRecordIndex({ client: clients.dynamodb, tableName });
   const blobs = new S3BlobStore({ client: clients.s3, bucket });
   const defaultKeyId = await kms.resolveKeyId(keyAlias);
   const authenticated = new AuthenticatedIndex(index, new IndexKey({ index, vault: kms, defaultKeyId }));

@@ -9,7 +9,7 @@ import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 import { ROW_MAC_ATTR } from '../../lambdas/core/index-auth/row-encoding';
 import { everyRow } from '../../lambdas/core/index-auth/adopt';
-import type { ObjectIndex } from '../../lambdas/core/ports';
+import type { RecordIndex } from '../../lambdas/core/ports';
 import { objectsPk } from '../../lambdas/core/records';
 import { startServer } from '../../local/server';
 import { testCreds } from '../support/embedded-target';
@@ -17,7 +17,7 @@ import { s3Path, signedRequest } from '../support/signed-fetch';
 import { startServerProcess } from '../support/server-process';
 
 /** Leaves what an older sealstore wrote: the same rows, no MACs, no index key. */
-async function unauthenticate(raw: ObjectIndex): Promise<void> {
+async function unauthenticate(raw: RecordIndex): Promise<void> {
   const rows = [];
   for await (const row of everyRow(raw)) rows.push(row);
   for (const row of rows) {

@@ -13,7 +13,7 @@ import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
 import { readAllFiles } from '../support/embedded-target';
 import { FaultInjector, triggers } from '../support/faults';
 import { PortCounter } from '../support/port-wrappers';
-import type { BlobStore, KeyVault, ObjectIndex, WriteOp } from '../../lambdas/core/ports';
+import type { BlobStore, KeyVault, RecordIndex, WriteOp } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 
 const MiB = 1024 * 1024;
@@ -33,7 +33,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
   const faults = new FaultInjector();
   let blobs: BlobStore;
   let vault: KeyVault;
-  let index: ObjectIndex;
+  let index: RecordIndex;
   /** [GenerateDataKey, Decrypt] calls since the last reset. */
   const vaultCalls = () => [counter.count('vault', 'generateDataKey'), counter.count('vault', 'decrypt')];
   /** Fails the next index commit that `matches`, as a crash or an outage at that point would. */

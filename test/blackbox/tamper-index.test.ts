@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { ACCESS_KEYS_PK } from '../../lambdas/core/access-keys';
 import { ACTIVE_PK, ACTIVE_SK, KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
-import type { AttrValue, IndexItem, ObjectIndex } from '../../lambdas/core/ports';
+import type { AttrValue, IndexItem, RecordIndex } from '../../lambdas/core/ports';
 import { BUCKETS_PK, LEDGER_PK, ledgerItem, manifestPk, objectsPk, uploadPartsPk, uploadsPk, type PartRecord } from '../../lambdas/core/records';
 import type { RunningServer } from '../../local/server';
 import { startEmbedded } from '../support/embedded-target';
@@ -27,7 +27,7 @@ interface Harness {
   readonly creds: Creds;
   readonly server: RunningServer;
   /** The table as stored, bypassing the store's row authentication. */
-  readonly raw: ObjectIndex;
+  readonly raw: RecordIndex;
   /** Copies one row to another place with the backend's own tools (SQL; DynamoDB GetItem/PutItem). */
   copyRowLiterally(from: { pk: string; sk: string }, to: { pk: string; sk: string }): Promise<void>;
   close(): Promise<void>;
@@ -86,7 +86,7 @@ const MANY_PARTS = 503;
 /** Records every row a case changes and puts them back afterwards, so cases do not leak into each other. */
 class Editor {
   private readonly saved = new Map<string, IndexItem | undefined>();
-  constructor(private readonly raw: ObjectIndex) {}
+  constructor(private readonly raw: RecordIndex) {}
 
   async row(pk: string, sk: string): Promise<IndexItem> {
     const item = await this.raw.get(pk, sk);

@@ -2,7 +2,7 @@
 // blobs are deleted. The blob store and index here are in-memory stand-ins for the two calls the queue makes
 // (delete, transact), so the queue's own timing is exact: a real store's I/O would hide the window under test.
 import { Garbage } from '../../lambdas/core/garbage';
-import type { BlobStore, ObjectIndex } from '../../lambdas/core/ports';
+import type { BlobStore, RecordIndex } from '../../lambdas/core/ports';
 import type { ObjectRecord } from '../../lambdas/core/records';
 
 function replaced(blobId: string): ObjectRecord {
@@ -17,7 +17,7 @@ describe('Garbage.collectLater / settle', () => {
   it('deletes an object queued at any microtask offset from the end of a drain', async () => {
     const deleted = new Set<string>();
     const blobs = { delete: async (id: string) => void deleted.add(id) } as unknown as BlobStore;
-    const index = { transact: async () => undefined } as unknown as ObjectIndex;
+    const index = { transact: async () => undefined } as unknown as RecordIndex;
     const stranded: number[] = [];
     for (let offset = 0; offset < 30; offset++) {
       const garbage = new Garbage(blobs, index);

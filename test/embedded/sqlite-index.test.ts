@@ -1,15 +1,15 @@
-// Runs the ObjectIndex contract against the embedded SQLite index, plus what only a file-backed index can show.
+// Runs the RecordIndex contract against the embedded SQLite index, plus what only a file-backed index can show.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteObjectIndex } from '../../lambdas/adapters/embedded/sqlite-index';
+import { SqliteRecordIndex } from '../../lambdas/adapters/embedded/sqlite-index';
 import type { EncodedOp } from '../../lambdas/adapters/embedded/sqlite-schema';
 import { SqliteWriter } from '../../lambdas/adapters/embedded/sqlite-writer';
-import { describeObjectIndexContract } from '../contract/object-index.contract';
+import { describeRecordIndexContract } from '../contract/record-index.contract';
 
-describeObjectIndexContract('SqliteObjectIndex (ObjectIndex contract)', async () => {
+describeRecordIndexContract('SqliteRecordIndex (RecordIndex contract)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sealstore-index-'));
-  const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+  const index = new SqliteRecordIndex(join(dir, 'index.sqlite'));
   return {
     index,
     cleanup: async () => {
@@ -19,7 +19,7 @@ describeObjectIndexContract('SqliteObjectIndex (ObjectIndex contract)', async ()
   };
 });
 
-describe('SqliteObjectIndex', () => {
+describe('SqliteRecordIndex', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sealstore-index-'));
@@ -40,7 +40,7 @@ describe('SqliteObjectIndex', () => {
     } finally {
       await writer.close();
     }
-    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    const index = new SqliteRecordIndex(join(dir, 'index.sqlite'));
     try {
       expect((await index.query('p', { limit: 10 })).items.map((i) => i.sk)).toEqual(['a', 'c']);
     } finally {
@@ -50,12 +50,12 @@ describe('SqliteObjectIndex', () => {
 
   it('keeps committed items, secondary keys and Buffers across a reopen', async () => {
     const file = join(dir, 'index.sqlite');
-    const first = new SqliteObjectIndex(file);
+    const first = new SqliteRecordIndex(file);
     await first.put({ pk: 'b#photos', sk: 'cat.jpg', gsi1pk: 'cmk#1', gsi1sk: 'gen-1#x', attrs: { key: Buffer.from([1, 2]) } });
     await first.transact([{ op: 'put', item: { pk: 'b#photos', sk: 'dog.jpg', attrs: { size: 3 } } }]);
     await first.close();
 
-    const second = new SqliteObjectIndex(file);
+    const second = new SqliteRecordIndex(file);
     try {
       expect(await second.get('b#photos', 'cat.jpg')).toEqual({
         pk: 'b#photos',
@@ -71,7 +71,7 @@ describe('SqliteObjectIndex', () => {
   });
 
   it('rejects a transaction of more than 100 operations before writing anything', async () => {
-    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    const index = new SqliteRecordIndex(join(dir, 'index.sqlite'));
     try {
       const ops = Array.from({ length: 101 }, (_, i) => ({ op: 'put' as const, item: { pk: 'p', sk: `k${i}`, attrs: {} } }));
       await expect(index.transact(ops)).rejects.toThrow(RangeError);
@@ -82,7 +82,7 @@ describe('SqliteObjectIndex', () => {
   });
 
   it('rejects a forged secondary-index cursor', async () => {
-    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    const index = new SqliteRecordIndex(join(dir, 'index.sqlite'));
     try {
       await expect(index.queryGsi1('g', { limit: 1, startAfter: Buffer.from('[1]').toString('base64url') })).rejects.toThrow(
         RangeError,
@@ -93,7 +93,7 @@ describe('SqliteObjectIndex', () => {
   });
 
   it('keeps an attribute named __proto__ as plain data', async () => {
-    const index = new SqliteObjectIndex(join(dir, 'index.sqlite'));
+    const index = new SqliteRecordIndex(join(dir, 'index.sqlite'));
     try {
       const attrs = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, never>;
       await index.put({ pk: 'p', sk: 'k', attrs });

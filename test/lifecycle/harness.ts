@@ -9,7 +9,7 @@ import type { AccessKeyStore } from '../../lambdas/core/access-keys';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
 import type { ObjectService } from '../../lambdas/core/object-service';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
-import type { ObjectIndex } from '../../lambdas/core/ports';
+import type { RecordIndex } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 
@@ -18,7 +18,7 @@ export interface Harness {
   readonly service: ObjectService;
   readonly accessKeys: AccessKeyStore;
   /** The index as the store uses it: every row authenticated (the raw one is backend.index). */
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   /** The lifecycle the object service takes its active key from. */
   readonly lifecycle: KeyLifecycle;
   /** Another lifecycle over the same store (a second runner, or one with crash hooks). */

@@ -2,7 +2,7 @@
 // any call throttle, fail, stall, tear a blob write midway, or lose an index commit, then switch faults off.
 import { Readable } from 'node:stream';
 import { ServiceUnavailableError, SlowDownError } from '../../lambdas/core/errors';
-import type { BlobStore, KeyVault, ObjectIndex, WriteOp } from '../../lambdas/core/ports';
+import type { BlobStore, KeyVault, RecordIndex, WriteOp } from '../../lambdas/core/ports';
 import type { Backend } from '../../local/server';
 import { interceptBlobs, interceptIndex, interceptVault } from './port-wrappers';
 
@@ -151,7 +151,7 @@ export class FaultInjector {
     });
   }
 
-  wrapIndex(inner: ObjectIndex): ObjectIndex {
+  wrapIndex(inner: RecordIndex): RecordIndex {
     return interceptIndex(inner, async ({ op, args }, proceed) => {
       const fault = this.plan.indexCommit;
       if (op !== 'transact' || !fault || (fault.ops && !fault.ops(args[0] as readonly WriteOp[])) || !fault.when()) return proceed();

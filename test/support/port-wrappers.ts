@@ -3,7 +3,7 @@
 // (PortCounter) and fault injection (faults.ts) are both built on it. The op tables below are typed as complete:
 // a method added to or removed from a port fails `tsc` here instead of slipping past the wrapper.
 import { Transform, type Readable } from 'node:stream';
-import type { BlobStore, KeyVault, ObjectIndex } from '../../lambdas/core/ports';
+import type { BlobStore, KeyVault, RecordIndex } from '../../lambdas/core/ports';
 import type { Backend } from '../../local/server';
 
 export type PortName = 'vault' | 'blobs' | 'index';
@@ -21,7 +21,7 @@ export type Interceptor = (call: PortCall, proceed: (args?: readonly unknown[]) 
 type OpTable<P> = { readonly [K in keyof P]-?: 'call' | 'pass' };
 const VAULT_OPS: OpTable<KeyVault> = { generateDataKey: 'call', decrypt: 'call', reEncrypt: 'call', describeKey: 'call', encrypt: 'call', trusts: 'pass' };
 const BLOB_OPS: OpTable<BlobStore> = { put: 'call', get: 'call', head: 'call', replaceMetadata: 'call', delete: 'call' };
-const INDEX_OPS: OpTable<ObjectIndex> = { get: 'call', put: 'call', delete: 'call', query: 'call', queryGsi1: 'call', transact: 'call' };
+const INDEX_OPS: OpTable<RecordIndex> = { get: 'call', put: 'call', delete: 'call', query: 'call', queryGsi1: 'call', transact: 'call' };
 
 function wrapPort<P extends object>(port: PortName, inner: P, ops: OpTable<P>, intercept: Interceptor): P {
   const wrapped: Record<string, unknown> = {};
@@ -38,7 +38,7 @@ function wrapPort<P extends object>(port: PortName, inner: P, ops: OpTable<P>, i
 
 export const interceptVault = (inner: KeyVault, intercept: Interceptor): KeyVault => wrapPort('vault', inner, VAULT_OPS, intercept);
 export const interceptBlobs = (inner: BlobStore, intercept: Interceptor): BlobStore => wrapPort('blobs', inner, BLOB_OPS, intercept);
-export const interceptIndex = (inner: ObjectIndex, intercept: Interceptor): ObjectIndex => wrapPort('index', inner, INDEX_OPS, intercept);
+export const interceptIndex = (inner: RecordIndex, intercept: Interceptor): RecordIndex => wrapPort('index', inner, INDEX_OPS, intercept);
 
 /** The backend with its vault, blobs and index intercepted; admin, default key and close pass through. */
 export function interceptBackend(backend: Backend, intercept: Interceptor): Backend {
@@ -104,7 +104,7 @@ export class PortCounter {
   blobs(inner: BlobStore): BlobStore {
     return interceptBlobs(inner, this.intercept);
   }
-  index(inner: ObjectIndex): ObjectIndex {
+  index(inner: RecordIndex): RecordIndex {
     return interceptIndex(inner, this.intercept);
   }
 }

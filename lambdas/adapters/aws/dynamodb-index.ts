@@ -1,4 +1,4 @@
-// The ObjectIndex port over one DynamoDB table (pk/sk) with one global secondary index (gsi1).
+// The RecordIndex port over one DynamoDB table (pk/sk) with one global secondary index (gsi1).
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -24,7 +24,7 @@ import {
   SlowDownError,
   StoreError,
 } from '../../core/errors';
-import type { Condition, IndexItem, ObjectIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
+import type { Condition, IndexItem, RecordIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
 import { fromItem, keyOf, toItem, toValue } from './dynamodb-items';
 import { mapSdkFault, withCause } from './sdk-faults';
 
@@ -36,7 +36,7 @@ export const MAX_TRANSACTION_OPS = 100;
 /** DynamoDB's error code for a malformed request; the SDK models no class for it. */
 const UNMODELED_VALIDATION = 'ValidationException';
 
-export interface DynamoDbObjectIndexOptions {
+export interface DynamoDbRecordIndexOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
 }
@@ -98,8 +98,8 @@ function decodeCursor(cursor: string, gsi1pk: string): Record<string, AttributeV
  */
 const utf8Compare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
-export class DynamoDbObjectIndex implements ObjectIndex {
-  constructor(private readonly options: DynamoDbObjectIndexOptions) {}
+export class DynamoDbRecordIndex implements RecordIndex {
+  constructor(private readonly options: DynamoDbRecordIndexOptions) {}
 
   private get client(): DynamoDBClient {
     return this.options.client;

@@ -1,13 +1,13 @@
 // Entry point of the AWS backend: configuration from the environment → the core's ports over AWS.
 import type { StorePorts } from '../../core/ports';
 import { awsConfigFromEnv, createAwsClients, type AwsClients } from './config';
-import { DynamoDbObjectIndex } from './dynamodb-index';
+import { DynamoDbRecordIndex } from './dynamodb-index';
 import { KmsKeyVault } from './kms-key-vault';
 import { initAwsResources } from './resources';
 import { S3BlobStore } from './s3-blob-store';
 
 export { awsConfigFromEnv, createAwsClients, type AwsClients, type AwsConfig, type AwsClientOverrides } from './config';
-export { DynamoDbObjectIndex } from './dynamodb-index';
+export { DynamoDbRecordIndex } from './dynamodb-index';
 export { KmsKeyVault, UNNAMED_KEY_MATERIAL } from './kms-key-vault';
 export { initAwsResources, tableDefinition } from './resources';
 export { S3BlobStore } from './s3-blob-store';
@@ -39,7 +39,7 @@ export function awsPortsUnresolved(env: NodeJS.ProcessEnv = process.env, given?:
     vault: kms,
     admin: kms,
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucket }),
-    index: new DynamoDbObjectIndex({ client: clients.dynamodb, tableName: config.tableName }),
+    index: new DynamoDbRecordIndex({ client: clients.dynamodb, tableName: config.tableName }),
     defaultKeyId: config.keyId,
     // Clients the caller handed in are the caller's to destroy.
     close: async () => {

@@ -5,12 +5,12 @@ import { KmsNotFoundError } from '../../core/errors';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedKeyVault, fileExists, KEY_DATABASE_FILE } from './embedded-key-vault';
 import { FsBlobStore } from './fs-blob-store';
-import { SqliteObjectIndex } from './sqlite-index';
+import { SqliteRecordIndex } from './sqlite-index';
 
 export { DataDirLockedError } from './data-dir-lock';
 export { EmbeddedKeyVault, type EmbeddedKeyVaultOptions } from './embedded-key-vault';
 export { FsBlobStore } from './fs-blob-store';
-export { SqliteObjectIndex } from './sqlite-index';
+export { SqliteRecordIndex } from './sqlite-index';
 
 /** The CMK new objects are wrapped under unless a bucket names another. */
 export const DEFAULT_KEY_ALIAS = 'alias/sealstore-default';
@@ -20,7 +20,7 @@ export interface EmbeddedBackend {
   /** The same vault: it also implements KeyAdmin, as KMS does. */
   readonly admin: EmbeddedKeyVault;
   readonly blobs: FsBlobStore;
-  readonly index: SqliteObjectIndex;
+  readonly index: SqliteRecordIndex;
   /** ARN of the default CMK (alias/sealstore-default), created on first start. */
   readonly defaultKeyId: string;
   close(): Promise<void>;
@@ -44,7 +44,7 @@ export async function openEmbeddedBackend(dataDir: string): Promise<EmbeddedBack
     await refuseLostKeys(indexFile, keysDir);
     const vault = await EmbeddedKeyVault.open(keysDir);
     const defaultKeyId = await ensureDefaultKey(vault);
-    const index = new SqliteObjectIndex(indexFile);
+    const index = new SqliteRecordIndex(indexFile);
     const blobs = new FsBlobStore(blobsDir);
     return {
       vault,

@@ -1,8 +1,8 @@
-// The ObjectIndex port on an embedded SQLite file (better-sqlite3): ordered, transactional, crash-safe. Reads run on
+// The RecordIndex port on an embedded SQLite file (better-sqlite3): ordered, transactional, crash-safe. Reads run on
 // the calling thread (WAL readers never wait for the writer); writes go to one writer thread that commits
 // concurrent transactions together, so no fsync ever blocks the event loop.
 import type Database from 'better-sqlite3';
-import type { Condition, IndexItem, ObjectIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
+import type { Condition, IndexItem, RecordIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
 import { decodeAttrs, encodeAttrs } from './attr-codec';
 import { openIndexDatabase, utf8, type EncodedOp, type Row } from './sqlite-schema';
 import { SqliteWriter, type WriterStats } from './sqlite-writer';
@@ -69,9 +69,9 @@ function checkLimit(options: QueryOptions): void {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new RangeError('query limit must be a positive integer');
 }
 
-export class SqliteObjectIndex implements ObjectIndex {
+export class SqliteRecordIndex implements RecordIndex {
   private readonly db: Database.Database;
-  private readonly stmts: ReturnType<SqliteObjectIndex['prepare']>;
+  private readonly stmts: ReturnType<SqliteRecordIndex['prepare']>;
   private readonly writer: SqliteWriter;
 
   constructor(file: string) {

@@ -1,7 +1,7 @@
 // Every row of an index, walked partition by partition (the index port has queries, not scans): for adopting an
 // index written before rows were authenticated, once, when its owner says its rows are what they should be.
 import { walk } from '../index-walk';
-import type { IndexItem, ObjectIndex } from '../ports';
+import type { IndexItem, RecordIndex } from '../ports';
 import type { AuthenticatedIndex } from './authenticated-index';
 import type { IndexKey } from './index-key';
 import { BUCKETS_PK, LEDGER_PK, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../records';
@@ -9,12 +9,12 @@ import { ACCESS_KEYS_PK } from '../access-keys';
 import { ACTIVE_PK, KEYS_PK } from '../key-lifecycle/key-state';
 import { LEASE_PK } from '../key-lifecycle/lease';
 
-function partition(index: ObjectIndex, pk: string): AsyncIterable<IndexItem> {
+function partition(index: RecordIndex, pk: string): AsyncIterable<IndexItem> {
   return walk(index, pk);
 }
 
 /** Rows of the raw index: top-level partitions, then each bucket's objects and uploads, their manifests and parts. */
-export async function* everyRow(index: ObjectIndex): AsyncGenerator<IndexItem> {
+export async function* everyRow(index: RecordIndex): AsyncGenerator<IndexItem> {
   for (const pk of [KEYS_PK, ACTIVE_PK, ACCESS_KEYS_PK, LEASE_PK]) yield* partition(index, pk);
   for await (const entry of partition(index, LEDGER_PK)) {
     yield entry;
@@ -46,7 +46,7 @@ export async function* everyRow(index: ObjectIndex): AsyncGenerator<IndexItem> {
  * `--seal-index`: takes every row of `raw` as it stands and MACs it (creating the index key if there is none).
  * Only for an index its owner trusts: what is in it now, forged or not, is authentic afterwards.
  */
-export async function adoptExistingRows(raw: ObjectIndex, key: IndexKey, index: AuthenticatedIndex): Promise<number> {
+export async function adoptExistingRows(raw: RecordIndex, key: IndexKey, index: AuthenticatedIndex): Promise<number> {
   await key.createForAdoption();
   return index.sealRows(everyRow(raw));
 }

@@ -1,10 +1,10 @@
-// Every index row authenticated: an ObjectIndex in front of the adapter's that MACs each row it writes and
+// Every index row authenticated: an RecordIndex in front of the adapter's that MACs each row it writes and
 // refuses each row it reads whose MAC does not hold. Rule it never breaks: no row that fails its check reaches
 // the code above it, so nothing forged, edited or moved in the table is ever served or acted on.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../errors';
 import type { Logger } from '../logger';
-import type { Condition, IndexItem, ObjectIndex, QueryOptions, QueryPage, WriteOp } from '../ports';
+import type { Condition, IndexItem, RecordIndex, QueryOptions, QueryPage, WriteOp } from '../ports';
 import { METRIC_NAMESPACE } from '../key-lifecycle/report';
 import { INDEX_KEY_PK, type IndexKey } from './index-key';
 import { canonicalRow, ROW_MAC_ATTR } from './row-encoding';
@@ -25,12 +25,12 @@ export class TamperedRowError extends IntegrityError {
   }
 }
 
-export class AuthenticatedIndex implements ObjectIndex {
+export class AuthenticatedIndex implements RecordIndex {
   private macKey: Promise<Buffer> | undefined;
   private rejected = 0;
 
   constructor(
-    private readonly inner: ObjectIndex,
+    private readonly inner: RecordIndex,
     private readonly key: IndexKey,
     private readonly logger?: Logger,
   ) {}

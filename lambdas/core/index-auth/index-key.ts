@@ -3,7 +3,7 @@
 // (the key lifecycle also opens the wrap to learn or move the CMK it is under).
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError, IntegrityError, isAlteredWrap, StoreError, unavailable } from '../errors';
-import type { EncryptionContext, IndexItem, KeyVault, ObjectIndex } from '../ports';
+import type { EncryptionContext, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { INDEX_KEY_CONTEXT_KEY } from '../encryption-context';
 
 /** Where the wrapped index key lives: its own row, the one row of the index that carries no row MAC. */
@@ -43,7 +43,7 @@ function toItem(s: Stored): IndexItem {
 
 export interface IndexKeyDeps {
   /** The raw index (rows are not authenticated at this level). */
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly vault: KeyVault;
   /** The CMK a new index key is wrapped under; the key lifecycle moves it to the active CMK afterwards. */
   readonly defaultKeyId: string;

@@ -2,7 +2,7 @@
 // optimistic concurrency: every change is a conditional write on the record's version.
 import { ConditionFailedError, InternalError } from '../errors';
 import { walk } from '../index-walk';
-import type { AttrValue, IndexItem, KeyState, ObjectIndex } from '../ports';
+import type { AttrValue, IndexItem, KeyState, RecordIndex } from '../ports';
 
 /** Key-state records: one item per CMK, sort key = key ARN. */
 export const KEYS_PK = 'KS';
@@ -147,7 +147,7 @@ const UPDATE_ATTEMPTS = 8;
 
 /** Reads and conditionally writes key-state records and the active pointer. */
 export class KeyStateStore {
-  constructor(private readonly index: ObjectIndex) {}
+  constructor(private readonly index: RecordIndex) {}
 
   async get(keyId: string): Promise<KeyStateRecord | undefined> {
     const item = await this.index.get(KEYS_PK, keyId);

@@ -2,7 +2,7 @@
 // so a run that crashed never blocks the next one for longer than the lease lasts.
 import { randomBytes } from 'node:crypto';
 import { ConditionFailedError } from '../errors';
-import type { ObjectIndex } from '../ports';
+import type { RecordIndex } from '../ports';
 
 export const LEASE_PK = 'LEASE';
 
@@ -10,7 +10,7 @@ export class Lease {
   private token: string | undefined;
 
   constructor(
-    private readonly index: ObjectIndex,
+    private readonly index: RecordIndex,
     private readonly name: string,
     private readonly ttlMs: number,
     private readonly now: () => Date,

@@ -2,7 +2,7 @@
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
 import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
 import type { Logger } from '../logger';
-import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, ObjectIndex } from '../ports';
+import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
 import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
 import { DEFAULT_LIFECYCLE_CONFIG, validateLifecycleConfig, type LifecycleConfig } from './config';
@@ -15,7 +15,7 @@ export interface KeyLifecycleDeps {
   readonly vault: KeyVault;
   readonly admin: KeyAdmin;
   readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   /** The CMK that becomes active on first start. */
   readonly defaultKeyId: string;
   readonly config?: Partial<LifecycleConfig>;

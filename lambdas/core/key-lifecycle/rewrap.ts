@@ -2,7 +2,7 @@
 // is not rewritten. Order is what makes a crash harmless: blob copies first, index last (see docs/KEY-LIFECYCLE.md).
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext } from '../sealing-context';
-import type { BlobStore, IndexItem, KeyVault, ObjectIndex } from '../ports';
+import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
@@ -14,7 +14,7 @@ export interface RewrapHooks {
 export interface RewrapDeps {
   readonly vault: KeyVault;
   readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly now: () => Date;
   readonly hooks?: RewrapHooks;
 }
@@ -65,7 +65,7 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
 }
 
 /** Re-reads an object item by its primary key (the gsi1 copy may lag in DynamoDB). */
-export async function freshObjectItem(index: ObjectIndex, item: IndexItem): Promise<IndexItem | undefined> {
+export async function freshObjectItem(index: RecordIndex, item: IndexItem): Promise<IndexItem | undefined> {
   const bucket = item.attrs['bucket'];
   if (typeof bucket !== 'string') return undefined;
   return index.get(objectsPk(bucket), item.sk);

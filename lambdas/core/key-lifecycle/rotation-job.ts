@@ -4,7 +4,7 @@
 import { KmsNotFoundError, StoreError } from '../errors';
 import { walkGsi1 } from '../index-walk';
 import type { Logger } from '../logger';
-import type { BlobStore, IndexItem, KeyAdmin, KeyVault, ObjectIndex } from '../ports';
+import type { BlobStore, IndexItem, KeyAdmin, KeyVault, RecordIndex } from '../ports';
 import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped } from './active-key';
 import type { LifecycleConfig } from './config';
@@ -28,7 +28,7 @@ export interface RotationJobDeps {
   readonly vault: KeyVault;
   readonly admin: KeyAdmin;
   readonly blobs: BlobStore;
-  readonly index: ObjectIndex;
+  readonly index: RecordIndex;
   readonly states: KeyStateStore;
   readonly defaultKeyId: string;
   readonly config: LifecycleConfig;

@@ -1,10 +1,10 @@
-// Reusable contract suite for the ObjectIndex port: every adapter (SQLite, DynamoDB) must pass it unchanged.
-import type { AttrValue, IndexItem, ObjectIndex, QueryOptions, QueryPage } from '../../lambdas/core/ports';
+// Reusable contract suite for the RecordIndex port: every adapter (SQLite, DynamoDB) must pass it unchanged.
+import type { AttrValue, IndexItem, RecordIndex, QueryOptions, QueryPage } from '../../lambdas/core/ports';
 import { ConditionFailedError } from '../../lambdas/core/errors';
 import { uniqueId } from './streams';
 
-export interface ObjectIndexFixture {
-  index: ObjectIndex;
+export interface RecordIndexFixture {
+  index: RecordIndex;
   cleanup(): Promise<void>;
 }
 
@@ -31,15 +31,15 @@ const item = (pk: string, sk: string, attrs: Record<string, AttrValue> = {}, gsi
   gsi ? { pk, sk, gsi1pk: gsi[0], gsi1sk: gsi[1], attrs } : { pk, sk, attrs };
 
 /**
- * Registers the ObjectIndex contract under `describe(name)`.
+ * Registers the RecordIndex contract under `describe(name)`.
  * Each test works in its own partition (a unique pk), so a shared table needs no reset between tests.
  * Key strings are never empty (DynamoDB forbids empty key attributes) and attribute names avoid
  * pk/sk/gsi1pk/gsi1sk, which adapters may use as physical column or attribute names.
  */
-export function describeObjectIndexContract(name: string, setup: () => Promise<ObjectIndexFixture>): void {
+export function describeRecordIndexContract(name: string, setup: () => Promise<RecordIndexFixture>): void {
   describe(name, () => {
-    let fixture: ObjectIndexFixture;
-    let index: ObjectIndex;
+    let fixture: RecordIndexFixture;
+    let index: RecordIndex;
 
     beforeAll(async () => {
       fixture = await setup();
