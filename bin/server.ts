@@ -35,6 +35,11 @@ Usage: npm start -- [options]
                           authenticate every row as it stands, then serve. Only for a data directory
                           (or table) you trust: whatever it holds now is authentic afterwards.
   --verbose               log every request
+
+  Housekeeping runs every 5 minutes: it aborts multipart uploads idle for SEALSTORE_UPLOAD_MAX_AGE_DAYS
+  (default 7, at least 1 hour) and deletes blobs no object references, leaving pending ones younger than
+  SEALSTORE_PENDING_GRACE_SECONDS (default 1200, at least 900). One PUT or part that takes longer than
+  the grace may be swept and then answered with an error to retry: raise it for very slow links.
 `;
 
 async function main(): Promise<void> {

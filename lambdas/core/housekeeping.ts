@@ -1,5 +1,12 @@
 // Housekeeping: abort multipart uploads left idle, then delete every blob no object references.
-import type { ObjectService, SweepResult } from './object-service';
+import type { SweepResult } from './ledger-sweep';
+import type { UploadSweepResult } from './upload-cleanup';
+
+/** What housekeeping needs of the store (ObjectService offers both). */
+export interface Sweepable {
+  sweepUploads(maxAgeMs: number): Promise<UploadSweepResult>;
+  sweep(olderThanMs: number): Promise<SweepResult>;
+}
 
 export interface HousekeepingConfig {
   /**
@@ -29,7 +36,7 @@ export interface HousekeepingReport {
 }
 
 /** Uploads first: aborting one turns its parts into garbage that the blob sweep then removes in the same run. */
-export async function runHousekeeping(service: ObjectService, config: HousekeepingConfig = DEFAULT_HOUSEKEEPING): Promise<HousekeepingReport> {
+export async function runHousekeeping(service: Sweepable, config: HousekeepingConfig = DEFAULT_HOUSEKEEPING): Promise<HousekeepingReport> {
   const started = Date.now();
   const uploads = await service.sweepUploads(config.uploadMaxAgeMs);
   const blobs: SweepResult = await service.sweep(config.pendingGraceMs);

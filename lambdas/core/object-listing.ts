@@ -2,7 +2,7 @@
 // prefixes under a delimiter, paginated by the last key or prefix returned.
 import type { Buckets } from './buckets';
 import { walk } from './index-walk';
-import { commonPrefixOf } from './list-keys';
+import { commonPrefixOf, utf8Compare } from './list-keys';
 import type { RecordIndex } from './ports';
 import { objectFromItem, objectsPk, type ObjectRecord } from './records';
 
@@ -36,7 +36,7 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
   const commonPrefixes: string[] = [];
   const prefix = input.prefix ?? '';
   let startAfter = input.resumeAfter ?? input.startAfter;
-  if (startAfter !== undefined && startAfter < prefix) startAfter = undefined;
+  if (startAfter !== undefined && utf8Compare(startAfter, prefix) < 0) startAfter = undefined;
   let lastReturned: string | undefined;
   if (input.resumeAfter !== undefined && commonPrefixOf(input.resumeAfter, prefix, input.delimiter) === input.resumeAfter) {
     // The previous page ended on a common prefix: skip every key rolled up into it.

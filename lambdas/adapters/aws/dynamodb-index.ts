@@ -24,7 +24,8 @@ import {
   SlowDownError,
   StoreError,
 } from '../../core/errors';
-import type { Condition, IndexItem, RecordIndex, QueryOptions, QueryPage, WriteOp } from '../../core/ports';
+import { utf8Compare } from '../../core/list-keys';
+import type { Condition, IndexItem, QueryOptions, QueryPage, RecordIndex, WriteOp } from '../../core/ports';
 import { fromItem, keyOf, toItem, toValue } from './dynamodb-items';
 import { mapSdkFault, withCause } from './sdk-faults';
 
@@ -91,12 +92,6 @@ function decodeCursor(cursor: string, gsi1pk: string): Record<string, AttributeV
   if (record.gsi1pk !== gsi1pk) throw new InvalidArgumentError('continuation token belongs to another listing');
   return key;
 }
-
-/**
- * Binary UTF-8 order of two strings, DynamoDB's order for S keys. JS `<` compares UTF-16 code
- * units, which disagrees for characters above U+FFFF.
- */
-const utf8Compare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export class DynamoDbRecordIndex implements RecordIndex {
   constructor(private readonly options: DynamoDbRecordIndexOptions) {}
