@@ -134,6 +134,11 @@ export function s3UrlEncode(value: string): string {
 const encoder = (encodingType: EncodingType | undefined) => (value: string | undefined) =>
   value === undefined || encodingType !== 'url' ? value : s3UrlEncode(value);
 
+/** The <Bucket> and <Key> every multipart answer names its upload by. */
+function bucketAndKey(r: { bucket: string; key: string }): XmlNode {
+  return [text('Bucket', r.bucket), text('Key', r.key)];
+}
+
 /** An <Owner> (or, for uploads, an <Initiator>): the principal's id and display name. */
 function ownerXml(owner: Owner | undefined, name: 'Owner' | 'Initiator' = 'Owner'): XmlNode {
   if (owner === undefined) return undefined;
@@ -223,7 +228,7 @@ export function renderCopyResult(root: 'CopyObjectResult' | 'CopyPartResult', r:
 }
 
 export function renderInitiateMultipartUpload(r: { bucket: string; key: string; uploadId: string }): string {
-  return document('InitiateMultipartUploadResult', S3_XMLNS, text('Bucket', r.bucket), text('Key', r.key), text('UploadId', r.uploadId));
+  return document('InitiateMultipartUploadResult', S3_XMLNS, bucketAndKey(r), text('UploadId', r.uploadId));
 }
 
 export function renderCompleteMultipartUpload(r: { location: string; bucket: string; key: string; etag: string }): string {
@@ -231,8 +236,7 @@ export function renderCompleteMultipartUpload(r: { location: string; bucket: str
     'CompleteMultipartUploadResult',
     S3_XMLNS,
     text('Location', r.location),
-    text('Bucket', r.bucket),
-    text('Key', r.key),
+    bucketAndKey(r),
     text('ETag', quoteETag(r.etag)),
   );
 }
@@ -241,8 +245,7 @@ export function renderListParts(r: ListPartsResult): string {
   return document(
     'ListPartsResult',
     S3_XMLNS,
-    text('Bucket', r.bucket),
-    text('Key', r.key),
+    bucketAndKey(r),
     text('UploadId', r.uploadId),
     initiatorXml(r.owner),
     ownerXml(r.owner),
