@@ -29,10 +29,22 @@ export function requestFromEvent(event: APIGatewayProxyEvent): { request: S3Requ
   const body = event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   // REST APIs deliver paths still percent-encoded; the S3 layer works on the decoded key.
   const path = decodePath(event.path);
-  const stagePath = event.requestContext?.path;
-  const canonicalPath = stagePath && stagePath !== event.path && stagePath.endsWith(event.path) ? decodePath(stagePath) : undefined;
+  const canonicalPath = signedPath(event.requestContext?.path, event.path, path);
   return {
     request: { method: event.httpMethod.toUpperCase(), path, query, headers, body: bufferBody(body) },
     canonicalPath,
   };
+}
+
+/**
+ * The decoded path the client signed, when the gateway reached the function under a prefix: a stage (`/prod`) or a
+ * custom domain's base path. Only the prefix comes from requestContext.path, which may spell the resource path as
+ * sent or decoded (a decoded one cannot be decoded again: `100%`, or a key holding `%2B`); the rest is `path`.
+ */
+function signedPath(contextPath: string | undefined, rawPath: string, path: string): string | undefined {
+  if (!contextPath) return undefined;
+  let prefix: string | undefined;
+  if (contextPath.endsWith(rawPath)) prefix = decodePath(contextPath.slice(0, contextPath.length - rawPath.length));
+  else if (contextPath.endsWith(path)) prefix = contextPath.slice(0, contextPath.length - path.length);
+  return prefix ? prefix + path : undefined;
 }
