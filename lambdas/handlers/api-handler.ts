@@ -46,6 +46,9 @@ export function streamingHandler(
     const out = runtime.HttpResponseStream.from(responseStream, { statusCode: response.statusCode, headers: { ...response.headers } });
     const body = Buffer.isBuffer(response.body) ? Readable.from([response.body]) : response.body;
     try {
+      // The runtime writes the metadata prelude (status, headers) on the first write() and never on end(): an
+      // answer whose body yields no bytes (an empty object's GET) would reach API Gateway with no status at all.
+      out.write(Buffer.alloc(0));
       await pipeline(body, out);
     } finally {
       await afterResponse?.();
