@@ -6,6 +6,7 @@
  *   test/aws/            AWS adapters over moto_server
  *   aws-moto*.test.ts    black-box, lifecycle and admin suites on the AWS backend over moto_server
  *   test/cdk/            CDK synth, esbuild bundling, cfn-lint
+ *   test/artifact/       the synthesized bundles under a Lambda runtime stand-in, on moto_server
  *   test/reliability/    soak, concurrency, fault-injection and fuzzed-input runs
  *   cli-clients.test.ts  the AWS CLI and curl as clients
  *   large-objects.test.ts  GiB objects, aws s3 sync, boto3 transfers
@@ -22,6 +23,7 @@ module.exports = {
     '<rootDir>/test/aws/',
     '/aws-moto[^/]*\\.test\\.ts$',
     '<rootDir>/test/cdk/',
+    '<rootDir>/test/artifact/',
     '<rootDir>/test/reliability/',
     '<rootDir>/test/blackbox/cli-clients\\.test\\.ts$',
     '<rootDir>/test/blackbox/large-objects\\.test\\.ts$',
