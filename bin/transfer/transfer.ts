@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { AbortedError, S3Error, xmlBlocks, type S3Client, xmlValues, type RequestBody } from './s3-client';
 import { formatBytes, formatSeconds, Progress, type ProgressSink } from './progress';
 
@@ -219,7 +220,7 @@ export interface FileResult {
 
 /** The bytes [start, start+length) of a file as a request body, hashed first (the signature covers the hash). */
 async function fileRange(path: string, start: number, length: number): Promise<RequestBody> {
-  const open = () => createReadStream(path, length === 0 ? { start: 0, end: -1 } : { start, end: start + length - 1, highWaterMark: 256 * 1024 });
+  const open = () => (length === 0 ? Readable.from([]) : createReadStream(path, { start, end: start + length - 1, highWaterMark: 256 * 1024 }));
   const hash = createHash('sha256');
   let seen = 0;
   if (length > 0) {
