@@ -9,10 +9,25 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 import { s3Signer } from '../lambdas/http/signer';
+import { AbortedError, S3Client, S3Error } from './transfer/s3-client';
+import { Interrupted, parseSize, runCp, runSync, stateDir, TransferUsageError } from './transfer/transfer';
 
-const HELP = `sealstore — admin CLI for a sealstore endpoint
+const HELP = `sealstore — transfer and admin CLI for a sealstore endpoint
 
-Usage: sealstore <group> <command> [options]
+Usage: sealstore <command> [options]
+
+  cp <file> s3://bucket/key                 upload a file of any size: one PUT when it fits the store's request
+                                            limit, else a multipart upload with parallel parts sized to the limit
+                                            (asked from the store); interrupted uploads resume when run again
+  cp s3://bucket/key <file|dir/>            download: parallel ranged GETs, each within what the store streams
+                                            at full speed; written to <file>.sealstore-download, then renamed
+  sync <dir> s3://bucket/prefix             upload the files that are missing there, differ in size, or are newer
+  sync s3://bucket/prefix <dir>             download likewise
+      --concurrency N                       requests in flight (default 4)
+      --part-size SIZE                      e.g. 8MiB; default: the largest the store takes (16 MiB on S3 limits)
+      --dry-run                             sync: say what would move, move nothing
+      Progress: a bar with throughput and ETA on a terminal; JSON lines otherwise (or with --json).
+      Upload state: $SEALSTORE_TRANSFER_DIR or ~/.sealstore/transfers. Ctrl-C stops and keeps it (exit 130).
 
   keys ls                                   CMKs with role, KMS state, object counts, rewrap progress
   keys create --alias A [--description D]   a new CMK (embedded vault, or a KMS key), standby until rolled over to
@@ -33,7 +48,7 @@ Options: --json (machine-readable output), --endpoint URL, --region R
 Environment: SEALSTORE_ENDPOINT (default http://127.0.0.1:9000), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
   (else SEALSTORE_ACCESS_KEY_ID/SEALSTORE_SECRET_ACCESS_KEY, else <SEALSTORE_DATA_DIR or .sealstore>/root-credentials.json),
   AWS_REGION (default us-east-1).
-Exit codes: 0 ok, 1 the store refused or failed, 2 usage error.
+Exit codes: 0 ok, 1 the store refused or failed, 2 usage error, 130 interrupted (resumable).
 `;
 
 export interface CliIo {
@@ -43,6 +58,12 @@ export interface CliIo {
   readonly tty?: boolean;
   /** Pause between rewrap runs under --wait (tests pass 0). */
   readonly waitMs?: number;
+  /** Terminal width, for the progress line. */
+  readonly columns?: number;
+  /** Aborts a transfer (Ctrl-C); its state is kept for a resume. */
+  readonly signal?: AbortSignal;
+  /** Pause before a transfer request's retry n (tests pass a short one). */
+  readonly retryBackoffMs?: (attempt: number) => number;
 }
 
 class UsageError extends Error {}
@@ -236,6 +257,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
         days: { type: 'string' },
         bucket: { type: 'string' },
         role: { type: 'string' },
+        concurrency: { type: 'string' },
+        'part-size': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
       },
     });
   } catch (e) {
@@ -257,6 +281,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   };
   try {
     const t = () => target(env, { ...(v.endpoint ? { endpoint: v.endpoint } : {}), ...(v.region ? { region: v.region } : {}) });
+    if (group === 'cp' || group === 'sync') return await transfer(group, positionals.slice(1), v, t, argv, env, io);
     const showKey = (r: Record<string, unknown>) => {
       const k = r['key'] as Record<string, unknown>;
       emit(r, () => io.out(table(KEY_HEADERS, keyRows([k]))));
@@ -354,11 +379,72 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   }
 }
 
+interface TransferFlags {
+  readonly json: boolean;
+  readonly concurrency?: string | undefined;
+  readonly 'part-size'?: string | undefined;
+  readonly 'dry-run': boolean;
+}
+
+const shellQuote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+
+/** `cp` and `sync`: usage errors exit 2, failures 1, an interruption 130 with how to resume. */
+async function transfer(verb: 'cp' | 'sync', args: readonly string[], v: TransferFlags, t: () => Target, argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  const [from, to, extra] = args;
+  if (!from || !to || extra !== undefined) throw new UsageError(`${verb} takes a source and a target, e.g. sealstore ${verb} ${verb === 'cp' ? './file s3://bucket/key' : './dir s3://bucket/prefix'}`);
+  const concurrency = v.concurrency === undefined ? 4 : Number(v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency takes a whole number from 1 to 64');
+  const json = v.json || io.tty !== true;
+  let partSize: number | undefined;
+  try {
+    partSize = v['part-size'] === undefined ? undefined : parseSize(v['part-size']);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const client = new S3Client(t(), { ...(io.signal ? { signal: io.signal } : {}), maxSockets: concurrency + 2, ...(io.retryBackoffMs ? { backoffMs: io.retryBackoffMs } : {}) });
+  const options = { json: v.json, concurrency, dryRun: v['dry-run'], stateDir: resolve(stateDir(env)), ...(partSize === undefined ? {} : { partSize }) };
+  const tio = { out: (text: string) => io.out(text), err: (text: string) => io.err(text), tty: io.tty === true, ...(io.columns ? { columns: io.columns } : {}) };
+  const again = `sealstore ${argv.map(shellQuote).join(' ')}`;
+  try {
+    return verb === 'cp' ? await runCp(client, tio, options, from, to) : await runSync(client, tio, options, from, to);
+  } catch (e) {
+    if (io.tty && !v.json) io.out('\n');
+    if (e instanceof TransferUsageError) throw new UsageError(e.message);
+    const aborted = e instanceof AbortedError || (e instanceof Interrupted && e.cause instanceof AbortedError);
+    if (e instanceof Interrupted || aborted) {
+      const statePath = e instanceof Interrupted ? e.statePath : undefined;
+      const message = aborted ? `interrupted: ${e.message}` : e.message;
+      if (json) io.out(`${JSON.stringify({ event: 'interrupted', message, resume: again, ...(statePath ? { state: statePath } : {}) })}\n`);
+      io.err(`sealstore: ${message}\n${statePath ? `run the same command again to resume: ${again}\n(state: ${statePath})\n` : `run the same command again: ${again}\n`}`);
+      return aborted ? 130 : 1;
+    }
+    if (e instanceof S3Error) {
+      if (json) io.out(`${JSON.stringify({ event: 'error', code: e.code, message: e.message, status: e.status })}\n`);
+      io.err(`sealstore: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
 export async function main(): Promise<void> {
+  // Ctrl-C stops a transfer where it stands (its state is saved after every part); a second one ends at once.
+  // Other commands keep Ctrl-C's default.
+  const controller = new AbortController();
+  if (['cp', 'sync'].includes(process.argv[2] ?? '')) {
+    process.on('SIGINT', () => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort();
+    });
+  }
   const code = await runCli(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     tty: process.stdout.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    signal: controller.signal,
   });
   process.exitCode = code;
 }

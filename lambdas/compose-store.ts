@@ -117,7 +117,7 @@ function allSecrets(all: readonly SealedSecrets[]): SealedSecrets {
 export function composeStore(ports: StorePorts, root: RootCredentials, settings: StoreSettings): Store {
   const core = composeCore(ports, settings);
   const credentials = new ChainedCredentialStore([new StaticCredentialStore(root.accessKeyId, root.secretAccessKey), core.accessKeys]);
-  const admin = makeAdminApi({ lifecycle: core.lifecycle, accessKeys: core.accessKeys });
+  const admin = makeAdminApi({ lifecycle: core.lifecycle, accessKeys: core.accessKeys, limits: (settings.limits ?? { limits: S3_LIMITS }).limits });
   const api = makeS3Api({
     service: core.service,
     credentials,

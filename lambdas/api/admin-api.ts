@@ -4,12 +4,15 @@ import { authorize, type Principal } from '../core/access';
 import type { AccessKeyStore } from '../core/access-keys';
 import { InvalidArgumentError, InvalidRequestError, MethodNotAllowedError } from '../core/errors';
 import type { KeyLifecycle } from '../core/key-lifecycle';
+import { LAMBDA_MAX_RESPONSE_BYTES, MAX_PARTS, rangeChunkBytes, S3_LIMITS, type RequestLimits } from '../core/limits';
 import { ADMIN_PREFIX } from '../http/router';
 import type { ApiResponse } from './response';
 
 export interface AdminApiDeps {
   readonly lifecycle: KeyLifecycle;
   readonly accessKeys: AccessKeyStore;
+  /** The request limits this store applies, which GET /info tells clients. @default S3's own */
+  readonly limits?: RequestLimits;
 }
 
 /** One admin call: the method, the path under /_sealstore, the JSON body (read whole, under the document limit). */
@@ -24,8 +27,8 @@ export type AdminApi = (req: AdminRequest, principal: Principal) => Promise<ApiR
 type Body = Record<string, unknown>;
 /** One admin operation; the table keys it by 'METHOD path', so the method is stated once. */
 interface Route {
-  /** 'Rewrap' routes are open to the rewrap role; every other route needs admin. */
-  readonly needs: 'Admin' | 'Rewrap';
+  /** 'Rewrap' routes are open to the rewrap role, 'Any' to every authenticated caller; the rest need admin. */
+  readonly needs: 'Admin' | 'Rewrap' | 'Any';
   run(body: Body, param: string | undefined): Promise<unknown>;
 }
 
@@ -46,7 +49,27 @@ function int(body: Body, name: string): number | undefined {
 export function makeAdminApi(deps: AdminApiDeps): AdminApi {
   const { lifecycle, accessKeys } = deps;
   const keyRef = (b: Body) => text(b, 'key') ?? '';
+  const limits = deps.limits ?? S3_LIMITS;
   const routes: Record<string, Route> = {
+    // What a transfer client needs to shape its requests (`sealstore cp`): open to any access key, it tells only
+    // what every over-sized request's EntityTooLarge would tell anyway.
+    'GET /info': {
+      needs: 'Any',
+      run: () =>
+        Promise.resolve({
+          service: 'sealstore',
+          limits: {
+            mode: limits.mode,
+            maxObjectBytes: limits.maxObjectBytes,
+            maxPartBytes: limits.maxPartBytes,
+            minPartBytes: limits.minPartBytes,
+            maxParts: MAX_PARTS,
+            maxDocumentBytes: limits.maxDocumentBytes,
+            maxResponseBytes: limits.mode === 'lambda' ? LAMBDA_MAX_RESPONSE_BYTES : null,
+            rangeChunkBytes: rangeChunkBytes(limits),
+          },
+        }),
+    },
     'GET /keys': { needs: 'Rewrap', run: async () => ({ keys: await lifecycle.list() }) },
     'POST /keys': {
       needs: 'Admin',
@@ -105,7 +128,7 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
 
   return async (req, principal) => {
     const { route, param } = match(req.method, req.adminPath);
-    authorize(principal, route.needs);
+    if (route.needs !== 'Any') authorize(principal, route.needs);
     let body: Body = {};
     if (req.body.length > 0) {
       let parsed: unknown;

@@ -58,3 +58,21 @@ export const LAMBDA_LIMITS: RequestLimits = {
 export function maxBodyBytes(limits: RequestLimits): number {
   return Math.max(limits.maxObjectBytes, limits.maxPartBytes, limits.maxDocumentBytes);
 }
+
+/** Parts per multipart upload, as S3 caps them. */
+export const MAX_PARTS = 10_000;
+
+/**
+ * Largest response a Lambda function streams through API Gateway (Lambda's streamed-response limit, 200 MB).
+ * Only the first 6 MB of a streamed response is sent at full speed: Lambda caps the rest at 2 MB/s, and API
+ * Gateway (transfer mode STREAM) caps what passes 10 MB the same way.
+ */
+export const LAMBDA_MAX_RESPONSE_BYTES = 200_000_000;
+const LAMBDA_RESPONSE_BURST_BYTES = 6_000_000;
+
+/** How a client should read a large object: ranged GETs of at most this many bytes each. */
+export function rangeChunkBytes(limits: RequestLimits): number {
+  // On the stack: the largest whole number of MiB inside the uncapped burst of one streamed response (5 MiB).
+  // Embedded: responses stream from disk with no cap; 64 MiB ranges keep a few GETs in flight for a large object.
+  return limits.mode === 'lambda' ? Math.floor(LAMBDA_RESPONSE_BURST_BYTES / MiB) * MiB : 64 * MiB;
+}
