@@ -1,8 +1,10 @@
-// Buckets: one index item each, in one partition. Every object operation checks its bucket here first.
+// Buckets: one item each, in its own partition (every request reads its bucket's item, so no partition is read
+// by every request), listed by name through gsi1. Every object operation checks its bucket here first.
+// A bucket from before per-bucket partitions lives in the one legacy partition until first read, when it moves.
 import { BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError } from './errors';
-import { walk } from './index-walk';
-import type { RecordIndex } from './ports';
-import { BUCKETS_PK, bucketFromItem, bucketItem, objectsPk, type BucketRecord } from './records';
+import { walk, walkGsi1 } from './index-walk';
+import type { IndexItem, RecordIndex } from './ports';
+import { BUCKET_SK, BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, bucketItem, bucketPk, objectsPk, type BucketRecord } from './records';
 
 export class Buckets {
   constructor(
@@ -10,14 +12,23 @@ export class Buckets {
     private readonly now: () => Date,
   ) {}
 
-  list(): Promise<BucketRecord[]> {
-    return walk(this.index, BUCKETS_PK, { pageSize: 1000 }).all(bucketFromItem);
+  /** Every bucket by name (gsi1, which DynamoDB keeps eventually consistent, as S3's ListBuckets is). */
+  async list(): Promise<BucketRecord[]> {
+    const current = await walkGsi1(this.index, BUCKETS_GSI1PK, { pageSize: 1000 }).all(bucketFromItem);
+    const legacy = await walk(this.index, LEGACY_BUCKETS_PK, { pageSize: 1000 }).all(bucketFromItem);
+    if (legacy.length === 0) return current;
+    const byName = new Map([...legacy, ...current].map((b) => [b.name, b]));
+    return [...byName.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   }
 
   async create(name: string): Promise<BucketRecord> {
     const record: BucketRecord = { name, createdAt: this.now() };
     try {
-      await this.index.put(bucketItem(record), { kind: 'absent' });
+      await this.index.transact([
+        { op: 'put', item: bucketItem(record), condition: { kind: 'absent' } },
+        // Deleting an absent row is a no-op: this is the check that no legacy item holds the name.
+        { op: 'delete', pk: LEGACY_BUCKETS_PK, sk: name, condition: { kind: 'absent' } },
+      ]);
     } catch (e) {
       if (e instanceof ConditionFailedError) {
         throw new BucketAlreadyOwnedByYouError(`Bucket ${name} already exists and is yours.`, { BucketName: name });
@@ -27,11 +38,28 @@ export class Buckets {
     return record;
   }
 
-  /** The bucket, or NoSuchBucket. */
+  /** The bucket, or NoSuchBucket. One read of the bucket's own partition. */
   async head(name: string): Promise<BucketRecord> {
-    const item = await this.index.get(BUCKETS_PK, name);
-    if (!item) throw new NoSuchBucketError(`Bucket ${name} does not exist. Create it first.`, { BucketName: name });
-    return bucketFromItem(item);
+    const item = await this.index.get(bucketPk(name), BUCKET_SK);
+    if (item) return bucketFromItem(item);
+    const legacy = await this.index.get(LEGACY_BUCKETS_PK, name);
+    if (!legacy) throw new NoSuchBucketError(`Bucket ${name} does not exist. Create it first.`, { BucketName: name });
+    return this.moveLegacy(legacy);
+  }
+
+  /** Moves a bucket item from the legacy partition to its own, in one transaction; a concurrent move wins alike. */
+  private async moveLegacy(legacy: IndexItem): Promise<BucketRecord> {
+    const record = bucketFromItem(legacy);
+    try {
+      await this.index.transact([
+        { op: 'put', item: bucketItem(record), condition: { kind: 'absent' } },
+        { op: 'delete', pk: LEGACY_BUCKETS_PK, sk: record.name, condition: { kind: 'present' } },
+      ]);
+    } catch (e) {
+      if (!(e instanceof ConditionFailedError)) throw e;
+      return this.head(record.name);
+    }
+    return record;
   }
 
   async delete(name: string): Promise<void> {
@@ -40,6 +68,6 @@ export class Buckets {
     if (page.items.length > 0) {
       throw new BucketNotEmptyError(`Bucket ${name} is not empty; delete its objects first.`, { BucketName: name });
     }
-    await this.index.delete(BUCKETS_PK, name);
+    await this.index.delete(bucketPk(name), BUCKET_SK);
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, RecordIndex, WriteOp } from './ports';
 import {
-  LEDGER_PK,
+  ledgerPk,
   ledgerItem,
   manifestGarbageItem,
   manifestLedgerSk,
@@ -87,7 +87,7 @@ export class Garbage {
     );
     if (deleted.length === 0) return;
     try {
-      await this.index.transact(deleted.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId })));
+      await this.index.transact(deleted.map((blobId): WriteOp => ({ op: 'delete', pk: ledgerPk(blobId), sk: blobId })));
     } catch (e) {
       // The blobs are gone; the sweep will find their entries and delete nothing twice.
       this.logger?.warn('garbage ledger entries left for the sweep', { count: deleted.length, error: String(e) });
@@ -138,7 +138,7 @@ export class Garbage {
   async discardPending(blobIds: readonly string[]): Promise<void> {
     for (const blobId of blobIds) {
       try {
-        await this.index.delete(LEDGER_PK, blobId, { kind: 'equals', attr: 'kind', value: 'pending' });
+        await this.index.delete(ledgerPk(blobId), blobId, { kind: 'equals', attr: 'kind', value: 'pending' });
       } catch (e) {
         if (!(e instanceof ConditionFailedError)) this.logger?.warn('pending blob left for the sweep', { blobId, error: String(e) });
         continue;
@@ -180,12 +180,13 @@ export class Garbage {
   }
 
   /** Blobs first, then the chunks that list them, then the ledger entry: a crash anywhere leaves it resumable. */
-  async collectManifest(objectId: string): Promise<number> {
+  /** `ledgerPartition`: where the sweep found the entry (a store from before the ledger was sharded has one more). */
+  async collectManifest(objectId: string, ledgerPartition = ledgerPk(manifestLedgerSk(objectId))): Promise<number> {
     const blobIds = await manifestBlobIds(this.index, objectId);
     for (const blobId of blobIds) await this.blobs.delete(blobId);
     await deleteManifestChunks(this.index, objectId);
     try {
-      await this.index.delete(LEDGER_PK, manifestLedgerSk(objectId), { kind: 'equals', attr: 'kind', value: 'manifest' });
+      await this.index.delete(ledgerPartition, manifestLedgerSk(objectId), { kind: 'equals', attr: 'kind', value: 'manifest' });
     } catch (e) {
       if (!(e instanceof ConditionFailedError)) throw e;
     }

@@ -6,7 +6,7 @@ import type { Garbage } from './garbage';
 import { walk } from './index-walk';
 import type { Logger } from './logger';
 import type { BlobStore, RecordIndex } from './ports';
-import { LEDGER_PK, ledgerFromItem } from './records';
+import { ledgerFromItem, ledgerPartitions, type LedgerRecord } from './records';
 
 export interface SweepResult {
   readonly blobsDeleted: number;
@@ -25,33 +25,35 @@ export interface LedgerSweepDeps {
 export async function sweepLedger(d: LedgerSweepDeps, olderThanMs: number): Promise<SweepResult> {
   await d.garbage.settle();
   const cutoff = d.now().getTime() - olderThanMs;
-  let blobsDeleted = 0;
-  let ledgerEntriesCleared = 0;
-  const clear = async (blobId: string, kind: string): Promise<void> => {
+  const result = { blobsDeleted: 0, ledgerEntriesCleared: 0 };
+  for (const pk of ledgerPartitions()) {
+    for await (const item of walk(d.index, pk)) await sweepEntry(d, pk, ledgerFromItem(item), cutoff, result);
+  }
+  return result;
+}
+
+async function sweepEntry(d: LedgerSweepDeps, pk: string, entry: LedgerRecord, cutoff: number, result: { blobsDeleted: number; ledgerEntriesCleared: number }): Promise<void> {
+  const clear = async (kind: string): Promise<void> => {
     try {
-      await d.index.delete(LEDGER_PK, blobId, { kind: 'equals', attr: 'kind', value: kind });
-      ledgerEntriesCleared++;
+      await d.index.delete(pk, entry.blobId, { kind: 'equals', attr: 'kind', value: kind });
+      result.ledgerEntriesCleared++;
     } catch (e) {
       if (!(e instanceof ConditionFailedError)) throw e;
     }
   };
-  for await (const item of walk(d.index, LEDGER_PK)) {
-    const entry = ledgerFromItem(item);
-    if (entry.kind === 'pending' && entry.createdAt.getTime() > cutoff) continue;
-    if (entry.kind === 'pending' && (await d.garbage.pendingIsLive(entry))) {
-      // Committed after all (its entry came back from an old copy of the ledger): drop the entry, keep the blob.
-      d.logger?.warn('pending ledger entry names a blob in use; keeping the blob', { blobId: entry.blobId });
-      await clear(entry.blobId, 'pending');
-      continue;
-    }
-    if (entry.kind === 'manifest' && entry.objectId !== undefined) {
-      blobsDeleted += await d.garbage.collectManifest(entry.objectId);
-      ledgerEntriesCleared++;
-      continue;
-    }
-    await d.blobs.delete(entry.blobId);
-    blobsDeleted++;
-    await clear(entry.blobId, entry.kind);
+  if (entry.kind === 'pending' && entry.createdAt.getTime() > cutoff) return;
+  if (entry.kind === 'pending' && (await d.garbage.pendingIsLive(entry))) {
+    // Committed after all (its entry came back from an old copy of the ledger): drop the entry, keep the blob.
+    d.logger?.warn('pending ledger entry names a blob in use; keeping the blob', { blobId: entry.blobId });
+    await clear('pending');
+    return;
   }
-  return { blobsDeleted, ledgerEntriesCleared };
+  if (entry.kind === 'manifest' && entry.objectId !== undefined) {
+    result.blobsDeleted += await d.garbage.collectManifest(entry.objectId, pk);
+    result.ledgerEntriesCleared++;
+    return;
+  }
+  await d.blobs.delete(entry.blobId);
+  result.blobsDeleted++;
+  await clear(entry.kind);
 }

@@ -25,7 +25,7 @@ import { openRange } from './part-reader';
 import { writePendingPart, type PendingPartDeps } from './part-writer';
 import type { ActiveKeySource, KeyVault, RecordIndex, WriteOp } from './ports';
 import {
-  LEDGER_PK,
+  ledgerPk,
   ledgerItem,
   uploadedPartFromItem,
   uploadedPartItem,
@@ -201,7 +201,7 @@ export class MultipartUploads {
         // takes the upload, or not at all: a completion never publishes a part list that later changes.
         { op: 'put', item: uploadItem({ ...upload, lastActivity: now }), condition: { kind: 'equals', attr: 'state', value: 'open' } },
         { op: 'put', item: uploadedPartItem(upload.uploadId, part), condition: current ? { kind: 'equals', attr: 'blobId', value: current.blobId } : { kind: 'absent' } },
-        { op: 'delete', pk: LEDGER_PK, sk: part.blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } },
+        { op: 'delete', pk: ledgerPk(part.blobId), sk: part.blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } },
         ...(current ? [{ op: 'put', item: ledgerItem({ blobId: current.blobId, kind: 'garbage', createdAt: now }) } as const] : []),
       ];
       try {
@@ -216,7 +216,7 @@ export class MultipartUploads {
         if (!(e instanceof ConditionFailedError)) throw e;
         const fresh = await this.d.uploads.fresh(upload);
         if (!fresh || fresh.state !== 'open') throw noSuchUpload(upload.uploadId);
-        if (!(await this.d.index.get(LEDGER_PK, part.blobId))) {
+        if (!(await this.d.index.get(ledgerPk(part.blobId), part.blobId))) {
           throw new InternalError('The part upload took too long and its data was swept; retry the request.');
         }
       }

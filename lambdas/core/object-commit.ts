@@ -11,7 +11,7 @@ import {
 } from './errors';
 import type { Garbage } from './garbage';
 import type { Condition, RecordIndex, WriteOp } from './ports';
-import { LEDGER_PK, objectFromItem, objectItem, objectsPk, type ObjectRecord } from './records';
+import { ledgerPk, objectFromItem, objectItem, objectsPk, type ObjectRecord } from './records';
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
 export interface WritePreconditions {
@@ -63,7 +63,7 @@ export class ObjectCommitter {
         { op: 'put', item: objectItem(record), condition: sameObject(current) },
         // The pending entry must still be there: if the sweep judged this write dead and removed its blob,
         // the commit must fail rather than publish an object whose blob is gone.
-        ...options.newBlobs.map((blobId): WriteOp => ({ op: 'delete', pk: LEDGER_PK, sk: blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } })),
+        ...options.newBlobs.map((blobId): WriteOp => ({ op: 'delete', pk: ledgerPk(blobId), sk: blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } })),
         ...(options.extraOps ?? []),
         ...(current ? this.garbage.opsFor(current, now) : []),
       ];
@@ -77,7 +77,7 @@ export class ObjectCommitter {
         }
         if (!(e instanceof ConditionFailedError)) throw e;
         for (const blobId of options.newBlobs) {
-          if (!(await this.index.get(LEDGER_PK, blobId))) {
+          if (!(await this.index.get(ledgerPk(blobId), blobId))) {
             throw new InternalError('The upload took too long and its data was swept; retry the request.');
           }
         }

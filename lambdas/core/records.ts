@@ -1,10 +1,36 @@
 // Item shapes of the object index: how buckets, objects and the blob ledger sit in the pk/sk/gsi1 table.
 // docs/TABLE-DESIGN.md documents the same shapes; change both together.
+import { createHash } from 'node:crypto';
 import type { AttrValue, IndexItem } from './ports';
 import { IntegrityError, InternalError } from './errors';
 
-export const BUCKETS_PK = 'B';
-export const LEDGER_PK = 'L';
+// Hot writes are spread so that no partition key takes a share of every request (DynamoDB serves at most 1,000
+// write and 3,000 read units per second per partition; docs/TABLE-DESIGN.md has the arithmetic):
+//   buckets       one partition per bucket (listed through gsi1 'B'), read by every request to that bucket
+//   blob ledger   LEDGER_SHARDS partitions by a hash of the entry's sort key
+//   objects/CMK   OBJECTS_BY_KEY_SHARDS gsi1 partitions per CMK by a hash of the object id
+// Partitions written before the spreading ('B', 'L', 'K#<arn>') are still read, so an existing store keeps
+// working and drains them: the sweep empties the legacy ledger, a bucket moves on first access, rewrap moves
+// objects to the sharded CMK partitions.
+
+/** 0..n-1 from the first bytes of SHA-256: uniform for random ids, and for chosen names too. */
+function shardOf(text: string, n: number): number {
+  return createHash('sha256').update(text, 'utf8').digest().readUInt16BE(0) % n;
+}
+
+/** Buckets before per-bucket partitions: one partition, sort key = name. Read for migration only. */
+export const LEGACY_BUCKETS_PK = 'B';
+export const bucketPk = (name: string): string => `B#${name}`;
+export const BUCKET_SK = 'B';
+/** The gsi1 partition that lists every bucket, sorted by name. */
+export const BUCKETS_GSI1PK = 'B';
+
+export const LEDGER_SHARDS = 256;
+/** The ledger before sharding; swept like any shard until empty. */
+export const LEGACY_LEDGER_PK = 'L';
+export const ledgerPk = (sk: string): string => `L#${String(shardOf(sk, LEDGER_SHARDS)).padStart(3, '0')}`;
+/** Every partition the ledger may have entries in (the legacy one first). */
+export const ledgerPartitions = (): string[] => [LEGACY_LEDGER_PK, ...Array.from({ length: LEDGER_SHARDS }, (_, i) => `L#${String(i).padStart(3, '0')}`)];
 export const objectsPk = (bucket: string): string => `O#${bucket}`;
 /** Multipart uploads of a bucket, sorted by key, then by upload id (which starts with the initiation time). */
 export const uploadsPk = (bucket: string): string => `U#${bucket}`;
@@ -26,8 +52,17 @@ export const manifestLedgerSk = (objectId: string): string => `M#${objectId}`;
 export const MAX_INLINE_PARTS = 64;
 /** Parts per manifest chunk item: ~220 bytes a part keeps a chunk near 110 KB, far below DynamoDB's 400 KB. */
 export const MANIFEST_CHUNK_PARTS = 500;
-/** Objects by the CMK that wraps their data key; sorted by key material, so "still on old material" is a range. */
-export const objectsByKeyPk = (keyId: string): string => `K#${keyId}`;
+/**
+ * Objects by the CMK that wraps their data key, in OBJECTS_BY_KEY_SHARDS gsi1 partitions per CMK; within one,
+ * sorted by key material, so "still on old material" is a range. Read them all with objects-by-key.ts.
+ */
+export const OBJECTS_BY_KEY_SHARDS = 64;
+export const objectsByKeyPk = (keyId: string, objectId: string): string => `K#${keyId}#${String(shardOf(objectId, OBJECTS_BY_KEY_SHARDS)).padStart(2, '0')}`;
+/** Every gsi1 partition a CMK's objects may sit in: the one before sharding first, then the shards. */
+export const objectsByKeyPartitions = (keyId: string): string[] => [
+  `K#${keyId}`,
+  ...Array.from({ length: OBJECTS_BY_KEY_SHARDS }, (_, i) => `K#${keyId}#${String(i).padStart(2, '0')}`),
+];
 // The object id, not the key name: DynamoDB caps index key attributes at 1,024 bytes, and S3 keys alone may
 // take all of that. The object id is unique per write, which is all a rewrap scan needs.
 export const objectsByKeySk = (keyMaterialId: string, objectId: string): string => `${keyMaterialId}#${objectId}`;
@@ -179,17 +214,19 @@ function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
 }
 
 export function bucketItem(b: BucketRecord): IndexItem {
-  return { pk: BUCKETS_PK, sk: b.name, attrs: { createdAt: b.createdAt.getTime() } };
+  return { pk: bucketPk(b.name), sk: BUCKET_SK, gsi1pk: BUCKETS_GSI1PK, gsi1sk: b.name, attrs: { createdAt: b.createdAt.getTime() } };
 }
+/** A bucket item of either layout: its own partition, or the one shared partition before it. */
 export function bucketFromItem(item: IndexItem): BucketRecord {
-  return { name: item.sk, createdAt: new Date(num(item.attrs, 'createdAt')) };
+  const name = item.pk === LEGACY_BUCKETS_PK ? item.sk : item.pk.slice('B#'.length);
+  return { name, createdAt: new Date(num(item.attrs, 'createdAt')) };
 }
 
 export function objectItem(o: ObjectRecord): IndexItem {
   return {
     pk: objectsPk(o.bucket),
     sk: o.key,
-    gsi1pk: objectsByKeyPk(o.keyId),
+    gsi1pk: objectsByKeyPk(o.keyId, o.objectId),
     gsi1sk: objectsByKeySk(o.keyMaterialId, o.objectId),
     attrs: {
       bucket: o.bucket,
@@ -356,7 +393,7 @@ export function uploadedPartFromItem(item: IndexItem): UploadedPartRecord {
 
 export function ledgerItem(l: LedgerRecord): IndexItem {
   return {
-    pk: LEDGER_PK,
+    pk: ledgerPk(l.blobId),
     sk: l.blobId,
     attrs: {
       kind: l.kind,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { ObjectService } from '../../lambdas/core/object-service';
 import { multipartEtag } from '../../lambdas/core/uploads';
-import { LEDGER_PK, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
+import { ledgerPartitions, MAX_INLINE_PARTS, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../../lambdas/core/records';
 import { HEADER_SIZE, TAG_SIZE } from '../../lambdas/core/format';
 import { readAllFiles } from '../support/embedded-target';
 import { FaultInjector, triggers } from '../support/faults';
@@ -52,7 +52,7 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
       logger: { ...silentLogger, warn: (m) => warnings.push(m) },
     });
   const blobFiles = async () => (await readAllFiles(join(dir, 'blobs'))).length;
-  const ledger = async () => (await index.query(LEDGER_PK, { limit: 1000 })).items;
+  const ledger = async () => (await Promise.all(ledgerPartitions().map((pk) => index.query(pk, { limit: 1000 })))).flatMap((p) => p.items);
   let n = 0;
   const newBucket = async (svc: ObjectService) => {
     const name = `int-${n++}`;

@@ -12,7 +12,7 @@ import { ACCESS_KEYS_PK } from '../../lambdas/core/access-keys';
 import { ACTIVE_PK, ACTIVE_SK, KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 import type { AttrValue, IndexItem, RecordIndex } from '../../lambdas/core/ports';
-import { BUCKETS_PK, LEDGER_PK, ledgerItem, manifestPk, objectsPk, uploadPartsPk, uploadsPk, type PartRecord } from '../../lambdas/core/records';
+import { BUCKET_SK, bucketPk, ledgerItem, ledgerPk, manifestPk, objectsPk, uploadPartsPk, uploadsPk, type PartRecord } from '../../lambdas/core/records';
 import type { RunningServer } from '../../local/server';
 import { startEmbedded } from '../support/embedded-target';
 import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
@@ -387,7 +387,7 @@ function tamperSuite(backend: string, start: () => Promise<Harness>): void {
       });
 
       it('a bucket row forged by copying another under a new name', async () => {
-        await edit.copy({ pk: BUCKETS_PK, sk: 'alpha' }, { pk: BUCKETS_PK, sk: 'forged' });
+        await edit.copy({ pk: bucketPk('alpha'), sk: BUCKET_SK }, { pk: bucketPk('forged'), sk: BUCKET_SK });
         await expectRefused('bucket forged', [
           ['HEAD bucket', req('HEAD', s3Path('forged'))],
           ['PUT into it', req('PUT', s3Path('forged', 'k'), {}, undefined, Buffer.from('x'))],
@@ -410,11 +410,11 @@ function tamperSuite(backend: string, start: () => Promise<Harness>): void {
       it('a pending ledger entry for a committed PUT’s blob: the sweep keeps the blob', async () => {
         const row = await edit.row(objectsPk('alpha'), 'doc');
         const blobId = (row.attrs['parts'] as Array<Record<string, AttrValue>>)[0]!['blobId'] as string;
-        await edit.remember(LEDGER_PK, blobId);
+        await edit.remember(ledgerPk(blobId), blobId);
         // The entry this PUT wrote while its body streamed (authentic: sealed as the store seals it), put back.
         await h.server.store.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: new Date(0), owner: { bucket: 'alpha', key: 'doc', objectId: row.attrs['objectId'] as string } }));
         await h.server.service.sweep(0);
-        expect(await h.raw.get(LEDGER_PK, blobId)).toBeUndefined();
+        expect(await h.raw.get(ledgerPk(blobId), blobId)).toBeUndefined();
         // afterEach reads alpha/doc back byte for byte.
       });
 

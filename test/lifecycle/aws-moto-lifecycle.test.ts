@@ -9,7 +9,8 @@ import { UNNAMED_KEY_MATERIAL } from '../../lambdas/adapters/aws/kms-key-vault';
 import { KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { Lease, type JobReport } from '../../lambdas/core/key-lifecycle';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
-import { objectsByKeyPk, type ObjectRecord } from '../../lambdas/core/records';
+import { objectsUnderKey } from '../../lambdas/core/objects-by-key';
+import type { ObjectRecord } from '../../lambdas/core/records';
 import { cliJson, client } from '../admin/helpers';
 import { openMotoStore, type MotoStore } from '../aws/moto-store';
 import { awsBackendUnavailable, startAwsOnMoto, type AwsTarget } from '../support/aws-target';
@@ -72,7 +73,7 @@ async function expectBlobCopiesOpen(store: MotoStore, rec: ObjectRecord, blobKey
 
 /** Nothing left under `keyArn`, found with a Query on gsi1 (never a Scan). */
 async function objectsUnder(store: MotoStore, keyArn: string): Promise<number> {
-  return (await store.index.queryGsi1(objectsByKeyPk(keyArn), { limit: 100 })).items.length;
+  return (await objectsUnderKey(store.index, keyArn, { pageSize: 100 }).all((i) => i)).length;
 }
 
 /** DescribeKey on moto: PendingDeletion, and a deletion date the configured window away from `scheduledAt`. */

@@ -1,10 +1,10 @@
 // Every row of an index, walked partition by partition (the index port has queries, not scans): for adopting an
 // index written before rows were authenticated, once, when its owner says its rows are what they should be.
-import { walk } from '../index-walk';
+import { walk, walkGsi1 } from '../index-walk';
 import type { IndexItem, RecordIndex } from '../ports';
 import type { AuthenticatedIndex } from './authenticated-index';
 import type { IndexKey } from './index-key';
-import { BUCKETS_PK, LEDGER_PK, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../records';
+import { BUCKETS_GSI1PK, bucketFromItem, LEGACY_BUCKETS_PK, ledgerPartitions, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../records';
 import { ACCESS_KEYS_PK } from '../access-keys';
 import { ACTIVE_PK, KEYS_PK } from '../key-lifecycle/key-state';
 import { LEASE_PK } from '../key-lifecycle/lease';
@@ -16,28 +16,37 @@ function partition(index: RecordIndex, pk: string): AsyncIterable<IndexItem> {
 /** Rows of the raw index: top-level partitions, then each bucket's objects and uploads, their manifests and parts. */
 export async function* everyRow(index: RecordIndex): AsyncGenerator<IndexItem> {
   for (const pk of [KEYS_PK, ACTIVE_PK, ACCESS_KEYS_PK, LEASE_PK]) yield* partition(index, pk);
-  for await (const entry of partition(index, LEDGER_PK)) {
+  for (const ledger of ledgerPartitions()) yield* ledgerRows(index, ledger);
+  for await (const bucket of partition(index, LEGACY_BUCKETS_PK)) yield* bucketRows(index, bucket);
+  for await (const bucket of walkGsi1(index, BUCKETS_GSI1PK)) yield* bucketRows(index, bucket);
+}
+
+async function* ledgerRows(index: RecordIndex, pk: string): AsyncGenerator<IndexItem> {
+  for await (const entry of partition(index, pk)) {
     yield entry;
     // A replaced many-part object's manifest, waiting for the sweep: its chunks are rows too.
     const objectId = entry.attrs['objectId'];
     if (entry.attrs['kind'] === 'manifest' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
   }
-  for await (const bucket of partition(index, BUCKETS_PK)) {
-    yield bucket;
-    for await (const object of partition(index, objectsPk(bucket.sk))) {
-      yield object;
-      const objectId = object.attrs['objectId'];
-      if (typeof object.attrs['manifestChunks'] === 'number' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
-    }
-    for await (const upload of partition(index, uploadsPk(bucket.sk))) {
-      yield upload;
-      const uploadId = upload.attrs['uploadId'];
-      if (typeof uploadId === 'string') {
-        yield* partition(index, uploadPartsPk(uploadId));
-        // A completion that stopped after writing manifest chunks for the upload's object id.
-        const objectId = upload.attrs['objectId'];
-        if (typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
-      }
+}
+
+/** A bucket's row, then its objects and uploads with their manifests and parts. */
+async function* bucketRows(index: RecordIndex, bucket: IndexItem): AsyncGenerator<IndexItem> {
+  yield bucket;
+  const name = bucketFromItem(bucket).name;
+  for await (const object of partition(index, objectsPk(name))) {
+    yield object;
+    const objectId = object.attrs['objectId'];
+    if (typeof object.attrs['manifestChunks'] === 'number' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
+  }
+  for await (const upload of partition(index, uploadsPk(name))) {
+    yield upload;
+    const uploadId = upload.attrs['uploadId'];
+    if (typeof uploadId === 'string') {
+      yield* partition(index, uploadPartsPk(uploadId));
+      // A completion that stopped after writing manifest chunks for the upload's object id.
+      const objectId = upload.attrs['objectId'];
+      if (typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
     }
   }
 }

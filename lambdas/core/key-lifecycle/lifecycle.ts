@@ -3,7 +3,7 @@
 import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
-import { objectsByKeyPk } from '../records';
+import { anyObjectUnderKey } from '../objects-by-key';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
 import { DEFAULT_LIFECYCLE_CONFIG, validateLifecycleConfig, type LifecycleConfig } from './config';
 import { KeyStateStore, type KeyStateRecord } from './key-state';
@@ -191,7 +191,7 @@ export class KeyLifecycle {
     if (!Number.isInteger(days) || days < 7 || days > 30) throw new InvalidArgumentError(`--days must be 7 to 30, got ${days}`);
     const rec = await this.states.get(keyId);
     if (rec?.role === 'active') throw new InvalidRequestError(`${keyId} is the active key; roll over to another key first.`);
-    const inUse = (await this.deps.index.queryGsi1(objectsByKeyPk(keyId), { limit: 1 })).items.length > 0;
+    const inUse = await anyObjectUnderKey(this.deps.index, keyId);
     if (inUse && !options.force) {
       throw new InvalidRequestError(`${keyId} still wraps objects; deleting it would destroy them. Roll over and rewrap first, or pass --force.`);
     }

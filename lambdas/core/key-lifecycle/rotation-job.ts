@@ -2,10 +2,9 @@
 // retire CMKs nothing needs and schedule their deletion. Idempotent; a lease keeps runs from overlapping,
 // and every write is conditional so even overlapping runs lose nothing.
 import { KmsNotFoundError, StoreError } from '../errors';
-import { walkGsi1 } from '../index-walk';
+import { anyObjectUnderKey, objectsUnderKey } from '../objects-by-key';
 import type { Logger } from '../logger';
 import type { BlobStore, IndexItem, KeyAdmin, KeyVault, RecordIndex } from '../ports';
-import { objectsByKeyPk } from '../records';
 import { ensureBootstrapped } from './active-key';
 import type { LifecycleConfig } from './config';
 import type { KeyStateRecord, KeyStateStore } from './key-state';
@@ -214,7 +213,7 @@ export class RotationJob {
   private async count(keyId: string, needs: (item: IndexItem) => boolean): Promise<Count> {
     let total = 0;
     let needing = 0;
-    for await (const page of walkGsi1(this.deps.index, objectsByKeyPk(keyId), { pageSize: 1000 }).pages()) {
+    for await (const page of objectsUnderKey(this.deps.index, keyId, { pageSize: 1000 }).pages()) {
       for (const item of page.items) {
         total++;
         if (needs(item)) needing++;
@@ -270,7 +269,7 @@ export class RotationJob {
       });
     }
     const needs = this.needs(source, active);
-    const objects = walkGsi1(this.deps.index, objectsByKeyPk(source.keyId), {
+    const objects = objectsUnderKey(this.deps.index, source.keyId, {
       startAfter: cursor,
       pageSize: () => Math.min(this.deps.config.pageSize, budget, reads),
     });
@@ -331,7 +330,7 @@ export class RotationJob {
     for (const rec of await this.deps.states.list()) {
       if (rec.role !== 'retiring' && rec.role !== 'retired') continue;
       if (rec.kmsState === 'Deleted') continue;
-      const objects = (await this.deps.index.queryGsi1(objectsByKeyPk(rec.keyId), { limit: 1 })).items.length;
+      const objects = (await anyObjectUnderKey(this.deps.index, rec.keyId)) ? 1 : 0;
       const secrets = (await this.deps.secrets?.countSealedUnder(rec.keyId)) ?? 0;
       const inUse = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0;
       if (rec.role === 'retiring') {
