@@ -10,7 +10,8 @@ import { KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { Lease, type JobReport } from '../../lambdas/core/key-lifecycle';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import { objectsByKeyPk, type ObjectRecord } from '../../lambdas/core/records';
-import { cliJson, client } from '../admin/helpers';
+import { cli, cliJson, client } from '../admin/helpers';
+import { signedRequest } from '../support/signed-fetch';
 import { openMotoStore, type MotoStore } from '../aws/moto-store';
 import { awsBackendUnavailable, startAwsOnMoto, type AwsTarget } from '../support/aws-target';
 import { scheduledEvent as makeScheduledEvent } from '../support/scheduled-event';
@@ -204,6 +205,19 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
       const foreign = await admin.createKey({ description: 'not trusted by the store' });
       await expect(lc.rollover(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
       await expect(lc.adopt(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
+      // Over the admin API, as `sealstore keys rollover --to` / `keys create --adopt` send it: an S3 error that names
+      // the key and says how to trust it, and nothing recorded.
+      for (const [path, body] of [['/_sealstore/keys/rollover', { to: foreign.arn }], ['/_sealstore/keys', { adopt: foreign.arn }]] as const) {
+        const res = await signedRequest(strict.url, strict.creds, { method: 'POST', path, body: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } });
+        const xml = res.body.toString();
+        expect({ path, status: res.status, code: /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] }).toEqual({ path, status: 400, code: 'InvalidRequest' });
+        expect(xml).toContain(foreign.arn);
+        expect(xml).toContain(`sealstore:additionalTrustedKeyArns=${foreign.arn}`);
+        expect(xml).toContain('SEALSTORE_TRUSTED_KEY_IDS');
+      }
+      const viaCli = await cli(strict, 'keys', 'rollover', '--to', foreign.arn);
+      expect(viaCli.code).toBe(1);
+      expect(viaCli.err).toMatch(/InvalidRequest: Cannot roll over to arn:aws:kms:\S+: it is not one of the CMKs this store trusts/);
       const bodies = await putObjects(strictS3, 2, 'trusted');
       await expectReadableOverHttp(strictS3, bodies);
       const listed = await lc.list();

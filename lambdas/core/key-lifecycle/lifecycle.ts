@@ -237,7 +237,10 @@ export class KeyLifecycle {
   private refuseUntrusted(keyId: string, action: string): void {
     if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) {
       throw new InvalidRequestError(
-        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. Add it to the trusted keys first (the stack's additionalTrustedKeyArns, or SEALSTORE_TRUSTED_KEY_IDS) and redeploy.`,
+        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. ` +
+          `Trust it first: deploy the stack with -c sealstore:additionalTrustedKeyArns=${keyId} (comma-separated, with any keys already listed), ` +
+          `which adds it to the functions' SEALSTORE_TRUSTED_KEY_IDS and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
+          `for npm start --backend aws, add it to SEALSTORE_TRUSTED_KEY_IDS. Then retry.`,
       );
     }
   }
