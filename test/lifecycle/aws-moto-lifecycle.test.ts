@@ -119,6 +119,17 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
     return target.server.lifecycle;
   };
 
+  it('keys ls names the configured CMK by its alias (KMS DescribeKey names none; the store asks ListAliases)', async () => {
+    await putObjects(s3, 1);
+    const listed = await cliJson<{ keys: Array<{ keyId: string; alias?: string; role: string }> }>(target, 'keys', 'ls');
+    expect(listed.keys.map((k) => [k.keyId, k.alias, k.role])).toEqual([[firstKey, store.keyAlias, 'active']]);
+    // A key made in KMS with its own alias, then adopted, keeps that alias in its record.
+    const admin = target.server.store.ports.admin;
+    const made = await admin.createKey({ alias: 'alias/made-in-kms', description: 'adopted' });
+    const { key: adopted } = await cliJson<{ key: { keyId: string; alias?: string } }>(target, 'keys', 'create', '--adopt', made.arn);
+    expect([adopted.keyId, adopted.alias]).toEqual([made.arn, 'alias/made-in-kms']);
+  });
+
   it('rotates the active CMK through KMS and keeps every object readable; material stays flat because moto names none', async () => {
     const bodies = await putObjects(s3, 6);
     const before = await Promise.all([...bodies.keys()].map((k) => store.record(BUCKET, k)));

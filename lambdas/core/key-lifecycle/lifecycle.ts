@@ -109,7 +109,7 @@ export class KeyLifecycle {
       } catch (e) {
         live = e instanceof KmsNotFoundError ? 'Deleted' : undefined;
       }
-      out.push(view(r, live));
+      out.push(view(r.alias === undefined ? await this.withAlias(r, live) : r, live));
     }
     const order = { active: 0, retiring: 1, standby: 2, retired: 3 };
     return out.sort((a, b) => order[a.role] - order[b.role] || a.createdAt.localeCompare(b.createdAt));
@@ -245,8 +245,29 @@ export class KeyLifecycle {
     }
   }
 
+  /**
+   * A record made without an alias (the first start records the configured CMK from DescribeKey, which names
+   * none on KMS, and the rotation function may not list aliases) shows the CMK's alias as KMS has it now.
+   */
+  private async withAlias(r: KeyStateRecord, live: KeyDescription | 'Deleted' | undefined): Promise<KeyStateRecord> {
+    if (live === 'Deleted') return r;
+    const alias = live?.aliases?.[0] ?? (await this.aliasesOf(r.keyId))[0];
+    return alias === undefined ? r : { ...r, alias };
+  }
+
+  /** Aliases KMS names for a CMK; none when the vault cannot say (an alias is for display only). */
+  private async aliasesOf(keyId: string): Promise<string[]> {
+    if (!this.deps.admin.aliasesOf) return [];
+    try {
+      return await this.deps.admin.aliasesOf(keyId);
+    } catch (e) {
+      this.deps.logger?.warn('could not list the aliases of a CMK', { keyId, error: e instanceof Error ? e.message : String(e) });
+      return [];
+    }
+  }
+
   private async record(d: KeyDescription, role: KeyStateRecord['role']): Promise<KeyStateRecord> {
-    const alias = d.aliases?.[0];
+    const alias = d.aliases?.[0] ?? (d.aliases === undefined ? (await this.aliasesOf(d.arn))[0] : undefined);
     await this.states.insert({
       keyId: d.arn,
       ...(alias === undefined ? {} : { alias }),
