@@ -196,12 +196,20 @@ export class SealstoreStack extends Stack {
     new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.function.functionName });
     new CfnOutput(this, 'RotationFunctionName', { value: this.rotationFunction.function.functionName });
     new CfnOutput(this, 'HousekeepingFunctionName', { value: this.housekeepingFunction.function.functionName });
+    // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md): without them KMS denies
+    // the functions unless the key policy delegates to IAM.
+    const ownerStatements = () => this.toJsonString(this.keys.ownerStatements.map((s): unknown => s.toStatementJson()));
     if (!this.keys.created) {
-      // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md).
       new CfnOutput(this, 'KeyPolicyStatementsForOwner', {
         description: 'Add these statements to the key policy of the existing CMK (and of every additional trusted key)',
-        value: this.toJsonString(this.keys.ownerStatements.map((s): unknown => s.toStatementJson())),
+        value: ownerStatements(),
       });
     }
+    this.keys.additionalTrustedKeyArns.forEach((arn, i) => {
+      new CfnOutput(this, `KeyPolicyStatementsForTrustedKey${i + 1}`, {
+        description: `Add these statements to the key policy of the additional trusted key ${arn}`,
+        value: ownerStatements(),
+      });
+    });
   }
 }
