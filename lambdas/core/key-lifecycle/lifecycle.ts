@@ -1,5 +1,6 @@
 // The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
+import { ENV } from '../deployment-names';
 import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
@@ -239,8 +240,8 @@ export class KeyLifecycle {
       throw new InvalidRequestError(
         `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. ` +
           `Trust it first: deploy the stack with -c sealstore:additionalTrustedKeyArns=${keyId} (comma-separated, with any keys already listed), ` +
-          `which adds it to the functions' SEALSTORE_TRUSTED_KEY_IDS and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
-          `for npm start --backend aws, add it to SEALSTORE_TRUSTED_KEY_IDS. Then retry.`,
+          `which adds it to the functions' ${ENV.trustedKeyIds} and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
+          `for npm start --backend aws, add it to ${ENV.trustedKeyIds}. Then retry.`,
       );
     }
   }
