@@ -2,9 +2,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { TABLE } from '../lambdas/core/deployment-names';
 
 /** The GSI the AWS adapters query (e.g. every object wrapped under a given CMK). */
-export const GSI1 = 'gsi1';
+export const GSI1 = TABLE.gsi1.indexName;
 
 export interface ObjectTableProps {
   /** @default a name CloudFormation generates */
@@ -20,8 +21,8 @@ export class ObjectTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       ...(props.tableName !== undefined && { tableName: props.tableName }),
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       // Traffic follows S3 clients, bursty and unknown in advance.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       // The index is the only record of which blob and wrapped key make each object: it must be recoverable.
@@ -34,8 +35,8 @@ export class ObjectTable extends Construct {
     });
     this.table.addGlobalSecondaryIndex({
       indexName: GSI1,
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE.gsi1.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.gsi1.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
     this.gsi1Arn = `${this.table.tableArn}/index/${GSI1}`;

@@ -4,6 +4,7 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ENV, FUNCTION_ENV, type EnvName } from '../lambdas/core/deployment-names';
 import { BlobBucket, type BlobAccessLogging } from './blob-bucket';
 import { grantApiFunction, grantHousekeepingFunction, grantRotationFunction, type StoreResources } from './function-permissions';
 import { ObjectApi } from './object-api';
@@ -109,37 +110,37 @@ export class SealstoreStack extends Stack {
       ...(props.rootAccessKeyId !== undefined && { accessKeyId: props.rootAccessKeyId }),
     });
 
-    // The contract between this stack and the handlers (lambdas/adapters/aws/config.ts reads it).
-    const environment = {
-      SEALSTORE_TABLE_NAME: this.index.table.tableName,
-      SEALSTORE_BLOB_BUCKET: this.blobs.bucket.bucketName,
-      SEALSTORE_KMS_KEY_ID: this.keys.key.keyArn,
-      SEALSTORE_TRUSTED_KEY_IDS: this.keys.trustedKeyArns.join(','),
-      SEALSTORE_ROOT_CREDENTIALS_SECRET_ARN: this.rootCredentials.secret.secretArn,
-      SEALSTORE_REGION: this.region,
-      // The key lifecycle (rotation job, admin API) keeps the CMK on the same schedule the key was created with.
-      SEALSTORE_ROTATION_PERIOD_DAYS: String(rotationPeriod.toDays()),
-      SEALSTORE_PENDING_WINDOW_DAYS: String(pendingWindow.toDays()),
-    };
+    // The contract between this stack and the handlers: every name from lambdas/core/deployment-names.ts, and each
+    // function given exactly the variables its handler reads (FUNCTION_ENV; test/cdk/deployment-names.test.ts).
     const apiTimeout = props.apiTimeout ?? Duration.minutes(5);
+    const values: Record<EnvName, string> = {
+      [ENV.tableName]: this.index.table.tableName,
+      [ENV.blobBucket]: this.blobs.bucket.bucketName,
+      [ENV.kmsKeyId]: this.keys.key.keyArn,
+      [ENV.trustedKeyIds]: this.keys.trustedKeyArns.join(','),
+      [ENV.rootCredentialsSecretArn]: this.rootCredentials.secret.secretArn,
+      [ENV.region]: this.region,
+      // The key lifecycle (rotation job, admin API) keeps the CMK on the same schedule the key was created with.
+      [ENV.rotationPeriodDays]: String(rotationPeriod.toDays()),
+      [ENV.pendingWindowDays]: String(pendingWindow.toDays()),
+      // Longer than the API function's longest request, so a write still in flight never loses its blob.
+      [ENV.pendingGraceSeconds]: String(Math.max(20 * 60, apiTimeout.toSeconds() + 5 * 60)),
+      [ENV.uploadMaxAgeDays]: String((props.uploadMaxAge ?? Duration.days(7)).toDays()),
+    };
     // One function per job, all bundled the same way from lambdas/handlers/<entry>.ts.
-    const handler = (id: string, entry: string, description: string, memorySize: number, timeout: Duration, ownEnvironment: Record<string, string> = {}) =>
+    const handler = (id: string, entry: keyof typeof FUNCTION_ENV, description: string, memorySize: number, timeout: Duration) =>
       new SealstoreFunction(this, id, {
         entry: `lambdas/handlers/${entry}.ts`,
         description: `sealstore ${description}`,
         memorySize,
         timeout,
-        environment: { ...environment, ...ownEnvironment },
+        environment: Object.fromEntries(FUNCTION_ENV[entry].map((name) => [name, values[name]])),
         logRetention,
         ...(props.bundle !== undefined && { bundle: props.bundle }),
       });
     this.apiFunction = handler('ApiFunction', 'api', 'API', props.apiMemorySize ?? 1024, apiTimeout);
     this.rotationFunction = handler('RotationFunction', 'rotation', 'key rotation', props.rotationMemorySize ?? 512, props.rotationTimeout ?? Duration.minutes(15));
-    this.housekeepingFunction = handler('HousekeepingFunction', 'housekeeping', 'housekeeping', 256, Duration.minutes(15), {
-      // Longer than the API function's longest request, so a write still in flight never loses its blob.
-      SEALSTORE_PENDING_GRACE_SECONDS: String(Math.max(20 * 60, apiTimeout.toSeconds() + 5 * 60)),
-      SEALSTORE_UPLOAD_MAX_AGE_DAYS: String((props.uploadMaxAge ?? Duration.days(7)).toDays()),
-    });
+    this.housekeepingFunction = handler('HousekeepingFunction', 'housekeeping', 'housekeeping', 256, Duration.minutes(15));
     const resources: StoreResources = {
       keys: this.keys,
       bucket: this.blobs.bucket,
@@ -196,12 +197,20 @@ export class SealstoreStack extends Stack {
     new CfnOutput(this, 'ApiFunctionName', { value: this.apiFunction.function.functionName });
     new CfnOutput(this, 'RotationFunctionName', { value: this.rotationFunction.function.functionName });
     new CfnOutput(this, 'HousekeepingFunctionName', { value: this.housekeepingFunction.function.functionName });
+    // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md): without them KMS denies
+    // the functions unless the key policy delegates to IAM.
+    const ownerStatements = () => this.toJsonString(this.keys.ownerStatements.map((s): unknown => s.toStatementJson()));
     if (!this.keys.created) {
-      // The owner of a brought key adds these statements to its key policy (docs/DEPLOY.md).
       new CfnOutput(this, 'KeyPolicyStatementsForOwner', {
         description: 'Add these statements to the key policy of the existing CMK (and of every additional trusted key)',
-        value: this.toJsonString(this.keys.ownerStatements.map((s): unknown => s.toStatementJson())),
+        value: ownerStatements(),
       });
     }
+    this.keys.additionalTrustedKeyArns.forEach((arn, i) => {
+      new CfnOutput(this, `KeyPolicyStatementsForTrustedKey${i + 1}`, {
+        description: `Add these statements to the key policy of the additional trusted key ${arn}`,
+        value: ownerStatements(),
+      });
+    });
   }
 }

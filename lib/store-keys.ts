@@ -82,7 +82,12 @@ export class StoreKeys extends Construct {
   readonly created: boolean;
   /** `key` first, then every additional trusted key. */
   readonly trustedKeyArns: readonly string[];
-  /** With an existing key: the statements its owner adds to the key policy (principals filled in). */
+  /** The trusted keys besides `key` (additionalTrustedKeyArns): their key policies are their owners'. */
+  readonly additionalTrustedKeyArns: readonly string[];
+  /**
+   * With an existing key or additional trusted keys: the statements the owner of each such key adds to its key
+   * policy (principals filled in). Empty when every trusted key is the one this stack created.
+   */
   readonly ownerStatements: iam.PolicyStatement[] = [];
 
   constructor(scope: Construct, id: string, props: StoreKeysProps) {
@@ -122,7 +127,8 @@ export class StoreKeys extends Construct {
       this.key = key;
       this.created = true;
     }
-    this.trustedKeyArns = [this.key.keyArn, ...(props.additionalTrustedKeyArns ?? [])];
+    this.additionalTrustedKeyArns = [...(props.additionalTrustedKeyArns ?? [])];
+    this.trustedKeyArns = [this.key.keyArn, ...this.additionalTrustedKeyArns];
   }
 
   /**
@@ -155,7 +161,8 @@ export class StoreKeys extends Construct {
         ...(s.conditions && { conditions: s.conditions }),
       });
       if (this.created) this.key.addToResourcePolicy(keyPolicyStatement);
-      else this.ownerStatements.push(keyPolicyStatement);
+      // A brought key (the existing one, or an additional trusted one) admits the roles only once its owner adds these.
+      if (!this.created || this.additionalTrustedKeyArns.length > 0) this.ownerStatements.push(keyPolicyStatement);
     }
   }
 }

@@ -1,4 +1,5 @@
 // Housekeeping: abort multipart uploads left idle, then delete every blob no object references.
+import { ENV } from './deployment-names';
 import type { SweepResult } from './ledger-sweep';
 import type { UploadSweepResult } from './upload-cleanup';
 
@@ -63,7 +64,7 @@ export function housekeepingConfigFromEnv(env: NodeJS.ProcessEnv): HousekeepingC
     return n * unitMs;
   };
   return {
-    pendingGraceMs: read('SEALSTORE_PENDING_GRACE_SECONDS', 1000, DEFAULT_HOUSEKEEPING.pendingGraceMs, MIN_PENDING_GRACE_MS),
-    uploadMaxAgeMs: read('SEALSTORE_UPLOAD_MAX_AGE_DAYS', 24 * 60 * 60 * 1000, DEFAULT_HOUSEKEEPING.uploadMaxAgeMs, 60 * 60 * 1000),
+    pendingGraceMs: read(ENV.pendingGraceSeconds, 1000, DEFAULT_HOUSEKEEPING.pendingGraceMs, MIN_PENDING_GRACE_MS),
+    uploadMaxAgeMs: read(ENV.uploadMaxAgeDays, 24 * 60 * 60 * 1000, DEFAULT_HOUSEKEEPING.uploadMaxAgeMs, 60 * 60 * 1000),
   };
 }

@@ -61,6 +61,11 @@ export interface KeyAdmin {
   /** Accepts a key id, a key ARN, an alias name (alias/x) or an alias ARN; returns the key ARN. */
   resolveKeyId(aliasOrKeyId: string): Promise<string>;
   listKeys(): Promise<KeyDescription[]>;
+  /**
+   * The alias names of one CMK, for a vault whose describeKey names none (KMS's DescribeKey does not; the embedded
+   * vault's does, and needs no such call). Absent: describeKey's aliases are all there is.
+   */
+  aliasesOf?(keyId: string): Promise<string[]>;
   createAlias(alias: string, keyId: string): Promise<void>;
   enableKey(keyId: string): Promise<void>;
   disableKey(keyId: string): Promise<void>;

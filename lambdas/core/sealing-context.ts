@@ -1,5 +1,5 @@
 // What binds a data key to its object: the KMS encryption context, and the metadata stored beside each blob.
-import { IntegrityError, isAlteredWrap } from './errors';
+import { IntegrityError, isAlteredWrap, KmsNotFoundError } from './errors';
 import type { BlobMetadata, EncryptionContext, KeyVault, UnwrappedKey } from './ports';
 import type { ObjectRecord } from './records';
 import { DATA_KEY_CONTEXT_KEYS } from './encryption-context';
@@ -15,16 +15,34 @@ export function dataKeyContext(bucket: string, objectId: string): EncryptionCont
  * ciphertext for this object, names a CMK that does not exist, or one the store does not trust, the record was
  * tampered with: a server-side failure (500), never an error that blames the request. Throttling, outages and
  * a disabled CMK pass as they are.
+ *
+ * `recordedKeyId` is the CMK the (authenticated) record says wraps the key. When KMS no longer knows a CMK, the
+ * record names, the record is as the store wrote it and the CMK itself is gone (deleted after its pending
+ * window): that is said as such, naming the CMK, not reported as tampering.
  */
-export async function openStoredDataKey(vault: KeyVault, wrapped: Buffer, bucket: string, objectId: string): Promise<UnwrappedKey> {
+export async function openStoredDataKey(vault: KeyVault, wrapped: Buffer, bucket: string, objectId: string, recordedKeyId?: string): Promise<UnwrappedKey> {
   try {
     return await vault.decrypt(wrapped, dataKeyContext(bucket, objectId));
   } catch (e) {
+    if (e instanceof KmsNotFoundError && recordedKeyId !== undefined && namesNoOtherKey(e.message, recordedKeyId)) {
+      throw Object.assign(
+        new KmsNotFoundError(
+          `The CMK ${recordedKeyId} that wraps this object's data key no longer exists in KMS (deleted after its pending window): the object cannot be decrypted. Delete it, or restore it from a copy made before the CMK was deleted.`,
+        ),
+        { cause: e },
+      );
+    }
     if (isAlteredWrap(e)) {
       throw new IntegrityError(`the data key recorded for object ${objectId} in ${bucket} does not open (${e.code}: ${e.message}): the record was altered; refusing it`);
     }
     throw e;
   }
+}
+
+/** KMS's message names no CMK, or this one (a NotFound naming another CMK than the record's is not a deletion). */
+function namesNoOtherKey(message: string, keyId: string): boolean {
+  const named = message.match(/arn:[^\s'"]+:key\/[A-Za-z0-9-]+/g) ?? [];
+  return named.every((arn) => arn === keyId);
 }
 
 /** Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS. */

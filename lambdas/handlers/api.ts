@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { openAwsBackend } from '../adapters/aws';
 import { composeStore } from '../compose-store';
+import { ENV } from '../core/deployment-names';
 import { causeOf } from '../core/errors';
 import { lifecycleConfigFromEnv } from '../core/key-lifecycle';
 import { LAMBDA_LIMITS } from '../core/limits';
@@ -18,8 +19,8 @@ function required(name: string): string {
 }
 
 // Read at cold start so a misconfigured function fails on its first invocation, naming the variable.
-const rootSecretArn = required('SEALSTORE_ROOT_CREDENTIALS_SECRET_ARN');
-const region = process.env['SEALSTORE_REGION'] ?? required('AWS_REGION');
+const rootSecretArn = required(ENV.rootCredentialsSecretArn);
+const region = process.env[ENV.region] ?? required('AWS_REGION');
 const lifecycleConfig = lifecycleConfigFromEnv(process.env);
 
 interface Started {

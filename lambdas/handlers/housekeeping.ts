@@ -2,7 +2,7 @@
 // blobs that no object references (writers that died before their commit, replaced and deleted objects).
 // Its one KMS right is Decrypt of the index key, which authenticates the rows it acts on; it opens no data key.
 import type { ScheduledEvent } from 'aws-lambda';
-import { awsPortsUnresolved } from '../adapters/aws';
+import { openAwsBackend } from '../adapters/aws';
 import { composeCore } from '../compose-store';
 import { housekeepingConfigFromEnv, runHousekeeping, type HousekeepingConfig, type HousekeepingReport } from '../core/housekeeping';
 import type { Logger } from '../core/logger';
@@ -29,12 +29,12 @@ export function makeHousekeepingHandler(deps: HousekeepingHandlerDeps): (event: 
 }
 
 /**
- * The API Lambda's wiring (composeCore) over ports opened without DescribeKey: this role's one KMS right is
+ * The API Lambda's wiring (composeCore) over the AWS ports (opened with no KMS call): this role's one KMS right is
  * Decrypt of the index key (to authenticate the ledger and upload rows it acts on); aborting uploads and
  * deleting unreferenced blobs need no data key.
  */
 async function awsService(env: NodeJS.ProcessEnv): Promise<ObjectService> {
-  return composeCore(awsPortsUnresolved(env), { logger: lambdaLogger }).service;
+  return composeCore(await openAwsBackend(env), { logger: lambdaLogger }).service;
 }
 
 const config = housekeepingConfigFromEnv(process.env);

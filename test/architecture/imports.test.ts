@@ -86,8 +86,9 @@ const LAYERS: readonly { readonly layer: string; readonly may: readonly string[]
   { layer: 'lambdas/adapters/embedded', may: ['lambdas/adapters/embedded', 'lambdas/core'] },
   // The S3 and admin APIs: operations over the core, spoken in lambdas/http's protocol.
   { layer: 'lambdas/api', may: ['lambdas/api', 'lambdas/http', 'lambdas/core'] },
-  // The CDK app never loads handler code (it bundles it by path); it shares only the encryption-context names.
-  { layer: 'lib', may: ['lib', 'lambdas/core/encryption-context.ts'], packages: /^(?!better-sqlite3|@aws-sdk\/client-)/ },
+  // The CDK app never loads handler code (it bundles it by path); it shares only the names both must agree on:
+  // the encryption-context keys, and the environment variables and table key schema (deployment-names.ts).
+  { layer: 'lib', may: ['lib', 'lambdas/core/encryption-context.ts', 'lambdas/core/deployment-names.ts'], packages: /^(?!better-sqlite3|@aws-sdk\/client-)/ },
 ];
 
 type LayerRule = (typeof LAYERS)[number];

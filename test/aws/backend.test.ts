@@ -86,7 +86,9 @@ describeWithMoto('AWS backend (moto_server)', (moto) => {
     try {
       const created = await initFromEnv({ ...process.env, ...env });
       const backend = await openAwsBackend({ ...process.env, ...env });
-      expect(backend.defaultKeyId).toBe(created.keyId);
+      // Opened with no KMS call: the default key stays as configured; the lifecycle records it by ARN on first use.
+      expect(backend.defaultKeyId).toBe(wanted.keyAlias);
+      expect(await backend.vault.resolveKeyId(backend.defaultKeyId)).toBe(created.keyId);
       const dataKey = await backend.vault.generateDataKey(backend.defaultKeyId, { object: 'o' });
       await backend.blobs.put('blob', Readable.from([dataKey.wrapped]), { 'x-kind': 'wrapped-key' });
       await backend.index.put({ pk: 'bucket', sk: 'key', attrs: { blob: 'blob' } });

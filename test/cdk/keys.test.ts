@@ -119,6 +119,34 @@ describe('StoreKeys (brought CMK)', () => {
   });
 });
 
+describe('StoreKeys (created CMK and additional trusted keys)', () => {
+  const older = ['arn:aws:kms:eu-west-1:111122223333:key/0000abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws:kms:eu-west-1:111122223333:key/1111abcd-12ab-34cd-56ef-1234567890ab'];
+  const { template } = synth({ additionalTrustedKeyArns: older });
+
+  it('publishes, for each additional trusted key, the key-policy statements its owner must add, naming the key and the roles', () => {
+    const outputs = template.findOutputs('*') as Record<string, { Description?: string; Value: unknown }>;
+    const forTrusted = Object.entries(outputs).filter(([id]) => id.startsWith('KeyPolicyStatementsForTrustedKey'));
+    expect(forTrusted.map(([id, o]) => [id, o.Description])).toEqual(
+      older.map((arn, i) => [`KeyPolicyStatementsForTrustedKey${i + 1}`, `Add these statements to the key policy of the additional trusted key ${arn}`]),
+    );
+    for (const [, output] of forTrusted) {
+      const text = JSON.stringify(output.Value);
+      for (const sid of ['ApiFunctionDataKeys', 'ApiFunctionAccessKeySecrets', 'ApiFunctionIndexKey', 'RotationFunctionDataKeys', 'RotationFunctionIndexKey', 'HousekeepingFunctionIndexKey']) {
+        expect(text).toContain(sid);
+      }
+      expect(text).toContain('kms:EncryptionContextKeys');
+      expect(text).toMatch(/ApiFunctionRole[0-9A-F]{8}/);
+      expect(text).not.toContain('KeyAdministration');
+    }
+    // The created key's own policy has the statements already: no owner output for it.
+    expect(outputs['KeyPolicyStatementsForOwner']).toBeUndefined();
+  });
+
+  it('publishes no key-policy output when the created key is the only trusted one', () => {
+    expect(Object.keys(synth().template.findOutputs('*')).filter((id) => id.startsWith('KeyPolicyStatements'))).toEqual([]);
+  });
+});
+
 describe('StoreKeys validation', () => {
   it('rejects a pending window under 7 days', () => {
     expect(() => synth({ keyPendingWindow: Duration.days(6) })).toThrow(/pending window must be 7–30 days/);

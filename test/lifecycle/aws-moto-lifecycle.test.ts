@@ -11,7 +11,8 @@ import { Lease, type JobReport } from '../../lambdas/core/key-lifecycle';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import { objectsUnderKey } from '../../lambdas/core/objects-by-key';
 import type { ObjectRecord } from '../../lambdas/core/records';
-import { cliJson, client } from '../admin/helpers';
+import { cli, cliJson, client } from '../admin/helpers';
+import { signedRequest } from '../support/signed-fetch';
 import { openMotoStore, type MotoStore } from '../aws/moto-store';
 import { awsBackendUnavailable, startAwsOnMoto, type AwsTarget } from '../support/aws-target';
 import { scheduledEvent as makeScheduledEvent } from '../support/scheduled-event';
@@ -119,6 +120,17 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
     return target.server.lifecycle;
   };
 
+  it('keys ls names the configured CMK by its alias (KMS DescribeKey names none; the store asks ListAliases)', async () => {
+    await putObjects(s3, 1);
+    const listed = await cliJson<{ keys: Array<{ keyId: string; alias?: string; role: string }> }>(target, 'keys', 'ls');
+    expect(listed.keys.map((k) => [k.keyId, k.alias, k.role])).toEqual([[firstKey, store.keyAlias, 'active']]);
+    // A key made in KMS with its own alias, then adopted, keeps that alias in its record.
+    const admin = target.server.store.ports.admin;
+    const made = await admin.createKey({ alias: 'alias/made-in-kms', description: 'adopted' });
+    const { key: adopted } = await cliJson<{ key: { keyId: string; alias?: string } }>(target, 'keys', 'create', '--adopt', made.arn);
+    expect([adopted.keyId, adopted.alias]).toEqual([made.arn, 'alias/made-in-kms']);
+  });
+
   it('rotates the active CMK through KMS and keeps every object readable; material stays flat because moto names none', async () => {
     const bodies = await putObjects(s3, 6);
     const before = await Promise.all([...bodies.keys()].map((k) => store.record(BUCKET, k)));
@@ -205,6 +217,19 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
       const foreign = await admin.createKey({ description: 'not trusted by the store' });
       await expect(lc.rollover(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
       await expect(lc.adopt(foreign.arn)).rejects.toThrow(/not one of the CMKs this store trusts/);
+      // Over the admin API, as `sealstore keys rollover --to` / `keys create --adopt` send it: an S3 error that names
+      // the key and says how to trust it, and nothing recorded.
+      for (const [path, body] of [['/_sealstore/keys/rollover', { to: foreign.arn }], ['/_sealstore/keys', { adopt: foreign.arn }]] as const) {
+        const res = await signedRequest(strict.url, strict.creds, { method: 'POST', path, body: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } });
+        const xml = res.body.toString();
+        expect({ path, status: res.status, code: /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] }).toEqual({ path, status: 400, code: 'InvalidRequest' });
+        expect(xml).toContain(foreign.arn);
+        expect(xml).toContain(`sealstore:additionalTrustedKeyArns=${foreign.arn}`);
+        expect(xml).toContain('SEALSTORE_TRUSTED_KEY_IDS');
+      }
+      const viaCli = await cli(strict, 'keys', 'rollover', '--to', foreign.arn);
+      expect(viaCli.code).toBe(1);
+      expect(viaCli.err).toMatch(/InvalidRequest: Cannot roll over to arn:aws:kms:\S+: it is not one of the CMKs this store trusts/);
       const bodies = await putObjects(strictS3, 2, 'trusted');
       await expectReadableOverHttp(strictS3, bodies);
       const listed = await lc.list();

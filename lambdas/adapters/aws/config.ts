@@ -2,6 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ENV } from '../../core/deployment-names';
 
 export interface AwsConfig {
   readonly tableName: string;
@@ -42,11 +43,11 @@ export interface AwsTimeouts {
 export const DEFAULT_TIMEOUTS: AwsTimeouts = { connectMs: 3_000, requestMs: 10_000, s3IdleMs: 30_000 };
 
 const REQUIRED = {
-  tableName: 'SEALSTORE_TABLE_NAME',
-  bucket: 'SEALSTORE_BLOB_BUCKET',
-  keyId: 'SEALSTORE_KMS_KEY_ID',
+  tableName: ENV.tableName,
+  bucket: ENV.blobBucket,
+  keyId: ENV.kmsKeyId,
 } as const;
-const TRUSTED = 'SEALSTORE_TRUSTED_KEY_IDS';
+const TRUSTED = ENV.trustedKeyIds;
 
 /** Throws at cold start, naming every missing variable at once, rather than failing on first use. */
 export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {

@@ -24,13 +24,19 @@ import {
   SlowDownError,
   StoreError,
 } from '../../core/errors';
+import { TABLE } from '../../core/deployment-names';
 import { utf8Compare } from '../../core/list-keys';
 import type { Condition, IndexItem, QueryOptions, QueryPage, RecordIndex, WriteOp } from '../../core/ports';
 import { fromItem, keyOf, toItem, toValue } from './dynamodb-items';
 import { mapSdkFault, withCause } from './sdk-faults';
 
-/** Name of the one global secondary index (see docs/TABLE-DESIGN.md). */
-export const GSI1 = 'gsi1';
+/** Name of the one global secondary index (see docs/TABLE-DESIGN.md), as the stack's table declares it. */
+export const GSI1 = TABLE.gsi1.indexName;
+/** Physical key attributes (deployment-names.ts; none is a DynamoDB reserved word, so expressions name them as they are). */
+const PK = TABLE.partitionKey;
+const SK = TABLE.sortKey;
+const GPK = TABLE.gsi1.partitionKey;
+const GSK = TABLE.gsi1.sortKey;
 /** DynamoDB's cap on TransactWriteItems. */
 export const MAX_TRANSACTION_OPS = 100;
 
@@ -53,9 +59,9 @@ function conditionParts(condition: Condition | undefined): ConditionParts {
   if (condition === undefined) return {};
   switch (condition.kind) {
     case 'absent':
-      return { ConditionExpression: 'attribute_not_exists(pk)' };
+      return { ConditionExpression: `attribute_not_exists(${PK})` };
     case 'present':
-      return { ConditionExpression: 'attribute_exists(pk)' };
+      return { ConditionExpression: `attribute_exists(${PK})` };
     case 'equals':
       // Names and values always go through placeholders: attribute names may be reserved words.
       return {
@@ -79,14 +85,14 @@ function decodeCursor(cursor: string, gsi1pk: string): Record<string, AttributeV
   } catch {
     throw new InvalidArgumentError('invalid continuation token');
   }
-  const fields = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+  const fields = { pk: PK, sk: SK, gsi1pk: GPK, gsi1sk: GSK } as const;
   if (typeof parsed !== 'object' || parsed === null) throw new InvalidArgumentError('invalid continuation token');
   const record = parsed as Record<string, unknown>;
   const key: Record<string, AttributeValue> = {};
-  for (const field of fields) {
+  for (const [field, attribute] of Object.entries(fields)) {
     const value = record[field];
     if (typeof value !== 'string' || value === '') throw new InvalidArgumentError('invalid continuation token');
-    key[field] = { S: value };
+    key[attribute] = { S: value };
   }
   // A cursor from another partition would silently skip items: refuse it.
   if (record.gsi1pk !== gsi1pk) throw new InvalidArgumentError('continuation token belongs to another listing');
@@ -146,13 +152,13 @@ export class DynamoDbRecordIndex implements RecordIndex {
     let values: Record<string, AttributeValue>;
     if (startAfter !== undefined && utf8Compare(startAfter, prefix) >= 0) {
       if (!startAfter.startsWith(prefix)) return { items: [] };
-      keyCondition = 'pk = :pk AND sk > :after';
+      keyCondition = `${PK} = :pk AND ${SK} > :after`;
       values = { ':pk': { S: pk }, ':after': { S: startAfter } };
     } else if (prefix !== '') {
-      keyCondition = 'pk = :pk AND begins_with(sk, :prefix)';
+      keyCondition = `${PK} = :pk AND begins_with(${SK}, :prefix)`;
       values = { ':pk': { S: pk }, ':prefix': { S: prefix } };
     } else {
-      keyCondition = 'pk = :pk';
+      keyCondition = `${PK} = :pk`;
       values = { ':pk': { S: pk } };
     }
     const { items, more } = await this.collect('Query', pk, limit, (item) => item.sk.startsWith(prefix), {
@@ -168,9 +174,9 @@ export class DynamoDbRecordIndex implements RecordIndex {
     const { prefix, startAfter, limit } = options;
     if (limit <= 0) return { items: [] };
     const values: Record<string, AttributeValue> = { ':g': { S: gsi1pk } };
-    let keyCondition = 'gsi1pk = :g';
+    let keyCondition = `${GPK} = :g`;
     if (prefix !== undefined && prefix !== '') {
-      keyCondition += ' AND begins_with(gsi1sk, :prefix)';
+      keyCondition += ` AND begins_with(${GSK}, :prefix)`;
       values[':prefix'] = { S: prefix };
     }
     // GSI reads are eventually consistent (DynamoDB offers nothing else): fine for the rotation job,

@@ -1,11 +1,18 @@
 // Marshals IndexItems to DynamoDB items and back: key attributes as S, attrs via @aws-sdk/util-dynamodb.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { TABLE } from '../../core/deployment-names';
 import { InternalError, InvalidArgumentError } from '../../core/errors';
 import type { AttrValue, IndexItem } from '../../core/ports';
 
+/** Physical key attribute names, as the stack's table declares them (deployment-names.ts). */
+const PK = TABLE.partitionKey;
+const SK = TABLE.sortKey;
+const GPK = TABLE.gsi1.partitionKey;
+const GSK = TABLE.gsi1.sortKey;
+
 /** Physical attribute names the layout owns; an item's own attrs may not use them. */
-export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set([PK, SK, GPK, GSK]);
 
 /**
  * null stays NULL, '' stays an empty S (allowed outside keys), Buffers become B. Sets are never
@@ -14,7 +21,7 @@ export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set(['pk', 'sk', 'gsi1pk'
 const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertEmptyValues: false } as const;
 
 export function keyOf(pk: string, sk: string): Record<string, AttributeValue> {
-  return { pk: { S: pk }, sk: { S: sk } };
+  return { [PK]: { S: pk }, [SK]: { S: sk } };
 }
 
 export function toValue(value: string | number): AttributeValue {
@@ -39,10 +46,10 @@ export function toItem(item: IndexItem): Record<string, AttributeValue> {
   }
   return {
     ...marshall(item.attrs, MARSHALL_OPTIONS),
-    pk: { S: item.pk },
-    sk: { S: item.sk },
-    ...(item.gsi1pk !== undefined && { gsi1pk: { S: item.gsi1pk } }),
-    ...(item.gsi1sk !== undefined && { gsi1sk: { S: item.gsi1sk } }),
+    [PK]: { S: item.pk },
+    [SK]: { S: item.sk },
+    ...(item.gsi1pk !== undefined && { [GPK]: { S: item.gsi1pk } }),
+    ...(item.gsi1sk !== undefined && { [GSK]: { S: item.gsi1sk } }),
   };
 }
 
@@ -61,7 +68,7 @@ function withBuffers(value: unknown): AttrValue {
 }
 
 export function fromItem(raw: Record<string, AttributeValue>): IndexItem {
-  const { pk, sk, gsi1pk, gsi1sk, ...rest } = raw;
+  const { [PK]: pk, [SK]: sk, [GPK]: gsi1pk, [GSK]: gsi1sk, ...rest } = raw;
   if (pk?.S === undefined || sk?.S === undefined) throw new InternalError('index item lacks pk/sk');
   const attrs: Record<string, AttrValue> = {};
   for (const [name, value] of Object.entries(unmarshall(rest))) attrs[name] = withBuffers(value);

@@ -12,23 +12,20 @@ export { KmsKeyVault, UNNAMED_KEY_MATERIAL } from './kms-key-vault';
 export { initAwsResources, tableDefinition } from './resources';
 export { S3BlobStore } from './s3-blob-store';
 
-/** The ports over AWS; `defaultKeyId` is the ARN of SEALSTORE_KMS_KEY_ID. */
+/** The ports over AWS; `defaultKeyId` is SEALSTORE_KMS_KEY_ID as written (key id, key ARN or alias). */
 export type AwsBackend = StorePorts;
 
 /**
- * Builds the ports from the environment. Resolves SEALSTORE_KMS_KEY_ID to its ARN once (one
- * DescribeKey) so the index records CMKs by ARN, the form KMS reports on every later call.
+ * Builds the ports from the environment, with no AWS call: a cold start depends only on what the store needs
+ * now. The CMK the stack was first deployed with (SEALSTORE_KMS_KEY_ID) is read only when the store is new (no
+ * active key in its key-state records yet; the lifecycle records it by ARN then) or has no index key; afterwards
+ * the store works from the active and trusted keys its own records name, so that CMK may be retired and deleted.
  */
-export async function openAwsBackend(env: NodeJS.ProcessEnv = process.env, clients?: AwsClients): Promise<AwsBackend> {
-  const ports = awsPortsUnresolved(env, clients);
-  return { ...ports, defaultKeyId: await ports.vault.resolveKeyId(ports.defaultKeyId) };
+export function openAwsBackend(env: NodeJS.ProcessEnv = process.env, given?: AwsClients): Promise<AwsBackend & { readonly vault: KmsKeyVault }> {
+  return Promise.resolve(awsPorts(env, given));
 }
 
-/**
- * The same ports without resolving the default key: no KMS call at start, for a function that holds no KMS
- * right (housekeeping). `defaultKeyId` is then SEALSTORE_KMS_KEY_ID as written.
- */
-export function awsPortsUnresolved(env: NodeJS.ProcessEnv = process.env, given?: AwsClients): AwsBackend & { readonly vault: KmsKeyVault } {
+function awsPorts(env: NodeJS.ProcessEnv, given: AwsClients | undefined): AwsBackend & { readonly vault: KmsKeyVault } {
   const config = awsConfigFromEnv(env);
   const clients = given ?? createAwsClients({}, env);
   const kms = new KmsKeyVault({

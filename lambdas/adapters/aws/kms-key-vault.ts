@@ -327,6 +327,22 @@ export class KmsKeyVault implements KeyVault, KeyAdmin {
     }
   }
 
+  /** Alias names of one CMK (ListAliases filtered by KeyId): DescribeKey names none. */
+  async aliasesOf(keyId: string): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(new ListAliasesCommand({ KeyId: bareKeyId(keyId), ...(marker !== undefined && { Marker: marker }) }));
+        for (const alias of out.Aliases ?? []) if (alias.AliasName !== undefined) names.push(alias.AliasName);
+        marker = out.Truncated === true ? out.NextMarker : undefined;
+      } while (marker !== undefined);
+    } catch (error) {
+      throw mapKmsError(error, 'ListAliases', keyId);
+    }
+    return names.sort();
+  }
+
   /** Alias names grouped by target key id (ListAliases names keys by id, not ARN). */
   private async aliasesByKey(): Promise<Map<string, string[]>> {
     const byKey = new Map<string, string[]>();

@@ -15,9 +15,9 @@ import {
   NoSuchBucket,
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
+import { TABLE } from '../../core/deployment-names';
 import { KmsNotFoundError } from '../../core/errors';
 import type { AwsClients } from './config';
-import { GSI1 } from './dynamodb-index';
 import { KmsKeyVault } from './kms-key-vault';
 
 /** The single-table layout of docs/TABLE-DESIGN.md; the CDK stack and the tests build the same table. */
@@ -26,21 +26,21 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE.sortKey, AttributeType: 'S' },
+      { AttributeName: TABLE.gsi1.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE.gsi1.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
     ],
     GlobalSecondaryIndexes: [
       {
-        IndexName: GSI1,
+        IndexName: TABLE.gsi1.indexName,
         KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          { AttributeName: TABLE.gsi1.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE.gsi1.sortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

@@ -1,4 +1,5 @@
 // Bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket.
+import { BucketAlreadyOwnedByYouError } from '../../core/errors';
 import * as xml from '../../http/xml';
 import { respond, xmlResponse } from '../response';
 import type { Operation } from './context';
@@ -10,9 +11,17 @@ export const ListBuckets: Operation = async (ctx) => {
   return xmlResponse(ctx.requestId, xml.renderListBuckets({ id: ctx.principal.accessKeyId }, buckets.map((b) => ({ name: b.name, creationDate: b.createdAt }))));
 };
 
+/** The one region where S3 answers a CreateBucket of a bucket you already own with 200 (a legacy of us-east-1). */
+const RECREATE_SUCCEEDS_IN = 'us-east-1';
+
 export const CreateBucket: Operation = async (ctx) => {
   ctx.can('CreateBucket', ctx.bucket);
-  await ctx.service.createBucket(ctx.bucket);
+  try {
+    await ctx.service.createBucket(ctx.bucket);
+  } catch (e) {
+    // As S3: 200 in us-east-1 (the bucket is left as it is), 409 BucketAlreadyOwnedByYou in every other region.
+    if (!(e instanceof BucketAlreadyOwnedByYouError && ctx.region === RECREATE_SUCCEEDS_IN)) throw e;
+  }
   return respond(200, { location: `/${ctx.bucket}`, 'x-amz-request-id': ctx.requestId });
 };
 

@@ -1,4 +1,5 @@
 // Settings of the key lifecycle, with KMS's bounds; from the environment they fail at start naming the variable.
+import { ENV as NAMES, OPTIONAL_ENV } from '../deployment-names';
 
 export interface LifecycleConfig {
   /** Automatic rotation period kept on the active CMK, and the on-demand rotation period. KMS: 90..2560. @default 365 */
@@ -51,10 +52,10 @@ export function validateLifecycleConfig(c: LifecycleConfig): LifecycleConfig {
 }
 
 const ENV: ReadonlyArray<[keyof LifecycleConfig, string, number]> = [
-  ['rotationPeriodDays', 'SEALSTORE_ROTATION_PERIOD_DAYS', 1],
-  ['pendingWindowDays', 'SEALSTORE_PENDING_WINDOW_DAYS', 1],
-  ['batchSize', 'SEALSTORE_REWRAP_BATCH_SIZE', 1],
-  ['retireGraceMs', 'SEALSTORE_RETIRE_GRACE_SECONDS', 1000],
+  ['rotationPeriodDays', NAMES.rotationPeriodDays, 1],
+  ['pendingWindowDays', NAMES.pendingWindowDays, 1],
+  ['batchSize', OPTIONAL_ENV.rewrapBatchSize, 1],
+  ['retireGraceMs', OPTIONAL_ENV.retireGraceSeconds, 1000],
 ];
 
 /** Reads SEALSTORE_ROTATION_PERIOD_DAYS, SEALSTORE_PENDING_WINDOW_DAYS, SEALSTORE_REWRAP_BATCH_SIZE, SEALSTORE_RETIRE_GRACE_SECONDS. */

@@ -1,5 +1,6 @@
 // The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
+import { ENV } from '../deployment-names';
 import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
@@ -109,7 +110,7 @@ export class KeyLifecycle {
       } catch (e) {
         live = e instanceof KmsNotFoundError ? 'Deleted' : undefined;
       }
-      out.push(view(r, live));
+      out.push(view(r.alias === undefined ? await this.withAlias(r, live) : r, live));
     }
     const order = { active: 0, retiring: 1, standby: 2, retired: 3 };
     return out.sort((a, b) => order[a.role] - order[b.role] || a.createdAt.localeCompare(b.createdAt));
@@ -237,13 +238,37 @@ export class KeyLifecycle {
   private refuseUntrusted(keyId: string, action: string): void {
     if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) {
       throw new InvalidRequestError(
-        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. Add it to the trusted keys first (the stack's additionalTrustedKeyArns, or SEALSTORE_TRUSTED_KEY_IDS) and redeploy.`,
+        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. ` +
+          `Trust it first: deploy the stack with -c sealstore:additionalTrustedKeyArns=${keyId} (comma-separated, with any keys already listed), ` +
+          `which adds it to the functions' ${ENV.trustedKeyIds} and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
+          `for npm start --backend aws, add it to ${ENV.trustedKeyIds}. Then retry.`,
       );
     }
   }
 
+  /**
+   * A record made without an alias (the first start records the configured CMK from DescribeKey, which names
+   * none on KMS, and the rotation function may not list aliases) shows the CMK's alias as KMS has it now.
+   */
+  private async withAlias(r: KeyStateRecord, live: KeyDescription | 'Deleted' | undefined): Promise<KeyStateRecord> {
+    if (live === 'Deleted') return r;
+    const alias = live?.aliases?.[0] ?? (await this.aliasesOf(r.keyId))[0];
+    return alias === undefined ? r : { ...r, alias };
+  }
+
+  /** Aliases KMS names for a CMK; none when the vault cannot say (an alias is for display only). */
+  private async aliasesOf(keyId: string): Promise<string[]> {
+    if (!this.deps.admin.aliasesOf) return [];
+    try {
+      return await this.deps.admin.aliasesOf(keyId);
+    } catch (e) {
+      this.deps.logger?.warn('could not list the aliases of a CMK', { keyId, error: e instanceof Error ? e.message : String(e) });
+      return [];
+    }
+  }
+
   private async record(d: KeyDescription, role: KeyStateRecord['role']): Promise<KeyStateRecord> {
-    const alias = d.aliases?.[0];
+    const alias = d.aliases?.[0] ?? (d.aliases === undefined ? (await this.aliasesOf(d.arn))[0] : undefined);
     await this.states.insert({
       keyId: d.arn,
       ...(alias === undefined ? {} : { alias }),
