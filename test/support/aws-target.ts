@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { initAwsResources, openAwsBackend } from '../../lambdas/adapters/aws';
 import { startServer, type RunningServer, type ServerOptions } from '../../local/server';
 import { consoleLogger } from '../../local/logger';
+
+const errorsOnly = { info: () => undefined, warn: () => undefined, error: consoleLogger.error };
 import { LAMBDA_LIMITS, S3_LIMITS } from '../../lambdas/core/limits';
 import type { S3Target } from '../blackbox/s3-suite';
 import { motoClients } from '../aws/moto-clients';
@@ -40,7 +42,8 @@ export async function startAwsOnMoto(options: AwsTargetOptions = {}): Promise<Aw
   const backend = await openAwsBackend(env, clients);
   const creds = options.credentials ?? testCreds();
   const { trustDefaultKeyOnly: _trust, ...serverOptions } = options;
-  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : undefined, ...serverOptions, backend, credentials: creds });
+  // Errors always reach stderr (an unexpected 500 on moto must say why in a CI log); everything with SEALSTORE_TEST_LOG.
+  const server = await startServer({ logger: process.env['SEALSTORE_TEST_LOG'] ? consoleLogger : errorsOnly, ...serverOptions, backend, credentials: creds });
   return {
     url: server.url,
     endpoint: moto.endpoint,

@@ -1,6 +1,6 @@
 // Starts a throwaway moto_server on a free loopback port so AWS adapters can be tested over the wire.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, isAbsolute, join, sep } from 'node:path';
 import { leftOutOfFastTier } from './tier';
@@ -65,6 +65,17 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, log: ()
   throw new Error(`moto_server did not answer on ${endpoint} within ${START_TIMEOUT_MS} ms: ${log()}`);
 }
 
+/** The Python that a moto_server script's `#!` line names, when it names one that exists. */
+function interpreterOf(script: string): string | undefined {
+  try {
+    const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+    const python = /^#!\s*(\S*python[\d.]*)\s*$/.exec(first)?.[1];
+    return python !== undefined && isExecutable(python) ? python : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MotoServer {
   readonly endpoint: string;
   /** Milliseconds from spawn until the server answered HTTP. */
@@ -82,7 +93,11 @@ export async function startMoto(): Promise<MotoServer | undefined> {
   // Past the pyenv shim when pyenv can name the script behind it: a second or two less per start under load.
   const behindShim = resolveTool('moto_server');
   const program = isAbsolute(behindShim) && !behindShim.includes(`${sep}shims${sep}`) ? behindShim : executable;
-  const child = spawn(program, ['-H', '127.0.0.1', '-p', String(port)], {
+  // moto_server's own interpreter runs it through moto-serialized.py (DynamoDB linearizable, as the real one is).
+  const python = interpreterOf(program);
+  if (python === undefined) console.warn(`moto_server at ${program} has no python #! line: DynamoDB runs unserialized (concurrent transactions may undo each other)`);
+  const [command, args] = python === undefined ? [program, []] : [python, [join(__dirname, 'moto-serialized.py')]];
+  const child = spawn(command, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
   });
