@@ -158,7 +158,7 @@ export class MultipartUploads {
     checksum?: UploadPartInput['checksum'],
   ): Promise<UploadedPartRecord> {
     const upload = await this.d.uploads.getOpen(input.bucket, input.key, input.uploadId);
-    const { plaintext: dataKey } = await openStoredDataKey(this.d.vault, upload.wrappedKey, upload.bucket, upload.objectId);
+    const { plaintext: dataKey } = await openStoredDataKey(this.d.vault, upload);
     try {
       return await this.storePart(upload, input.partNumber, dataKey, plaintext, checksum);
     } finally {
@@ -235,7 +235,7 @@ export class MultipartUploads {
     let dataKey: Buffer | undefined;
     try {
       // One Decrypt per completion: for the part checksums' keyed tags and the object MAC.
-      dataKey = (await openStoredDataKey(this.d.vault, upload.wrappedKey, upload.bucket, upload.objectId)).plaintext;
+      dataKey = (await openStoredDataKey(this.d.vault, upload)).plaintext;
       const stored = new Map((await allParts(this.d.index, upload.uploadId)).map((p) => [p.partNumber, p] as const));
       const chosen = this.choose(input.parts, stored, dataKey);
       return await this.commitUpload(upload, chosen, input.preconditions ?? {}, dataKey);

@@ -11,7 +11,7 @@ import { openStoredDataKey } from './sealing-context';
 
 /** Runs `use` with the object's verified data key and zeroes the key afterwards, whatever `use` does. */
 export async function withObjectKey<T>(vault: KeyVault, record: ObjectRecord, use: (dataKey: Buffer) => Promise<T>): Promise<T> {
-  const { plaintext: dataKey } = await openStoredDataKey(vault, record.wrappedKey, record.bucket, record.objectId, record.keyId);
+  const { plaintext: dataKey } = await openStoredDataKey(vault, record);
   try {
     verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
     verifyNameTag(dataKey, record.bucket, record.key, record.objectId, record.nameTag);

@@ -16,15 +16,16 @@ export function dataKeyContext(bucket: string, objectId: string): EncryptionCont
  * tampered with: a server-side failure (500), never an error that blames the request. Throttling, outages and
  * a disabled CMK pass as they are.
  *
- * `recordedKeyId` is the CMK the (authenticated) record says wraps the key. When KMS no longer knows a CMK, the
+ * `record.keyId` is the CMK the (authenticated) record says wraps the key. When KMS no longer knows a CMK, the
  * record names, the record is as the store wrote it and the CMK itself is gone (deleted after its pending
  * window): that is said as such, naming the CMK, not reported as tampering.
  */
-export async function openStoredDataKey(vault: KeyVault, wrapped: Buffer, bucket: string, objectId: string, recordedKeyId?: string): Promise<UnwrappedKey> {
+export async function openStoredDataKey(vault: KeyVault, record: WrappedKeyRecord): Promise<UnwrappedKey> {
+  const { wrappedKey, bucket, objectId, keyId: recordedKeyId } = record;
   try {
-    return await vault.decrypt(wrapped, dataKeyContext(bucket, objectId));
+    return await vault.decrypt(wrappedKey, dataKeyContext(bucket, objectId));
   } catch (e) {
-    if (e instanceof KmsNotFoundError && recordedKeyId !== undefined && namesNoOtherKey(e.message, recordedKeyId)) {
+    if (e instanceof KmsNotFoundError && namesNoOtherKey(e.message, recordedKeyId)) {
       throw Object.assign(
         new KmsNotFoundError(
           `The CMK ${recordedKeyId} that wraps this object's data key no longer exists in KMS (deleted after its pending window): the object cannot be decrypted. Delete it, or restore it from a copy made before the CMK was deleted.`,
@@ -44,6 +45,9 @@ function namesNoOtherKey(message: string, keyId: string): boolean {
   const named = message.match(/arn:[^\s'"]+:key\/[A-Za-z0-9-]+/g) ?? [];
   return named.every((arn) => arn === keyId);
 }
+
+/** What an object or upload record holds of its data key: objects and uploads open theirs the same way. */
+export type WrappedKeyRecord = Pick<ObjectRecord, 'wrappedKey' | 'bucket' | 'objectId' | 'keyId'>;
 
 /** Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS. */
 export function blobMetadata(
