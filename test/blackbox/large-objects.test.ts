@@ -107,7 +107,9 @@ describe('the embedded server with large bodies and unmodified clients (npm star
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('streams a 1 GiB single PUT in under 150 MB of server memory and reads it back byte-identical', async () => {
+  // What must hold is that memory does not follow the body: a 1 GiB body adds a few stream buffers to the idle server
+  // (~100 MiB of Node, tsx and the SDK). Growth is the measure; the absolute bound only catches a runaway baseline.
+  it('streams a 1 GiB single PUT with server memory flat (under 64 MiB above idle) and reads it back byte-identical', async () => {
     const body = generated(GiB);
     let response: IncomingMessage | undefined;
     const peakIn = await peakRss(server, async () => {
@@ -123,8 +125,9 @@ describe('the embedded server with large bodies and unmodified clients (npm star
     });
     expect(back).toEqual({ digest: body.digest(), bytes: GiB });
     console.log(`1 GiB single PUT: server RSS idle ${idleRss.toFixed(0)} MiB, peak while streaming in ${peakIn.toFixed(0)} MiB, out ${peakOut.toFixed(0)} MiB`);
-    expect(peakIn).toBeLessThan(150);
-    expect(peakOut).toBeLessThan(150);
+    expect(peakIn - idleRss).toBeLessThan(64);
+    expect(peakOut - idleRss).toBeLessThan(64);
+    expect(Math.max(peakIn, peakOut)).toBeLessThan(200);
   }, 240_000);
 
   it('keeps memory flat under 150 unauthenticated half-sent PUTs, and never asks for the body of a forged one', async () => {
