@@ -97,11 +97,21 @@ function directoryBucketOnly(what: string): NotImplementedError {
   return new NotImplementedError(`A header you provided implies functionality that is not implemented: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
 }
 
+/**
+ * A delete conditional on an ETag tells the caller whether the object has that ETag: S3 asks for s3:GetObject as
+ * well as s3:DeleteObject for it, so a delete-only key cannot probe ETags. `*` only asks whether the key exists.
+ */
+function canDeleteIf(ctx: OperationContext, ifMatch: string | undefined): void {
+  if (ifMatch !== undefined && ifMatch.trim() !== '*') ctx.can('ReadObject', ctx.bucket);
+}
+
 export const DeleteObject: Operation = async (ctx) => {
   ctx.can('DeleteObject', ctx.bucket);
   const h = ctx.req.headers;
   for (const name of DIRECTORY_BUCKET_DELETE_HEADERS) if (lookup(h, name) !== undefined) throw directoryBucketOnly(name);
-  await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch: lookup(h, 'if-match') });
+  const ifMatch = lookup(h, 'if-match');
+  canDeleteIf(ctx, ifMatch);
+  await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch });
   return respond(204, { 'x-amz-request-id': ctx.requestId });
 };
 
@@ -115,6 +125,7 @@ export const DeleteObjects: Operation = async (ctx) => {
     try {
       const [unsupported] = directoryBucketConditions ?? [];
       if (unsupported !== undefined) throw directoryBucketOnly(unsupported);
+      canDeleteIf(ctx, etag);
       // Each entry's <ETag> is judged inside its own removing transaction, as If-Match on DeleteObject is.
       await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag });
       deleted.push({ key });
