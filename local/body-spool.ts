@@ -18,7 +18,7 @@ export function fileSpool(dir: string): BodySpool {
         for await (const chunk of body) {
           const bytes = chunk as Buffer;
           size += bytes.length;
-          if (size > limit.maxBytes) throw limit.tooLarge(size);
+          if (size > limit.maxBytes) throw limit.tooLarge(size, true);
           hash.update(bytes);
           if (handle === undefined) {
             // Created on the first byte: the many bodiless requests (GET, HEAD, DELETE) never touch the disk.

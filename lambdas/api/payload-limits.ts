@@ -25,12 +25,22 @@ function lambdaClause(ctx: LimitsContext): string {
   return `the ${ctx.limits.maxPartBytes}-byte limit of one request through API Gateway and Lambda${why}`;
 }
 
-/** A body limit answered with EntityTooLarge, worded for the mode the store runs in. */
-function entityLimit(ctx: LimitsContext, max: number, message: { s3(size: number): string; lambda(size: number): string }): PayloadLimit {
+/**
+ * A body limit answered with EntityTooLarge, worded for the mode the store runs in. ProposedSize is S3's element
+ * for the size the request declared (Content-Length, or x-amz-decoded-content-length for aws-chunked); a body that
+ * declared none is cut off at the limit, its size is unknown, and the answer says "more than" without the element
+ * rather than pass the cut-off count for the size.
+ */
+function entityLimit(ctx: LimitsContext, max: number, message: { s3(size: string): string; lambda(size: string): string }): PayloadLimit {
   return {
     maxBytes: max,
-    tooLarge: (size) =>
-      new EntityTooLargeError(ctx.limits.mode === 's3' ? message.s3(size) : message.lambda(size), { MaxSizeAllowed: String(max), ProposedSize: String(size) }),
+    tooLarge: (size, lowerBound = false) => {
+      const proposed = lowerBound ? `more than ${max} bytes (the request declared no length)` : `${size} bytes`;
+      return new EntityTooLargeError(ctx.limits.mode === 's3' ? message.s3(proposed) : message.lambda(proposed), {
+        MaxSizeAllowed: String(max),
+        ...(lowerBound ? {} : { ProposedSize: String(size) }),
+      });
+    },
   };
 }
 
@@ -39,8 +49,8 @@ export function objectLimit(ctx: LimitsContext): PayloadLimit {
   const max = ctx.limits.maxObjectBytes;
   return entityLimit(ctx, max, {
     s3: (size) =>
-      `Your proposed upload of ${size} bytes exceeds the maximum object size of one PUT, ${sizeText(max)}. Upload it with multipart upload (aws s3 cp, boto3 upload_file and @aws-sdk/lib-storage do this by themselves).`,
-    lambda: (size) => `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}. Upload it with multipart upload in parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
+      `Your proposed upload of ${size} exceeds the maximum object size of one PUT, ${sizeText(max)}. Upload it with multipart upload (aws s3 cp, boto3 upload_file and @aws-sdk/lib-storage do this by themselves).`,
+    lambda: (size) => `Your proposed upload of ${size} exceeds ${lambdaClause(ctx)}. Upload it with multipart upload in parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
   });
 }
 
@@ -48,8 +58,8 @@ export function objectLimit(ctx: LimitsContext): PayloadLimit {
 export function partLimit(ctx: LimitsContext): PayloadLimit {
   const max = ctx.limits.maxPartBytes;
   return entityLimit(ctx, max, {
-    s3: (size) => `Your proposed part of ${size} bytes exceeds the maximum part size, ${sizeText(max)}. Use smaller parts.`,
-    lambda: (size) => `Your proposed part of ${size} bytes exceeds ${lambdaClause(ctx)}. Use parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
+    s3: (size) => `Your proposed part of ${size} exceeds the maximum part size, ${sizeText(max)}. Use smaller parts.`,
+    lambda: (size) => `Your proposed part of ${size} exceeds ${lambdaClause(ctx)}. Use parts of ${ctx.limits.minPartBytes} to ${max} bytes.`,
   });
 }
 
@@ -58,8 +68,8 @@ export function documentLimit(ctx: LimitsContext): PayloadLimit {
   const max = ctx.limits.maxDocumentBytes;
   return {
     maxBytes: max,
-    tooLarge: (size) =>
-      new MaxMessageLengthExceededError(`Your request was too big: ${size} bytes, where a request document may hold ${max} bytes.`, {
+    tooLarge: (size, lowerBound = false) =>
+      new MaxMessageLengthExceededError(`Your request was too big: ${lowerBound ? `more than ${max}` : size} bytes, where a request document may hold ${max} bytes.`, {
         MaxMessageLengthBytes: String(max),
       }),
   };
@@ -69,7 +79,7 @@ export function documentLimit(ctx: LimitsContext): PayloadLimit {
 export function anyBodyLimit(ctx: LimitsContext): PayloadLimit {
   const max = maxBodyBytes(ctx.limits);
   return entityLimit(ctx, max, {
-    s3: (size) => `Your proposed upload of ${size} bytes exceeds the largest request body this store takes, ${sizeText(max)}.`,
-    lambda: (size) => `Your proposed upload of ${size} bytes exceeds ${lambdaClause(ctx)}.`,
+    s3: (size) => `Your proposed upload of ${size} exceeds the largest request body this store takes, ${sizeText(max)}.`,
+    lambda: (size) => `Your proposed upload of ${size} exceeds ${lambdaClause(ctx)}.`,
   });
 }

@@ -34,6 +34,7 @@ import {
   uploadPartsPk,
   type ObjectRecord,
   type PartRecord,
+  type StoredHeaders,
   type UploadedPartRecord,
   type UploadRecord,
 } from './records';
@@ -62,6 +63,7 @@ export interface CreateUploadInput {
   readonly bucket: string;
   readonly key: string;
   readonly contentType?: string;
+  readonly headers?: StoredHeaders;
   readonly userMetadata?: Readonly<Record<string, string>>;
 }
 
@@ -132,6 +134,7 @@ export class MultipartUploads {
       keyMaterialId: dataKey.keyMaterialId,
       wrappedKey: dataKey.wrapped,
       contentType: input.contentType ?? 'binary/octet-stream',
+      headers: input.headers ?? {},
       userMetadata: input.userMetadata ?? {},
       initiated: now,
       lastActivity: now,
@@ -318,6 +321,7 @@ export class MultipartUploads {
       size: chosen.reduce((sum, p) => sum + p.plaintextSize, 0),
       etag: multipartEtag(chosen),
       contentType: upload.contentType,
+      headers: upload.headers,
       userMetadata: upload.userMetadata,
       lastModified: now,
       keyId: upload.keyId,
@@ -356,7 +360,7 @@ export class MultipartUploads {
    */
   async copyParts(input: CopyPartsInput): Promise<ObjectRecord> {
     const { source } = input;
-    const { upload, dataKey } = await this.open({ bucket: input.bucket, key: input.key, contentType: input.contentType, userMetadata: input.userMetadata }, true);
+    const { upload, dataKey } = await this.open({ bucket: input.bucket, key: input.key, contentType: input.contentType, headers: input.headers, userMetadata: input.userMetadata }, true);
     try {
       const stored: PartRecord[] = [];
       let offset = 0;

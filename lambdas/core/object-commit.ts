@@ -7,6 +7,7 @@ import {
   ConditionalRequestConflictError,
   InternalError,
   NoSuchKeyError,
+  NotImplementedError,
   PreconditionFailedError,
 } from './errors';
 import type { Garbage } from './garbage';
@@ -15,9 +16,15 @@ import { ledgerPk, objectFromItem, objectItem, objectsPk, type ObjectRecord } fr
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
 export interface WritePreconditions {
-  /** '*' makes the write create-only. */
+  /** '*' makes the write create-only; S3 takes no other value (NotImplemented). */
   readonly ifNoneMatch?: string;
-  /** The write succeeds only if the current object has this ETag. */
+  /** The write succeeds only if the current object has this ETag ('*': if there is one). */
+  readonly ifMatch?: string;
+}
+
+/** What a delete needs of the object it removes (S3 conditional deletes). */
+export interface DeletePreconditions {
+  /** The delete succeeds only if the current object has this ETag ('*': if there is one); else 412, or 404 when none. */
   readonly ifMatch?: string;
 }
 
@@ -94,11 +101,14 @@ export class ObjectCommitter {
   /**
    * Removes the object under a key and shreds it: the index item (one copy of the wrapped key) goes in the
    * transaction that makes its blobs garbage, then the blobs (the other copy) are deleted before this returns.
-   * A missing key is not an error (S3 answers 204).
+   * A missing key is not an error (S3 answers 204), unless `ifMatch` asks for an object. The condition is judged on
+   * the object the transaction removes (it is conditional on that object's id), so an overwrite that lands between
+   * the check and the delete fails the transaction and is judged again: a changed object is never removed.
    */
-  async remove(bucket: string, key: string): Promise<void> {
+  async remove(bucket: string, key: string, preconditions: DeletePreconditions = {}): Promise<void> {
     for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
       const current = await this.current(bucket, key);
+      if (preconditions.ifMatch !== undefined) checkIfMatch(preconditions.ifMatch, key, current);
       if (!current) return;
       try {
         await this.index.transact([
@@ -128,17 +138,31 @@ function tooManyWriters(key: string): PreconditionFailedError {
   return new PreconditionFailedError(`Too many concurrent writes to ${key}; retry the request.`);
 }
 
+/**
+ * S3 takes If-None-Match on a write only as '*' (create-only); any other value is refused as S3 refuses it (501),
+ * rather than read as '*' or ignored.
+ */
+export function checkIfNoneMatchForm(ifNoneMatch: string | undefined): void {
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new NotImplementedError('A header you provided implies functionality that is not implemented: If-None-Match on a write takes only * (create the object only if the key is free).', { Header: 'If-None-Match' });
+  }
+}
+
 /** S3 conditional writes: If-None-Match: * (create-only) and If-Match: etag, checked against the current object. */
 export function checkWritePreconditions(p: WritePreconditions, key: string, current: ObjectRecord | undefined): void {
+  checkIfNoneMatchForm(p.ifNoneMatch);
   if (p.ifNoneMatch !== undefined && current) {
     throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the object already exists (If-None-Match: *).', { Condition: 'If-None-Match' });
   }
-  if (p.ifMatch !== undefined) {
-    const want = p.ifMatch.replace(/"/g, '').trim();
-    if (!current) throw new NoSuchKeyError(`The key ${key} does not exist (If-Match).`, { Key: key });
-    if (want !== '*' && want !== current.etag) {
-      throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the ETag does not match (If-Match).', { Condition: 'If-Match' });
-    }
+  if (p.ifMatch !== undefined) checkIfMatch(p.ifMatch, key, current);
+}
+
+/** If-Match on a write or a delete: the key must hold an object, with this ETag unless '*' ('W/' and quotes ignored). */
+export function checkIfMatch(ifMatch: string, key: string, current: ObjectRecord | undefined): void {
+  const want = ifMatch.trim().replace(/^W\//, '').replace(/"/g, '').trim();
+  if (!current) throw new NoSuchKeyError(`The key ${key} does not exist (If-Match).`, { Key: key });
+  if (want !== '*' && want !== current.etag) {
+    throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold: the ETag does not match (If-Match).', { Condition: 'If-Match' });
   }
 }
 

@@ -12,13 +12,13 @@ import { Garbage } from './garbage';
 import type { Logger } from './logger';
 import { loadParts } from './manifest';
 import { MultipartUploads, type CompleteInput, type CreateUploadInput, type UploadPartInput } from './multipart';
-import { ObjectCommitter, type WritePreconditions } from './object-commit';
+import { ObjectCommitter, type DeletePreconditions, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
 import { ObjectWriter, type ObjectWriteHooks } from './object-writer';
 import type { ActiveKeySource, BlobStore, ByteRange, KeyVault, RecordIndex } from './ports';
 import { NoSuchKeyError } from './errors';
-import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type UploadedPartRecord, type UploadRecord } from './records';
+import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type StoredHeaders, type UploadedPartRecord, type UploadRecord } from './records';
 import { sweepLedger, type SweepResult } from './ledger-sweep';
 import { UploadCleanup, type UploadSweepResult } from './upload-cleanup';
 import { listParts, listUploads, type ListPartsInput, type ListPartsResult, type ListUploadsInput, type ListUploadsResult } from './upload-listing';
@@ -49,6 +49,8 @@ export interface PutObjectInput {
    */
   readonly body: () => Readable;
   readonly contentType?: string;
+  /** Cache-Control, Content-Disposition, …: kept with the object and returned on GET and HEAD. */
+  readonly headers?: StoredHeaders;
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** '*' makes the write create-only (S3 conditional write). */
   readonly ifNoneMatch?: string;
@@ -60,9 +62,10 @@ export interface CopyObjectInput {
   readonly source: ObjectRecord;
   readonly bucket: string;
   readonly key: string;
-  /** COPY keeps the source's content type and metadata; REPLACE takes the ones given here. */
+  /** COPY keeps the source's content type, stored headers and metadata; REPLACE takes the ones given here. */
   readonly metadataDirective: 'COPY' | 'REPLACE';
   readonly contentType?: string;
+  readonly headers?: StoredHeaders;
   readonly userMetadata?: Readonly<Record<string, string>>;
   readonly preconditions?: WritePreconditions;
 }
@@ -71,7 +74,7 @@ export type { ListObjectsInput, ListObjectsResult } from './object-listing';
 export type { ListPartsInput, ListPartsResult, ListUploadsInput, ListUploadsResult } from './upload-listing';
 export type { SweepResult } from './ledger-sweep';
 export type { UploadSweepResult } from './upload-cleanup';
-export type { WritePreconditions } from './object-commit';
+export type { DeletePreconditions, WritePreconditions } from './object-commit';
 
 export class ObjectService {
   private readonly deps: Required<Pick<ObjectServiceDeps, 'vault' | 'blobs' | 'index'>> & { readonly now: () => Date; readonly logger?: Logger };
@@ -142,6 +145,7 @@ export class ObjectService {
   putObject(input: PutObjectInput): Promise<ObjectRecord> {
     return this.writer.write(input, input, input.body, {
       contentType: input.contentType ?? 'binary/octet-stream',
+      headers: input.headers ?? {},
       userMetadata: input.userMetadata ?? {},
     });
   }
@@ -155,8 +159,8 @@ export class ObjectService {
     const { source } = input;
     await this.buckets.head(input.bucket);
     const meta = input.metadataDirective === 'REPLACE'
-      ? { contentType: input.contentType ?? 'binary/octet-stream', userMetadata: input.userMetadata ?? {} }
-      : { contentType: source.contentType, userMetadata: source.userMetadata };
+      ? { contentType: input.contentType ?? 'binary/octet-stream', headers: input.headers ?? {}, userMetadata: input.userMetadata ?? {} }
+      : { contentType: source.contentType, headers: source.headers, userMetadata: source.userMetadata };
     const preconditions = input.preconditions ?? {};
     const target = { bucket: input.bucket, key: input.key };
     return withObjectKey(this.deps.vault, source, (sourceKey) => {
@@ -176,10 +180,13 @@ export class ObjectService {
     return openObject(this.deps.vault, this.deps.blobs, record, range);
   }
 
-  /** Removes the object and crypto-shreds it before answering; a missing key is not an error (S3: 204). */
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  /**
+   * Removes the object and crypto-shreds it before answering; a missing key is not an error (S3: 204) unless the
+   * delete is conditional (`ifMatch`), which is checked in the removing transaction itself.
+   */
+  async deleteObject(bucket: string, key: string, preconditions: DeletePreconditions = {}): Promise<void> {
     await this.buckets.head(bucket);
-    await this.committer.remove(bucket, key);
+    await this.committer.remove(bucket, key, preconditions);
   }
 
   listObjects(input: ListObjectsInput): Promise<ListObjectsResult> {

@@ -9,7 +9,7 @@ import { nameTag } from './name-binding';
 import { checkWritePreconditions, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import { writePendingPart, type PendingPartDeps } from './part-writer';
 import type { ActiveKeySource, KeyVault } from './ports';
-import type { ObjectRecord } from './records';
+import type { ObjectRecord, StoredHeaders } from './records';
 import { blobMetadata, dataKeyContext } from './sealing-context';
 
 /** Fault-injection seams for the reliability suite; production passes none. */
@@ -33,6 +33,7 @@ export interface ObjectTarget {
 
 export interface ObjectMeta {
   readonly contentType: string;
+  readonly headers: StoredHeaders;
   readonly userMetadata: Readonly<Record<string, string>>;
 }
 
@@ -75,6 +76,7 @@ export class ObjectWriter {
           size: part.plaintextSize,
           etag: part.etag,
           contentType: meta.contentType,
+          headers: meta.headers,
           userMetadata: meta.userMetadata,
           lastModified: now,
           wrappedAt: now,

@@ -67,6 +67,15 @@ export const objectsByKeyPartitions = (keyId: string): string[] => [
 // take all of that. The object id is unique per write, which is all a rewrap scan needs.
 export const objectsByKeySk = (keyMaterialId: string, objectId: string): string => `${keyMaterialId}#${objectId}`;
 
+/**
+ * The standard HTTP headers S3 keeps with an object and returns on GET and HEAD, by lower-case name. Content-Type
+ * has its own field (every object has one); these are kept only when the writer sent them, verbatim (S3 returns an
+ * Expires it could not parse as it was sent).
+ */
+export const STORED_HEADER_NAMES = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires'] as const;
+export type StoredHeaderName = (typeof STORED_HEADER_NAMES)[number];
+export type StoredHeaders = Readonly<Partial<Record<StoredHeaderName, string>>>;
+
 export interface BucketRecord {
   readonly name: string;
   readonly createdAt: Date;
@@ -94,6 +103,8 @@ export interface ObjectRecord {
   readonly size: number;
   readonly etag: string;
   readonly contentType: string;
+  /** Empty for objects written before these headers were kept. */
+  readonly headers: StoredHeaders;
   readonly userMetadata: Readonly<Record<string, string>>;
   readonly lastModified: Date;
   readonly keyId: string;
@@ -127,6 +138,8 @@ export interface UploadRecord {
   readonly keyMaterialId: string;
   readonly wrappedKey: Buffer;
   readonly contentType: string;
+  /** What the completed object will carry (CreateMultipartUpload's headers). */
+  readonly headers: StoredHeaders;
   readonly userMetadata: Readonly<Record<string, string>>;
   readonly initiated: Date;
   /** Last part upload or state change; the upload sweep aborts uploads idle past its age. */
@@ -209,6 +222,27 @@ function metadataFrom(v: AttrValue | undefined): Record<string, string> {
   }
   return out;
 }
+/**
+ * Stored headers as [name, value] pairs, and only when there are any: a row of an object without them is the row it
+ * was before they were kept. Every attribute is under the row's MAC (index-auth), so they cannot be edited at rest.
+ */
+function headerAttrs(h: StoredHeaders): { headers?: AttrValue[] } {
+  const pairs: AttrValue[] = STORED_HEADER_NAMES.flatMap((name) => {
+    const value = h[name];
+    return value === undefined ? [] : [[name, value]];
+  });
+  return pairs.length > 0 ? { headers: pairs } : {};
+}
+function headersFrom(v: AttrValue | undefined): StoredHeaders {
+  const out: Partial<Record<StoredHeaderName, string>> = {};
+  if (!Array.isArray(v)) return out;
+  for (const pair of v) {
+    if (!Array.isArray(pair) || typeof pair[1] !== 'string') continue;
+    const name = STORED_HEADER_NAMES.find((n) => n === pair[0]);
+    if (name !== undefined) out[name] = pair[1];
+  }
+  return out;
+}
 function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
@@ -234,6 +268,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       size: o.size,
       etag: o.etag,
       contentType: o.contentType,
+      ...headerAttrs(o.headers),
       userMetadata: metadataPairs(o.userMetadata),
       lastModified: o.lastModified.getTime(),
       keyId: o.keyId,
@@ -297,6 +332,7 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
     size: num(a, 'size'),
     etag: str(a, 'etag'),
     contentType: str(a, 'contentType'),
+    headers: headersFrom(a['headers']),
     userMetadata,
     lastModified: new Date(num(a, 'lastModified')),
     keyId: str(a, 'keyId'),
@@ -333,6 +369,7 @@ export function uploadItem(u: UploadRecord): IndexItem {
       keyMaterialId: u.keyMaterialId,
       wrappedKey: u.wrappedKey,
       contentType: u.contentType,
+      ...headerAttrs(u.headers),
       userMetadata: metadataPairs(u.userMetadata),
       initiated: u.initiated.getTime(),
       lastActivity: u.lastActivity.getTime(),
@@ -359,6 +396,7 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     keyMaterialId: str(a, 'keyMaterialId'),
     wrappedKey: buf(a, 'wrappedKey'),
     contentType: str(a, 'contentType'),
+    headers: headersFrom(a['headers']),
     userMetadata: metadataFrom(a['userMetadata']),
     initiated: new Date(num(a, 'initiated')),
     lastActivity: new Date(num(a, 'lastActivity')),

@@ -7,9 +7,12 @@ import { badDigest, checkEncoding, contentMd5Mismatch, runningDigest, type Check
 import { XAmzContentSHA256MismatchError } from './errors';
 
 export interface BodyChecks {
-  /** Bytes allowed; past it the stream fails with `tooLarge(bytesSoFar)`. */
+  /**
+   * Bytes allowed; past it the stream fails with `tooLarge(bytesSoFar, true)`: a lower bound of the body's size,
+   * since the rest is never read.
+   */
   readonly maxBytes: number;
-  tooLarge(bytes: number): Error;
+  tooLarge(bytes: number, lowerBound?: boolean): Error;
   /** The payload length the client declared (Content-Length or x-amz-decoded-content-length). */
   readonly declaredLength?: number;
   /** Hex SHA-256 of the payload that the signature covers. */
@@ -44,7 +47,7 @@ export class CheckedBody extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.checks.maxBytes) {
-      callback(this.checks.tooLarge(this.bytes));
+      callback(this.checks.tooLarge(this.bytes, true));
       return;
     }
     this.sha256?.update(chunk);

@@ -35,13 +35,17 @@ export interface AuthenticateOptions {
   readonly spool: BodySpool;
   /** The largest body any operation takes; a body to spool past it is refused as it arrives. */
   readonly maxBodyBytes: number;
-  readonly tooLarge: (bytes: number) => Error;
+  readonly tooLarge: (bytes: number, lowerBound?: boolean) => Error;
 }
 
 /** How an operation wants the body: at most this many bytes, and the error past it. */
 export interface PayloadLimit {
   readonly maxBytes: number;
-  readonly tooLarge: (bytes: number) => Error;
+  /**
+   * `bytes` is the declared size, or with `lowerBound` the count at which a body that declared none was cut off
+   * (its real size is then unknown, and the error must not name that count as the proposed size).
+   */
+  readonly tooLarge: (bytes: number, lowerBound?: boolean) => Error;
 }
 
 /** A request whose signature checked out; its body is not read yet. */

@@ -15,7 +15,8 @@ export interface SpooledBody {
 
 export interface SpoolLimit {
   readonly maxBytes: number;
-  tooLarge(bytes: number): Error;
+  /** `lowerBound`: the body was cut off at `bytes`, its full size is unknown. */
+  tooLarge(bytes: number, lowerBound?: boolean): Error;
 }
 
 export interface BodySpool {
@@ -33,7 +34,7 @@ export const memorySpool: BodySpool = {
       size += bytes.length;
       if (size > limit.maxBytes) {
         body.destroy();
-        throw limit.tooLarge(size);
+        throw limit.tooLarge(size, true);
       }
       hash.update(bytes);
       chunks.push(bytes);

@@ -16,9 +16,18 @@ export interface CompleteMultipartUpload {
   readonly parts: readonly CompletedPart[];
 }
 
+export interface DeleteRequestObject {
+  readonly key: string;
+  readonly versionId?: string;
+  /** <ETag>: delete only if the object has this ETag (S3 conditional deletes); bare. */
+  readonly etag?: string;
+  /** <LastModifiedTime> / <Size>: conditions S3 takes in directory buckets only; named so they are refused, not ignored. */
+  readonly directoryBucketConditions?: readonly string[];
+}
+
 export interface DeleteRequest {
   readonly quiet: boolean;
-  readonly objects: ReadonlyArray<{ readonly key: string; readonly versionId?: string }>;
+  readonly objects: readonly DeleteRequestObject[];
 }
 
 export interface CreateBucketConfiguration {
@@ -146,7 +155,14 @@ export function parseDelete(body: Buffer): DeleteRequest {
     const key = leaf(object, 'Key');
     if (key === undefined || key === '') throw malformed();
     const versionId = leaf(object, 'VersionId');
-    return versionId === undefined ? { key } : { key, versionId };
+    const etag = leaf(object, 'ETag');
+    const directoryBucketConditions = ['LastModifiedTime', 'Size'].filter((name) => leaf(object, name) !== undefined);
+    return {
+      key,
+      ...(versionId === undefined ? {} : { versionId }),
+      ...(etag === undefined ? {} : { etag: etag.trim() }),
+      ...(directoryBucketConditions.length > 0 ? { directoryBucketConditions } : {}),
+    };
   });
   if (objects.length === 0 || objects.length > MAX_DELETE_OBJECTS) throw malformed();
   return { quiet: quietText === 'true', objects };

@@ -3,6 +3,7 @@
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -86,9 +87,16 @@ describe('access keys (embedded backend, over HTTP)', () => {
     const { s3 } = await keyFor('bucket-a', 'delete');
     await denied(get(s3));
     await denied(put(s3));
+    // A delete conditional on an ETag reveals the ETag, so S3 wants s3:GetObject too; If-Match: * only existence.
+    const { ETag } = await put(root, 'bucket-a', 'd2');
+    await denied(s3.send(new DeleteObjectCommand({ Bucket: 'bucket-a', Key: 'd2', IfMatch: ETag })));
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: 'bucket-a', Delete: { Objects: [{ Key: 'd2', ETag }] } }));
+    expect(batch.Errors?.map((e) => [e.Key, e.Code])).toEqual([['d2', 'AccessDenied']]);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'bucket-a', Key: 'd2', IfMatch: '*' }));
     await del(s3, 'bucket-a', 'd1');
     await denied(del(s3, 'bucket-b', 'doc'));
     expect((await s3Error(root.send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'd1' })))).code).toBe('NoSuchKey');
+    expect((await s3Error(root.send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'd2' })))).code).toBe('NoSuchKey');
   });
 
   it('a rewrap key cannot read or write bodies but can run rewrap and rotation; other admin calls are denied', async () => {

@@ -14,7 +14,8 @@ import { LAMBDA_LIMITS, MAX_REQUEST_BODY_BYTES } from '../../lambdas/core/limits
 import { makeHandler, type ApiHandler } from '../../lambdas/handlers/api-handler';
 import { s3Signer } from '../../lambdas/http/signer';
 import { startServer, type RunningServer } from '../../local/server';
-import { s3Path, send } from '../support/signed-fetch';
+import { request as httpRequest } from 'node:http';
+import { s3Path, send, signedHeaders } from '../support/signed-fetch';
 import { testCreds } from '../support/embedded-target';
 
 const creds = testCreds();
@@ -168,6 +169,38 @@ describe('the node:http front and the Lambda front', () => {
     expect(lambda.body.toString()).not.toContain('--lambda-limits');
     expect((await viaLambda(handler, { method: 'PUT', path: s3Path('fronts', 'at-limit'), body: atLimit })).status).toBe(200);
     expect((await viaHttp(server, { method: 'PUT', path: s3Path('fronts', 'at-limit'), body: atLimit })).status).toBe(200);
+  });
+
+  it('a body that declares no length is cut off at the limit, and its EntityTooLarge does not pass the cut-off count as ProposedSize', async () => {
+    // Transfer-Encoding: chunked, UNSIGNED-PAYLOAD: nothing tells the server the size before it has read past the limit.
+    const headers = await signedHeaders(server.url, creds, { method: 'PUT', path: s3Path('fronts', 'streamed'), unsignedPayload: true, headers: { 'transfer-encoding': 'chunked' } });
+    const url = new URL(server.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: s3Path('fronts', 'streamed'), headers });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      // The server may answer and close while the rest is still being sent.
+      req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+      const piece = Buffer.alloc(256 * 1024, 3);
+      let sent = 0;
+      const more = () => {
+        while (sent <= MAX_REQUEST_BODY_BYTES + piece.length) {
+          sent += piece.length;
+          if (!req.write(piece)) return void req.once('drain', more);
+        }
+        req.end();
+      };
+      more();
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain('<Code>EntityTooLarge</Code>');
+    expect(answer.body).toContain(`Your proposed upload of more than ${MAX_REQUEST_BODY_BYTES} bytes (the request declared no length) exceeds`);
+    expect(answer.body).toContain(`<MaxSizeAllowed>${MAX_REQUEST_BODY_BYTES}</MaxSizeAllowed>`);
+    expect(answer.body).not.toContain('<ProposedSize>');
+    expect((await viaHttp(server, { method: 'GET', path: s3Path('fronts', 'streamed') })).status).toBe(404);
   });
 
   it('are both built by the composition root, and nothing else builds an S3 API', async () => {

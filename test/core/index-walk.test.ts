@@ -82,7 +82,7 @@ describe('index walk', () => {
     await buckets.create('b');
     const keys = [...Array.from({ length: 5 }, (_, i) => `\uE000/${i}`), '😀a', ...Array.from({ length: 50 }, (_, i) => `😀b/${String(i).padStart(2, '0')}`)];
     const record = (key: string): ObjectRecord => ({
-      bucket: 'b', key, objectId: 'o', size: 0, etag: 'e', contentType: 'x', userMetadata: {}, lastModified: new Date(0),
+      bucket: 'b', key, objectId: 'o', size: 0, etag: 'e', contentType: 'x', headers: {}, userMetadata: {}, lastModified: new Date(0),
       keyId: 'k', keyMaterialId: 'm', wrappedKey: Buffer.alloc(1), wrappedAt: new Date(0), parts: [], mac: Buffer.alloc(32), nameTag: Buffer.alloc(32),
     });
     for (let i = 0; i < keys.length; i += 90) await raw.transact(keys.slice(i, i + 90).map((key) => ({ op: 'put', item: objectItem(record(key)) })));

@@ -1,7 +1,9 @@
 // Multipart operations: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, CompleteMultipartUpload,
 // AbortMultipartUpload, ListMultipartUploads.
-import { InvalidArgumentError } from '../../core/errors';
-import { extractUserMetadata } from '../../http/headers';
+import { InvalidArgumentError, InvalidRequestError } from '../../core/errors';
+import { MAX_PART_SIZE } from '../../core/format';
+import { checkIfNoneMatchForm } from '../../core/object-commit';
+import { extractStoredHeaders, extractUserMetadata } from '../../http/headers';
 import { checksumHeaderName } from '../../http/checksums';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
@@ -18,6 +20,7 @@ export const CreateMultipartUpload: Operation = async (ctx) => {
     bucket: ctx.bucket,
     key: ctx.key,
     contentType: lookup(h, 'content-type'),
+    headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
   });
   const algorithm = lookup(h, 'x-amz-checksum-algorithm');
@@ -54,7 +57,7 @@ export const UploadPartCopy: Operation = async (ctx) => {
     uploadId: ctx.route.uploadId ?? '',
     partNumber: ctx.route.partNumber ?? 0,
     source,
-    range: parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size),
+    range: checkCopyPartSize(parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size), source.size),
   });
   return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), { 'x-amz-server-side-encryption': 'aws:kms' });
 };
@@ -85,6 +88,7 @@ export const ListParts: Operation = async (ctx) => {
 export const CompleteMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
   const h = ctx.req.headers;
+  checkIfNoneMatchForm(lookup(h, 'if-none-match'));
   const request = xml.parseCompleteMultipartUpload(await ctx.document());
   const record = await ctx.service.completeMultipartUpload({
     bucket: ctx.bucket,
@@ -143,4 +147,16 @@ export function parseCopySourceRange(raw: string | undefined, size: number): { s
     throw new InvalidArgumentError(`Range specified is not valid for source object of size: ${size}`, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
   }
   return { start, end };
+}
+
+/**
+ * A copied part is one part: at most 5 GiB, whatever the request limits (its bytes never pass through a request).
+ * S3 refuses a larger source or range up front with this InvalidRequest; so do we, before a byte is read or sealed.
+ */
+export function checkCopyPartSize<R extends { start: number; end: number } | undefined>(range: R, sourceSize: number): R {
+  const size = range ? range.end - range.start + 1 : sourceSize;
+  if (size > MAX_PART_SIZE) {
+    throw new InvalidRequestError(`The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+  }
+  return range;
 }

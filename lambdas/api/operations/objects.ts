@@ -1,9 +1,10 @@
 // Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
-import { IntegrityError, InvalidArgumentError, InvalidRequestError, PreconditionFailedError, StoreError } from '../../core/errors';
+import { IntegrityError, InvalidArgumentError, InvalidRequestError, NotImplementedError, PreconditionFailedError, StoreError } from '../../core/errors';
+import { checkIfNoneMatchForm } from '../../core/object-commit';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { evaluateConditions } from '../../http/conditional';
-import { extractUserMetadata } from '../../http/headers';
+import { extractStoredHeaders, extractUserMetadata, responseOverrides } from '../../http/headers';
 import { parseRange } from '../../http/range';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
@@ -21,6 +22,7 @@ function objectHeaders(o: ObjectRecord): Record<string, string> {
     etag: `"${o.etag}"`,
     'last-modified': o.lastModified.toUTCString(),
     'content-type': o.contentType,
+    ...o.headers,
     'accept-ranges': 'bytes',
     ...sseHeaders(o.keyId),
   };
@@ -30,14 +32,16 @@ function objectHeaders(o: ObjectRecord): Record<string, string> {
 
 export const PutObject: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
+  const h = ctx.req.headers;
+  checkIfNoneMatchForm(lookup(h, 'if-none-match'));
   const limit = objectLimit(ctx.limits);
   ctx.checkPayloadLength(limit);
-  const h = ctx.req.headers;
   const record = await ctx.service.putObject({
     bucket: ctx.bucket,
     key: ctx.key,
     body: () => ctx.payload(limit),
     contentType: lookup(h, 'content-type'),
+    headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
     ifNoneMatch: lookup(h, 'if-none-match'),
     ifMatch: lookup(h, 'if-match'),
@@ -48,6 +52,8 @@ export const PutObject: Operation = async (ctx) => {
 async function readObject(ctx: OperationContext, withBody: boolean) {
   ctx.can('ReadObject', ctx.bucket);
   const h = ctx.req.headers;
+  // response-content-type & co. (GetObject and HeadObject): validated before any work, applied to a 200 or 206 only.
+  const overrides = responseOverrides(ctx.req.query);
   // A concurrent overwrite may remove the blobs of the version just looked up; the reader then gets the new
   // version, as S3 would, instead of an error (bounded: a key rewritten faster than this is rare).
   let vanished: string | undefined;
@@ -65,6 +71,7 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
     const length = range ? range.end - range.start + 1 : record.size;
     const headers: Record<string, string> = {
       ...objectHeaders(record),
+      ...overrides,
       'x-amz-request-id': ctx.requestId,
       'content-length': String(length),
       ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {}),
@@ -83,9 +90,28 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
 export const GetObject: Operation = (ctx) => readObject(ctx, true);
 export const HeadObject: Operation = (ctx) => readObject(ctx, false);
 
+/** Delete conditions S3 honours in directory buckets only: refused, so a caller never believes they protected a delete. */
+const DIRECTORY_BUCKET_DELETE_HEADERS = ['x-amz-if-match-last-modified-time', 'x-amz-if-match-size'];
+
+function directoryBucketOnly(what: string): NotImplementedError {
+  return new NotImplementedError(`A header you provided implies functionality that is not implemented: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
+}
+
+/**
+ * A delete conditional on an ETag tells the caller whether the object has that ETag: S3 asks for s3:GetObject as
+ * well as s3:DeleteObject for it, so a delete-only key cannot probe ETags. `*` only asks whether the key exists.
+ */
+function canDeleteIf(ctx: OperationContext, ifMatch: string | undefined): void {
+  if (ifMatch !== undefined && ifMatch.trim() !== '*') ctx.can('ReadObject', ctx.bucket);
+}
+
 export const DeleteObject: Operation = async (ctx) => {
   ctx.can('DeleteObject', ctx.bucket);
-  await ctx.service.deleteObject(ctx.bucket, ctx.key);
+  const h = ctx.req.headers;
+  for (const name of DIRECTORY_BUCKET_DELETE_HEADERS) if (lookup(h, name) !== undefined) throw directoryBucketOnly(name);
+  const ifMatch = lookup(h, 'if-match');
+  canDeleteIf(ctx, ifMatch);
+  await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch });
   return respond(204, { 'x-amz-request-id': ctx.requestId });
 };
 
@@ -95,9 +121,13 @@ export const DeleteObjects: Operation = async (ctx) => {
   const request = xml.parseDelete(await ctx.document());
   const deleted: Array<{ key: string }> = [];
   const errors: Array<{ key: string; code: string; message: string }> = [];
-  for (const { key } of request.objects) {
+  for (const { key, etag, directoryBucketConditions } of request.objects) {
     try {
-      await ctx.service.deleteObject(ctx.bucket, key);
+      const [unsupported] = directoryBucketConditions ?? [];
+      if (unsupported !== undefined) throw directoryBucketOnly(unsupported);
+      canDeleteIf(ctx, etag);
+      // Each entry's <ETag> is judged inside its own removing transaction, as If-Match on DeleteObject is.
+      await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag });
       deleted.push({ key });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
@@ -126,8 +156,9 @@ export async function copySource(ctx: OperationContext): Promise<ObjectRecord> {
 
 export const CopyObject: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
-  const source = await copySource(ctx);
   const h = ctx.req.headers;
+  checkIfNoneMatchForm(lookup(h, 'if-none-match'));
+  const source = await copySource(ctx);
   const directive = (lookup(h, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new InvalidArgumentError('Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
@@ -143,6 +174,7 @@ export const CopyObject: Operation = async (ctx) => {
     key: ctx.key,
     metadataDirective: directive,
     contentType: lookup(h, 'content-type'),
+    headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
     preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
   });

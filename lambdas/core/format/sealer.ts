@@ -69,7 +69,9 @@ export class PartSealer {
     if (this.finished) throw new Error('sealer already finished');
     if (chunk.length === 0) return;
     if (this.plaintextSize + chunk.length > MAX_PART_SIZE) {
-      throw new EntityTooLargeError(`a sealed part holds at most ${MAX_PART_SIZE} bytes`);
+      // The last line of defence (the API refuses larger bodies and copy ranges before any byte is read): the
+      // body's full size is unknown here, so no ProposedSize.
+      throw new EntityTooLargeError(`Your proposed upload is more than ${MAX_PART_SIZE} bytes, the most one PUT or part holds.`, { MaxSizeAllowed: String(MAX_PART_SIZE) });
     }
     this.plaintextSize += chunk.length;
     this.pending.push(chunk);
