@@ -90,9 +90,11 @@ export class ObjectService {
   private readonly cleanup: UploadCleanup;
   private readonly multipart: MultipartUploads;
   private readonly chosenKeys: ChosenKeys | undefined;
+  private readonly activeKeys: ActiveKeySource;
 
   constructor(deps: ObjectServiceDeps) {
     this.chosenKeys = deps.chosenKeys;
+    this.activeKeys = deps.keys;
     const now = deps.now ?? (() => new Date());
     const { vault, blobs, index, frameSize, logger } = deps;
     const keys: WriteKeys = { active: deps.keys, ...(deps.chosenKeys ? { chosen: deps.chosenKeys } : {}) };
@@ -145,6 +147,11 @@ export class ObjectService {
     if (keyRef !== undefined && !this.chosenKeys) throw new NotImplementedError('This store cannot seal objects under a CMK of your choice.');
     const keyId = keyRef === undefined || !this.chosenKeys ? undefined : await this.chosenKeys.resolve(keyRef);
     return this.buckets.setDefaultKey(name, keyId);
+  }
+
+  /** The CMK new objects go under when neither the request nor the bucket names one. */
+  activeKeyId(): Promise<string> {
+    return this.activeKeys.activeKeyId();
   }
 
   // ---- objects -------------------------------------------------------------------------------
