@@ -84,6 +84,7 @@ export function composeCore(ports: StorePorts, settings: CoreSettings = {}): Sto
     blobs,
     index,
     keys: lifecycle.activeKeys,
+    chosenKeys: lifecycle.chosenKeys,
     minPartSize: limits.limits.minPartBytes,
     ...(settings.frameSize !== undefined ? { frameSize: settings.frameSize } : {}),
     ...(settings.hooks ? { hooks: settings.hooks } : {}),

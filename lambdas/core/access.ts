@@ -20,6 +20,7 @@ export type Action =
   | 'ListBuckets'
   | 'CreateBucket'
   | 'DeleteBucket'
+  | 'ConfigureBucket'
   | 'ReadBucket'
   | 'ReadObject'
   | 'WriteObject'
@@ -31,6 +32,8 @@ const NEEDS: Readonly<Record<Action, readonly Role[]>> = {
   ListBuckets: ['read', 'write', 'delete', 'admin'],
   CreateBucket: ['admin'],
   DeleteBucket: ['admin'],
+  // Bucket settings (default encryption: which CMK its objects go under; ACLs) are the bucket owner's, as CreateBucket.
+  ConfigureBucket: ['admin'],
   ReadBucket: ['read', 'write', 'delete', 'admin'],
   ReadObject: ['read', 'admin'],
   WriteObject: ['write', 'admin'],

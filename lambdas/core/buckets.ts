@@ -62,6 +62,29 @@ export class Buckets {
     return record;
   }
 
+  /** Sets or clears the bucket's default CMK (an ARN already resolved and trusted); conditional on the bucket existing. */
+  async setDefaultKey(name: string, keyId: string | undefined): Promise<BucketRecord> {
+    const { defaultKeyId: _old, ...current } = await this.head(name);
+    const record: BucketRecord = { ...current, ...(keyId === undefined ? {} : { defaultKeyId: keyId }) };
+    try {
+      await this.index.put(bucketItem(record), { kind: 'present' });
+    } catch (e) {
+      if (e instanceof ConditionFailedError) throw new NoSuchBucketError(`Bucket ${name} does not exist. Create it first.`, { BucketName: name });
+      throw e;
+    }
+    return record;
+  }
+
+  /** The names of buckets whose default encryption names each CMK: the key lifecycle keeps those CMKs. */
+  async defaultKeys(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const b of await this.list()) {
+      if (b.defaultKeyId === undefined) continue;
+      out.set(b.defaultKeyId, [...(out.get(b.defaultKeyId) ?? []), b.name]);
+    }
+    return out;
+  }
+
   async delete(name: string): Promise<void> {
     await this.head(name);
     const page = await this.index.query(objectsPk(name), { limit: 1 });

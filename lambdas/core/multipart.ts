@@ -23,7 +23,7 @@ import { backoff, type ObjectCommitter, type WritePreconditions } from './object
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
 import { writePendingPart, type PendingPartDeps } from './part-writer';
-import type { ActiveKeySource, KeyVault, RecordIndex, WriteOp } from './ports';
+import type { KeyVault, RecordIndex, WriteOp } from './ports';
 import {
   ledgerPk,
   ledgerItem,
@@ -40,6 +40,7 @@ import {
 } from './records';
 import { blobMetadata, dataKeyContext, openStoredDataKey } from './sealing-context';
 import type { UploadCleanup } from './upload-cleanup';
+import { chooseWriteKey, type WriteKeys } from './write-keys';
 import { allParts } from './upload-listing';
 import { COMPLETION_LEASE_MS, encodePartRanges, MIN_PART_SIZE, multipartEtag, newUploadId, noSuchUpload, stateCondition, stripPart, type UploadRecords } from './uploads';
 
@@ -48,7 +49,7 @@ const LEASE_ATTEMPTS = 3;
 
 export interface MultipartDeps extends PendingPartDeps {
   readonly vault: KeyVault;
-  readonly keys: ActiveKeySource;
+  readonly keys: WriteKeys;
   readonly index: RecordIndex;
   readonly buckets: Buckets;
   readonly uploads: UploadRecords;
@@ -65,6 +66,8 @@ export interface CreateUploadInput {
   readonly contentType?: string;
   readonly headers?: StoredHeaders;
   readonly userMetadata?: Readonly<Record<string, string>>;
+  /** The CMK the client asked for, as sent; else the bucket's default or the active one. */
+  readonly requestedKey?: string;
 }
 
 /** A flexible checksum (x-amz-checksum-*) a part was sent with, verified against its bytes. */
@@ -107,6 +110,9 @@ export interface CopyPartsInput extends ObjectTarget, ObjectMeta {
   readonly preconditions: WritePreconditions;
 }
 
+/** A part as UploadPart answers it: the stored part, and the CMK of its upload (S3 names it in the response). */
+export type StoredPart = UploadedPartRecord & { readonly keyId: string };
+
 export class MultipartUploads {
   constructor(private readonly d: MultipartDeps) {}
 
@@ -114,16 +120,16 @@ export class MultipartUploads {
 
   /** One GenerateDataKey for the whole upload; only the wrapped key is kept. */
   async create(input: CreateUploadInput): Promise<UploadRecord> {
-    await this.d.buckets.head(input.bucket);
     const { upload, dataKey } = await this.open(input, false);
     dataKey.fill(0);
     return upload;
   }
 
   private async open(input: CreateUploadInput, hidden: boolean): Promise<{ upload: UploadRecord; dataKey: Buffer }> {
+    const bucket = await this.d.buckets.head(input.bucket);
     const objectId = newObjectId();
-    const keyId = await this.d.keys.activeKeyId();
-    const dataKey = await this.d.vault.generateDataKey(keyId, dataKeyContext(input.bucket, objectId));
+    const choice = await chooseWriteKey(this.d.keys, bucket, input.requestedKey);
+    const dataKey = await this.d.vault.generateDataKey(choice.keyId, dataKeyContext(input.bucket, objectId));
     const now = this.d.now();
     const upload: UploadRecord = {
       bucket: input.bucket,
@@ -133,6 +139,7 @@ export class MultipartUploads {
       keyId: dataKey.keyId,
       keyMaterialId: dataKey.keyMaterialId,
       wrappedKey: dataKey.wrapped,
+      ...(choice.chosen ? { keyChosen: true } : {}),
       contentType: input.contentType ?? 'binary/octet-stream',
       headers: input.headers ?? {},
       userMetadata: input.userMetadata ?? {},
@@ -151,7 +158,7 @@ export class MultipartUploads {
   }
 
   /** Unwraps the upload's data key once for this part request (one KMS Decrypt per part). */
-  async uploadPart(input: UploadPartInput): Promise<UploadedPartRecord> {
+  async uploadPart(input: UploadPartInput): Promise<StoredPart> {
     return this.uploadPartFrom(input, input.body, input.checksum);
   }
 
@@ -159,11 +166,11 @@ export class MultipartUploads {
     input: Pick<UploadPartInput, 'bucket' | 'key' | 'uploadId' | 'partNumber'>,
     plaintext: () => Readable | Promise<Readable>,
     checksum?: UploadPartInput['checksum'],
-  ): Promise<UploadedPartRecord> {
+  ): Promise<StoredPart> {
     const upload = await this.d.uploads.getOpen(input.bucket, input.key, input.uploadId);
     const { plaintext: dataKey } = await openStoredDataKey(this.d.vault, upload);
     try {
-      return await this.storePart(upload, input.partNumber, dataKey, plaintext, checksum);
+      return { ...(await this.storePart(upload, input.partNumber, dataKey, plaintext, checksum)), keyId: upload.keyId };
     } finally {
       dataKey.fill(0);
     }
@@ -331,6 +338,7 @@ export class MultipartUploads {
       parts: chosen,
       mac: computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen),
       nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId),
+      ...(upload.keyChosen ? { keyChosen: true } : {}),
     });
     await writeManifestChunks(this.d.index, record);
     const completed: UploadRecord = { ...upload, state: 'completed', completionId: undefined, usedParts: encodePartRanges(chosen.map((p) => p.partNumber)), lastActivity: now };
@@ -360,7 +368,17 @@ export class MultipartUploads {
    */
   async copyParts(input: CopyPartsInput): Promise<ObjectRecord> {
     const { source } = input;
-    const { upload, dataKey } = await this.open({ bucket: input.bucket, key: input.key, contentType: input.contentType, headers: input.headers, userMetadata: input.userMetadata }, true);
+    const { upload, dataKey } = await this.open(
+      {
+        bucket: input.bucket,
+        key: input.key,
+        contentType: input.contentType,
+        headers: input.headers,
+        userMetadata: input.userMetadata,
+        ...(input.requestedKey === undefined ? {} : { requestedKey: input.requestedKey }),
+      },
+      true,
+    );
     try {
       const stored: PartRecord[] = [];
       let offset = 0;

@@ -11,18 +11,19 @@ import { Buckets } from './buckets';
 import { Garbage } from './garbage';
 import type { Logger } from './logger';
 import { loadParts } from './manifest';
-import { MultipartUploads, type CompleteInput, type CreateUploadInput, type UploadPartInput } from './multipart';
+import { MultipartUploads, type CompleteInput, type CreateUploadInput, type StoredPart, type UploadPartInput } from './multipart';
 import { ObjectCommitter, type DeletePreconditions, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
 import { ObjectWriter, type ObjectWriteHooks } from './object-writer';
 import type { ActiveKeySource, BlobStore, ByteRange, KeyVault, RecordIndex } from './ports';
-import { NoSuchKeyError } from './errors';
-import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type StoredHeaders, type UploadedPartRecord, type UploadRecord } from './records';
+import { NoSuchKeyError, NotImplementedError } from './errors';
+import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type StoredHeaders, type UploadRecord } from './records';
 import { sweepLedger, type SweepResult } from './ledger-sweep';
 import { UploadCleanup, type UploadSweepResult } from './upload-cleanup';
 import { listParts, listUploads, type ListPartsInput, type ListPartsResult, type ListUploadsInput, type ListUploadsResult } from './upload-listing';
 import { UploadRecords } from './uploads';
+import type { ChosenKeys, WriteKeys } from './write-keys';
 
 export type ObjectServiceHooks = ObjectWriteHooks;
 
@@ -31,6 +32,8 @@ export interface ObjectServiceDeps {
   readonly blobs: BlobStore;
   readonly index: RecordIndex;
   readonly keys: ActiveKeySource;
+  /** Resolves CMKs a request or a bucket names; without it, a write that names a CMK is refused. */
+  readonly chosenKeys?: ChosenKeys;
   readonly now?: () => Date;
   /** Plaintext bytes per sealed frame; the format's default when omitted. */
   readonly frameSize?: number;
@@ -56,6 +59,8 @@ export interface PutObjectInput {
   readonly ifNoneMatch?: string;
   /** The write succeeds only if the current object has this ETag. */
   readonly ifMatch?: string;
+  /** The CMK the client named (x-amz-server-side-encryption-aws-kms-key-id), as sent. */
+  readonly requestedKey?: string;
 }
 
 export interface CopyObjectInput {
@@ -68,6 +73,8 @@ export interface CopyObjectInput {
   readonly headers?: StoredHeaders;
   readonly userMetadata?: Readonly<Record<string, string>>;
   readonly preconditions?: WritePreconditions;
+  /** The CMK the client named for the copy, as sent; a copy never inherits its source's CMK, as in S3. */
+  readonly requestedKey?: string;
 }
 
 export type { ListObjectsInput, ListObjectsResult } from './object-listing';
@@ -85,10 +92,15 @@ export class ObjectService {
   private readonly uploads: UploadRecords;
   private readonly cleanup: UploadCleanup;
   private readonly multipart: MultipartUploads;
+  private readonly chosenKeys: ChosenKeys | undefined;
+  private readonly activeKeys: ActiveKeySource;
 
   constructor(deps: ObjectServiceDeps) {
+    this.chosenKeys = deps.chosenKeys;
+    this.activeKeys = deps.keys;
     const now = deps.now ?? (() => new Date());
-    const { vault, blobs, index, keys, frameSize, logger } = deps;
+    const { vault, blobs, index, frameSize, logger } = deps;
+    const keys: WriteKeys = { active: deps.keys, ...(deps.chosenKeys ? { chosen: deps.chosenKeys } : {}) };
     this.deps = { vault, blobs, index, now, logger };
     this.garbage = new Garbage(blobs, index, logger);
     this.buckets = new Buckets(index, now);
@@ -129,6 +141,22 @@ export class ObjectService {
     return this.buckets.delete(name);
   }
 
+  /**
+   * Sets (a key reference, resolved and checked here) or removes (undefined) the CMK new objects of the bucket are
+   * sealed under when a request names none. Objects already stored keep their CMK, as in S3.
+   */
+  async setBucketDefaultKey(name: string, keyRef: string | undefined): Promise<BucketRecord> {
+    await this.buckets.head(name);
+    if (keyRef !== undefined && !this.chosenKeys) throw new NotImplementedError('This store cannot seal objects under a CMK of your choice.');
+    const keyId = keyRef === undefined || !this.chosenKeys ? undefined : await this.chosenKeys.resolve(keyRef);
+    return this.buckets.setDefaultKey(name, keyId);
+  }
+
+  /** The CMK new objects go under when neither the request nor the bucket names one. */
+  activeKeyId(): Promise<string> {
+    return this.activeKeys.activeKeyId();
+  }
+
   // ---- objects -------------------------------------------------------------------------------
 
   /** The object with its whole part list: one index read, plus the manifest chunks of a many-part object. */
@@ -147,6 +175,7 @@ export class ObjectService {
       contentType: input.contentType ?? 'binary/octet-stream',
       headers: input.headers ?? {},
       userMetadata: input.userMetadata ?? {},
+      ...(input.requestedKey === undefined ? {} : { requestedKey: input.requestedKey }),
     });
   }
 
@@ -158,9 +187,10 @@ export class ObjectService {
   async copyObject(input: CopyObjectInput): Promise<ObjectRecord> {
     const { source } = input;
     await this.buckets.head(input.bucket);
+    const requested = input.requestedKey === undefined ? {} : { requestedKey: input.requestedKey };
     const meta = input.metadataDirective === 'REPLACE'
-      ? { contentType: input.contentType ?? 'binary/octet-stream', headers: input.headers ?? {}, userMetadata: input.userMetadata ?? {} }
-      : { contentType: source.contentType, headers: source.headers, userMetadata: source.userMetadata };
+      ? { contentType: input.contentType ?? 'binary/octet-stream', headers: input.headers ?? {}, userMetadata: input.userMetadata ?? {}, ...requested }
+      : { contentType: source.contentType, headers: source.headers, userMetadata: source.userMetadata, ...requested };
     const preconditions = input.preconditions ?? {};
     const target = { bucket: input.bucket, key: input.key };
     return withObjectKey(this.deps.vault, source, (sourceKey) => {
@@ -199,12 +229,12 @@ export class ObjectService {
     return this.multipart.create(input);
   }
 
-  uploadPart(input: UploadPartInput): Promise<UploadedPartRecord> {
+  uploadPart(input: UploadPartInput): Promise<StoredPart> {
     return this.multipart.uploadPart(input);
   }
 
   /** UploadPartCopy: one byte range of an existing object becomes a part, re-sealed under the upload's key. */
-  uploadPartCopy(input: Omit<UploadPartInput, 'body' | 'checksum'> & { source: ObjectRecord; range?: ByteRange }): Promise<UploadedPartRecord> {
+  uploadPartCopy(input: Omit<UploadPartInput, 'body' | 'checksum'> & { source: ObjectRecord; range?: ByteRange }): Promise<StoredPart> {
     const { source } = input;
     return withObjectKey(this.deps.vault, source, (sourceKey) =>
       this.multipart.uploadPartFrom(input, () => plaintextOf(this.deps.blobs, source, sourceKey, input.range)),

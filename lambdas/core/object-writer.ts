@@ -8,9 +8,10 @@ import { newObjectId } from './ids';
 import { nameTag } from './name-binding';
 import { checkWritePreconditions, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import { writePendingPart, type PendingPartDeps } from './part-writer';
-import type { ActiveKeySource, KeyVault } from './ports';
+import type { KeyVault } from './ports';
 import type { ObjectRecord, StoredHeaders } from './records';
 import { blobMetadata, dataKeyContext } from './sealing-context';
+import { chooseWriteKey, type WriteKeys } from './write-keys';
 
 /** Fault-injection seams for the reliability suite; production passes none. */
 export interface ObjectWriteHooks {
@@ -20,7 +21,7 @@ export interface ObjectWriteHooks {
 
 export interface ObjectWriterDeps extends PendingPartDeps {
   readonly vault: KeyVault;
-  readonly keys: ActiveKeySource;
+  readonly keys: WriteKeys;
   readonly buckets: Buckets;
   readonly committer: ObjectCommitter;
   readonly hooks?: ObjectWriteHooks;
@@ -35,6 +36,8 @@ export interface ObjectMeta {
   readonly contentType: string;
   readonly headers: StoredHeaders;
   readonly userMetadata: Readonly<Record<string, string>>;
+  /** The CMK the client asked for (x-amz-server-side-encryption-aws-kms-key-id), as sent; else the bucket's default or the active one. */
+  readonly requestedKey?: string;
 }
 
 export class ObjectWriter {
@@ -50,14 +53,14 @@ export class ObjectWriter {
     plaintext: () => Readable | Promise<Readable>,
     meta: ObjectMeta,
   ): Promise<ObjectRecord> {
-    await this.d.buckets.head(target.bucket);
+    const bucket = await this.d.buckets.head(target.bucket);
     if (preconditions.ifNoneMatch !== undefined || preconditions.ifMatch !== undefined) {
       // Fail fast before spending a data key; the commit re-checks atomically.
       checkWritePreconditions(preconditions, target.key, await this.d.committer.current(target.bucket, target.key));
     }
     const objectId = newObjectId();
-    const keyId = await this.d.keys.activeKeyId();
-    const dataKey = await this.d.vault.generateDataKey(keyId, dataKeyContext(target.bucket, objectId));
+    const choice = await chooseWriteKey(this.d.keys, bucket, meta.requestedKey);
+    const dataKey = await this.d.vault.generateDataKey(choice.keyId, dataKeyContext(target.bucket, objectId));
     try {
       const wrapped = {
         bucket: target.bucket,
@@ -83,6 +86,7 @@ export class ObjectWriter {
           parts: [part],
           mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
           nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
+          ...(choice.chosen ? { keyChosen: true } : {}),
         };
         await this.d.hooks?.afterBlobWrite?.(part.blobId);
         await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId] });

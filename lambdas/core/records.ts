@@ -79,6 +79,11 @@ export type StoredHeaders = Readonly<Partial<Record<StoredHeaderName, string>>>;
 export interface BucketRecord {
   readonly name: string;
   readonly createdAt: Date;
+  /**
+   * The bucket's default encryption (PutBucketEncryption): the ARN of the CMK its new objects are sealed under
+   * when a request names none. Absent: the store's active CMK.
+   */
+  readonly defaultKeyId?: string;
 }
 
 /** One sealed part of an object: where its blob is and what a reader needs to open it. */
@@ -117,6 +122,12 @@ export interface ObjectRecord {
   /** Binds the contents to this bucket and key name (lambdas/core/name-binding.ts). */
   readonly nameTag: Buffer;
   /**
+   * The CMK was chosen for this object, by its request (x-amz-server-side-encryption-aws-kms-key-id) or by its
+   * bucket's default encryption: the key lifecycle keeps it under that CMK (rewrapping it onto the CMK's current
+   * material) instead of moving it to the active one.
+   */
+  readonly keyChosen?: boolean;
+  /**
    * Set when the part list lives in manifest chunk items (more than MAX_INLINE_PARTS parts). `parts` is then
    * empty in a record read straight from its item, and filled once the service has loaded the chunks.
    */
@@ -137,6 +148,8 @@ export interface UploadRecord {
   readonly keyId: string;
   readonly keyMaterialId: string;
   readonly wrappedKey: Buffer;
+  /** As ObjectRecord.keyChosen: the completed object keeps it. */
+  readonly keyChosen?: boolean;
   readonly contentType: string;
   /** What the completed object will carry (CreateMultipartUpload's headers). */
   readonly headers: StoredHeaders;
@@ -248,12 +261,19 @@ function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
 }
 
 export function bucketItem(b: BucketRecord): IndexItem {
-  return { pk: bucketPk(b.name), sk: BUCKET_SK, gsi1pk: BUCKETS_GSI1PK, gsi1sk: b.name, attrs: { createdAt: b.createdAt.getTime() } };
+  return {
+    pk: bucketPk(b.name),
+    sk: BUCKET_SK,
+    gsi1pk: BUCKETS_GSI1PK,
+    gsi1sk: b.name,
+    attrs: { createdAt: b.createdAt.getTime(), ...(b.defaultKeyId !== undefined ? { defaultKeyId: b.defaultKeyId } : {}) },
+  };
 }
 /** A bucket item of either layout: its own partition, or the one shared partition before it. */
 export function bucketFromItem(item: IndexItem): BucketRecord {
   const name = item.pk === LEGACY_BUCKETS_PK ? item.sk : item.pk.slice('B#'.length);
-  return { name, createdAt: new Date(num(item.attrs, 'createdAt')) };
+  const defaultKeyId = item.attrs['defaultKeyId'];
+  return { name, createdAt: new Date(num(item.attrs, 'createdAt')), ...(typeof defaultKeyId === 'string' ? { defaultKeyId } : {}) };
 }
 
 export function objectItem(o: ObjectRecord): IndexItem {
@@ -279,6 +299,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       ...(o.manifest ? { manifestChunks: o.manifest.chunks, partCount: o.manifest.partCount } : {}),
       mac: o.mac,
       nameTag: o.nameTag,
+      ...(o.keyChosen ? { keyChosen: true } : {}),
     },
   };
 }
@@ -342,6 +363,7 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
     parts,
     mac: buf(a, 'mac'),
     nameTag: buf(a, 'nameTag'),
+    ...(a['keyChosen'] === true ? { keyChosen: true } : {}),
     ...(manifest ? { manifest } : {}),
   };
 }
@@ -368,6 +390,7 @@ export function uploadItem(u: UploadRecord): IndexItem {
       keyId: u.keyId,
       keyMaterialId: u.keyMaterialId,
       wrappedKey: u.wrappedKey,
+      ...(u.keyChosen ? { keyChosen: true } : {}),
       contentType: u.contentType,
       ...headerAttrs(u.headers),
       userMetadata: metadataPairs(u.userMetadata),
@@ -395,6 +418,7 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     keyId: str(a, 'keyId'),
     keyMaterialId: str(a, 'keyMaterialId'),
     wrappedKey: buf(a, 'wrappedKey'),
+    ...(a['keyChosen'] === true ? { keyChosen: true } : {}),
     contentType: str(a, 'contentType'),
     headers: headersFrom(a['headers']),
     userMetadata: metadataFrom(a['userMetadata']),

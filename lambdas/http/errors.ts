@@ -9,3 +9,4 @@ export class MetadataTooLargeError extends make('MetadataTooLarge', 400) {}
 export class AuthorizationQueryParametersError extends make('AuthorizationQueryParametersError', 400) {}
 export class InvalidURIError extends make('InvalidURI', 400) {}
 export class MissingContentLengthError extends make('MissingContentLength', 411) {}
+export class AccessControlListNotSupportedError extends make('AccessControlListNotSupported', 400) {}

@@ -29,7 +29,15 @@ export type S3Op =
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
   | 'ListParts'
-  | 'ListMultipartUploads';
+  | 'ListMultipartUploads'
+  | 'GetBucketEncryption'
+  | 'PutBucketEncryption'
+  | 'DeleteBucketEncryption'
+  | 'GetBucketAcl'
+  | 'PutBucketAcl'
+  | 'GetObjectAcl'
+  | 'PutObjectAcl'
+  | 'GetBucketOwnershipControls';
 
 export interface CopySource {
   readonly bucket: string;
@@ -65,9 +73,9 @@ import { MAX_PART_NUMBER } from '../core/format';
  * as S3 ignores it.
  */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
+  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory',
   'legal-hold', 'lifecycle', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
-  'object-lock', 'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject',
+  'object-lock', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
   'versioning', 'versions', 'website',
 ]);
@@ -96,8 +104,33 @@ export function routeS3(req: S3Request): S3Route {
   return routeObject(req, bucket, key);
 }
 
+/**
+ * Bucket subresources this store answers, by method. ACLs and ownership controls are answered as S3 answers a bucket
+ * with ACLs disabled; a method not listed is not implemented (e.g. DELETE ?ownershipControls: it is always enforced).
+ */
+const BUCKET_SUBRESOURCES: Readonly<Record<string, Readonly<Record<string, S3Op>>>> = {
+  encryption: { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' },
+  acl: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
+  ownershipControls: { GET: 'GetBucketOwnershipControls' },
+};
+const OBJECT_SUBRESOURCES: Readonly<Record<string, Readonly<Record<string, S3Op>>>> = {
+  acl: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
+};
+
+function routeSubresource(table: Readonly<Record<string, Readonly<Record<string, S3Op>>>>, method: string, query: Readonly<Record<string, string>>): S3Op | undefined {
+  for (const [name, byMethod] of Object.entries(table)) {
+    if (lookup(query, name) === undefined) continue;
+    const op = Object.prototype.hasOwnProperty.call(byMethod, method) ? byMethod[method] : undefined;
+    if (op === undefined) throw new NotImplementedError(`${method} of the ${name} subresource is not implemented.`);
+    return op;
+  }
+  return undefined;
+}
+
 function routeBucket(method: string, bucket: string, query: Readonly<Record<string, string>>): S3Route {
   const has = (name: string) => lookup(query, name) !== undefined;
+  const sub = routeSubresource(BUCKET_SUBRESOURCES, method, query);
+  if (sub !== undefined) return { op: sub, bucket };
   switch (method) {
     case 'GET':
       if (has('location')) return { op: 'GetBucketLocation', bucket };
@@ -127,6 +160,8 @@ function routeObject(req: S3Request, bucket: string, key: string): S3Route {
   const uploadId = lookup(query, 'uploadId');
   const partNumberText = lookup(query, 'partNumber');
   const copySourceHeader = lookup(req.headers, 'x-amz-copy-source');
+  const sub = routeSubresource(OBJECT_SUBRESOURCES, method, query);
+  if (sub !== undefined) return { op: sub, bucket, key };
   switch (method) {
     case 'PUT': {
       if (uploadId !== undefined || partNumberText !== undefined) {

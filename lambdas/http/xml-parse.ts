@@ -56,7 +56,7 @@ const parser = new XMLParser({
   processEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  isArray: (name) => name === 'Part' || name === 'Object',
+  isArray: (name) => name === 'Part' || name === 'Object' || name === 'Grant' || name === 'Rule' || name === 'EncryptionType',
 });
 
 function parseDocument(body: Buffer, root: string): XmlObject {
@@ -92,6 +92,15 @@ function leaf(parent: XmlObject, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw malformed();
   return decodeEntities(value);
+}
+
+/** A child element with children of its own; undefined when absent. */
+function child(parent: XmlObject, name: string): XmlObject | undefined {
+  if (!Object.prototype.hasOwnProperty.call(parent, name)) return undefined;
+  const value = parent[name];
+  if (value === '') return {};
+  if (!isObject(value)) throw malformed();
+  return value;
 }
 
 function list(parent: XmlObject, name: string): XmlObject[] {
@@ -174,4 +183,74 @@ export function parseCreateBucketConfiguration(body: Buffer): CreateBucketConfig
   const root = parseDocument(body, 'CreateBucketConfiguration');
   const locationConstraint = leaf(root, 'LocationConstraint')?.trim();
   return locationConstraint === undefined || locationConstraint === '' ? {} : { locationConstraint };
+}
+
+/** A bucket's default encryption as PutBucketEncryption sends it (one Rule, as S3 allows). */
+export interface ServerSideEncryptionConfiguration {
+  readonly sseAlgorithm: string;
+  readonly kmsMasterKeyId?: string;
+  readonly bucketKeyEnabled?: boolean;
+  /** BlockedEncryptionTypes/EncryptionType values (SSE-C, NONE). */
+  readonly blockedEncryptionTypes: readonly string[];
+}
+
+export function parseServerSideEncryptionConfiguration(body: Buffer): ServerSideEncryptionConfiguration {
+  const root = parseDocument(body, 'ServerSideEncryptionConfiguration');
+  const rules = list(root, 'Rule');
+  const rule = rules[0];
+  if (rule === undefined || rules.length !== 1) throw malformed();
+  const byDefault = child(rule, 'ApplyServerSideEncryptionByDefault');
+  const sseAlgorithm = byDefault === undefined ? undefined : leaf(byDefault, 'SSEAlgorithm')?.trim();
+  if (byDefault === undefined || sseAlgorithm === undefined) throw malformed();
+  const kmsMasterKeyId = leaf(byDefault, 'KMSMasterKeyID')?.trim();
+  const bucketKeyText = leaf(rule, 'BucketKeyEnabled')?.trim();
+  if (bucketKeyText !== undefined && bucketKeyText !== 'true' && bucketKeyText !== 'false') throw malformed();
+  const blocked = child(rule, 'BlockedEncryptionTypes');
+  const blockedEncryptionTypes = blocked === undefined ? [] : listOfLeaves(blocked, 'EncryptionType');
+  return {
+    sseAlgorithm,
+    ...(kmsMasterKeyId === undefined || kmsMasterKeyId === '' ? {} : { kmsMasterKeyId }),
+    ...(bucketKeyText === undefined ? {} : { bucketKeyEnabled: bucketKeyText === 'true' }),
+    blockedEncryptionTypes,
+  };
+}
+
+function listOfLeaves(parent: XmlObject, name: string): string[] {
+  if (!Object.prototype.hasOwnProperty.call(parent, name)) return [];
+  const value = parent[name];
+  if (!Array.isArray(value)) throw malformed();
+  return value.map((v) => {
+    if (typeof v !== 'string') throw malformed();
+    return decodeEntities(v).trim();
+  });
+}
+
+/** One grant of an AccessControlPolicy: who (by canonical id, URI or email, whichever was sent) and what. */
+export interface AclGrant {
+  readonly granteeId?: string;
+  readonly granteeUri?: string;
+  readonly granteeEmail?: string;
+  readonly permission: string;
+}
+
+export interface AccessControlPolicy {
+  readonly ownerId?: string;
+  readonly grants: readonly AclGrant[];
+}
+
+export function parseAccessControlPolicy(body: Buffer): AccessControlPolicy {
+  const root = parseDocument(body, 'AccessControlPolicy');
+  const owner = child(root, 'Owner');
+  const ownerId = owner === undefined ? undefined : leaf(owner, 'ID')?.trim();
+  const acl = child(root, 'AccessControlList') ?? {};
+  const grants = list(acl, 'Grant').map((grant): AclGrant => {
+    const grantee = child(grant, 'Grantee') ?? {};
+    const permission = leaf(grant, 'Permission')?.trim();
+    if (permission === undefined) throw malformed();
+    const id = leaf(grantee, 'ID')?.trim();
+    const uri = leaf(grantee, 'URI')?.trim();
+    const email = leaf(grantee, 'EmailAddress')?.trim();
+    return { permission, ...(id === undefined ? {} : { granteeId: id }), ...(uri === undefined ? {} : { granteeUri: uri }), ...(email === undefined ? {} : { granteeEmail: email }) };
+  });
+  return { ...(ownerId === undefined ? {} : { ownerId }), grants };
 }

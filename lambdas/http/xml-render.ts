@@ -326,3 +326,35 @@ export function renderErrorXml(e: {
     text('RequestId', e.requestId),
   );
 }
+
+/** GetBucketEncryption: the one rule that applies to new objects. */
+export function renderServerSideEncryptionConfiguration(r: { kmsMasterKeyId: string; bucketKeyEnabled: boolean; blockedEncryptionTypes: readonly string[] }): string {
+  return document(
+    'ServerSideEncryptionConfiguration',
+    S3_XMLNS,
+    element(
+      'Rule',
+      element('ApplyServerSideEncryptionByDefault', text('SSEAlgorithm', 'aws:kms'), text('KMSMasterKeyID', r.kmsMasterKeyId)),
+      text('BucketKeyEnabled', r.bucketKeyEnabled),
+      r.blockedEncryptionTypes.length > 0 && element('BlockedEncryptionTypes', r.blockedEncryptionTypes.map((t) => text('EncryptionType', t))),
+    ),
+  );
+}
+
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+
+/** GetBucketAcl / GetObjectAcl with ACLs disabled: the owner, with full control, and no other grant. */
+export function renderOwnerFullControlAcl(owner: Owner): string {
+  const grantee = `<Grantee xmlns:xsi="${XSI}" xsi:type="CanonicalUser">${text('ID', owner.id) ?? ''}${text('DisplayName', owner.displayName) ?? ''}</Grantee>`;
+  return document(
+    'AccessControlPolicy',
+    S3_XMLNS,
+    ownerXml(owner),
+    element('AccessControlList', element('Grant', grantee, text('Permission', 'FULL_CONTROL'))),
+  );
+}
+
+/** GetBucketOwnershipControls: ACLs disabled, the bucket owner owns every object. */
+export function renderOwnershipControls(): string {
+  return document('OwnershipControls', S3_XMLNS, element('Rule', text('ObjectOwnership', 'BucketOwnerEnforced')));
+}

@@ -63,7 +63,16 @@ describe('routeS3', () => {
     expect(codeOf(() => routeS3(req('GET', '/_sealstorex/k')))).toBe('InvalidBucketName');
   });
 
-  it.each(['acl', 'policy', 'tagging', 'versioning', 'lifecycle', 'cors', 'website', 'versions', 'object-lock'])(
+  it('routes ACL, default-encryption and ownership subresources to their operations, and their other methods to NotImplemented', () => {
+    expect(routeS3(req('GET', '/photos', { acl: '' }))).toEqual({ op: 'GetBucketAcl', bucket: 'photos' });
+    expect(routeS3(req('PUT', '/photos/k', { acl: '' }))).toEqual({ op: 'PutObjectAcl', bucket: 'photos', key: 'k' });
+    expect(routeS3(req('DELETE', '/photos', { encryption: '' }))).toEqual({ op: 'DeleteBucketEncryption', bucket: 'photos' });
+    expect(routeS3(req('GET', '/photos', { ownershipControls: '' }))).toEqual({ op: 'GetBucketOwnershipControls', bucket: 'photos' });
+    expect(codeOf(() => routeS3(req('DELETE', '/photos', { acl: '' })))).toBe('NotImplemented');
+    expect(codeOf(() => routeS3(req('PUT', '/photos', { ownershipControls: '' })))).toBe('NotImplemented');
+  });
+
+  it.each(['policy', 'tagging', 'versioning', 'lifecycle', 'cors', 'website', 'versions', 'object-lock'])(
     'answers the %s subresource with NotImplemented',
     (sub) => {
       expect(codeOf(() => routeS3(req('GET', '/photos', { [sub]: '' })))).toBe('NotImplemented');

@@ -1,5 +1,6 @@
 // Bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket.
 import { BucketAlreadyOwnedByYouError } from '../../core/errors';
+import { checkAclHeaders } from '../../http/acl';
 import * as xml from '../../http/xml';
 import { respond, xmlResponse } from '../response';
 import type { Operation } from './context';
@@ -16,6 +17,8 @@ const RECREATE_SUCCEEDS_IN = 'us-east-1';
 
 export const CreateBucket: Operation = async (ctx) => {
   ctx.can('CreateBucket', ctx.bucket);
+  // ACLs are disabled on every bucket (BucketOwnerEnforced): only a canned ACL meaning the owner's full control passes.
+  checkAclHeaders(ctx.req.headers, 'bucket');
   try {
     await ctx.service.createBucket(ctx.bucket);
   } catch (e) {

@@ -1,8 +1,10 @@
 // The S3 API as a table: each operation the router can name, mapped to its handler. Adding an operation means
 // a route in lambdas/http/router.ts and a handler here; nothing else dispatches.
 import type { S3Op } from '../../http/router';
+import * as accessControl from './access-control';
 import * as buckets from './buckets';
 import type { Operation } from './context';
+import * as encryption from './encryption';
 import * as listing from './listing';
 import * as multipart from './multipart';
 import * as objects from './objects';
@@ -28,6 +30,14 @@ export const OPERATIONS: Readonly<Record<S3Op, Operation>> = {
   CompleteMultipartUpload: multipart.CompleteMultipartUpload,
   AbortMultipartUpload: multipart.AbortMultipartUpload,
   ListMultipartUploads: multipart.ListMultipartUploads,
+  GetBucketEncryption: encryption.GetBucketEncryption,
+  PutBucketEncryption: encryption.PutBucketEncryption,
+  DeleteBucketEncryption: encryption.DeleteBucketEncryption,
+  GetBucketAcl: accessControl.GetBucketAcl,
+  PutBucketAcl: accessControl.PutBucketAcl,
+  GetObjectAcl: accessControl.GetObjectAcl,
+  PutObjectAcl: accessControl.PutObjectAcl,
+  GetBucketOwnershipControls: accessControl.GetBucketOwnershipControls,
 };
 
 export type { Operation, OperationContext } from './context';

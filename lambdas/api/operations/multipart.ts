@@ -11,12 +11,14 @@ import { partLimit } from '../payload-limits';
 import { respond, xmlResponse } from '../response';
 import type { Operation } from './context';
 import { parseLimit } from './listing';
-import { copySource, sseHeaders } from './objects';
+import { copySource, sseHeaders, writeProtections } from './objects';
 
 export const CreateMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
+  const protections = writeProtections(ctx);
   const h = ctx.req.headers;
   const upload = await ctx.service.createMultipartUpload({
+    ...protections,
     bucket: ctx.bucket,
     key: ctx.key,
     contentType: lookup(h, 'content-type'),
@@ -45,7 +47,7 @@ export const UploadPart: Operation = async (ctx) => {
   });
   const checksum = opened?.checksum();
   const echo: Record<string, string> = checksum ? { [checksumHeaderName(checksum.algorithm)]: checksum.value } : {};
-  return respond(200, { etag: `"${part.etag}"`, 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-request-id': ctx.requestId, ...echo });
+  return respond(200, { etag: `"${part.etag}"`, ...sseHeaders(part.keyId), 'x-amz-request-id': ctx.requestId, ...echo });
 };
 
 export const UploadPartCopy: Operation = async (ctx) => {
@@ -59,7 +61,7 @@ export const UploadPartCopy: Operation = async (ctx) => {
     source,
     range: checkCopyPartSize(parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size), source.size),
   });
-  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), { 'x-amz-server-side-encryption': 'aws:kms' });
+  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), sseHeaders(part.keyId));
 };
 
 export const ListParts: Operation = async (ctx) => {

@@ -5,7 +5,9 @@ import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { evaluateConditions } from '../../http/conditional';
 import { extractStoredHeaders, extractUserMetadata, responseOverrides } from '../../http/headers';
+import { checkAclHeaders } from '../../http/acl';
 import { parseRange } from '../../http/range';
+import { parseSseRequest, sseResponseHeaders } from '../../http/sse';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
 import { objectLimit } from '../payload-limits';
@@ -13,8 +15,16 @@ import { respond, xmlResponse } from '../response';
 import type { Operation, OperationContext } from './context';
 
 /** The headers S3 returns for SSE-KMS objects, naming the CMK that wraps the data key. */
-export function sseHeaders(keyId: string): Record<string, string> {
-  return { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': keyId };
+export const sseHeaders = sseResponseHeaders;
+
+/**
+ * The protection headers of a write (PutObject, CopyObject, CreateMultipartUpload), checked before any body is read:
+ * the CMK asked for, and ACL headers (only the owner's full control is accepted). Each is honoured or refused.
+ */
+export function writeProtections(ctx: OperationContext): { requestedKey?: string } {
+  checkAclHeaders(ctx.req.headers, 'object');
+  const sse = parseSseRequest(ctx.req.headers);
+  return sse.kmsKeyId === undefined ? {} : { requestedKey: sse.kmsKeyId };
 }
 
 function objectHeaders(o: ObjectRecord): Record<string, string> {
@@ -36,7 +46,9 @@ export const PutObject: Operation = async (ctx) => {
   checkIfNoneMatchForm(lookup(h, 'if-none-match'));
   const limit = objectLimit(ctx.limits);
   ctx.checkPayloadLength(limit);
+  const protections = writeProtections(ctx);
   const record = await ctx.service.putObject({
+    ...protections,
     bucket: ctx.bucket,
     key: ctx.key,
     body: () => ctx.payload(limit),
@@ -156,6 +168,7 @@ export async function copySource(ctx: OperationContext): Promise<ObjectRecord> {
 
 export const CopyObject: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
+  const protections = writeProtections(ctx);
   const h = ctx.req.headers;
   checkIfNoneMatchForm(lookup(h, 'if-none-match'));
   const source = await copySource(ctx);
@@ -163,12 +176,15 @@ export const CopyObject: Operation = async (ctx) => {
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new InvalidArgumentError('Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
-  if (directive === 'COPY' && source.bucket === ctx.bucket && source.key === ctx.key) {
+  // A copy onto itself that changes its CMK is a change, as S3 counts encryption attributes.
+  const changesKey = protections.requestedKey !== undefined;
+  if (directive === 'COPY' && source.bucket === ctx.bucket && source.key === ctx.key && !changesKey) {
     throw new InvalidRequestError(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
   const record = await ctx.service.copyObject({
+    ...protections,
     source,
     bucket: ctx.bucket,
     key: ctx.key,

@@ -1,7 +1,9 @@
 // The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
 import { ENV } from '../deployment-names';
-import { InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
+import { AccessDeniedError, InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
+import { Buckets } from '../buckets';
+import type { ChosenKeys } from '../write-keys';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
 import { anyObjectUnderKey } from '../objects-by-key';
@@ -78,13 +80,46 @@ export class KeyLifecycle {
   readonly config: LifecycleConfig;
   readonly states: KeyStateStore;
   readonly activeKeys: IndexedActiveKeySource;
+  /** CMKs a request or a bucket's default encryption names for new objects (ObjectService's chosenKeys). */
+  readonly chosenKeys: ChosenKeys;
   private readonly now: () => Date;
+  /** Key references a write named, resolved: a PUT naming a CMK costs no KMS or index call while cached. */
+  private readonly chosenCache = new Map<string, { keyId: string; until: number }>();
 
   constructor(private readonly deps: KeyLifecycleDeps) {
     this.config = validateLifecycleConfig({ ...DEFAULT_LIFECYCLE_CONFIG, ...deps.config });
     this.now = deps.now ?? (() => new Date());
     this.states = new KeyStateStore(deps.index);
     this.activeKeys = new IndexedActiveKeySource(this.states, deps.vault, deps.defaultKeyId, this.config.activeKeyCacheMs, this.now);
+    this.chosenKeys = { resolve: (ref) => this.resolveChosen(ref) };
+  }
+
+  /**
+   * A CMK a client named for its objects (the request's key-id header or its bucket's default encryption): resolved
+   * from any form S3 accepts (key id, key ARN, alias name, alias ARN) to its ARN, refused unless the store trusts
+   * it, and recorded as a known key, so the job counts, rewraps and keeps it like any other.
+   */
+  private async resolveChosen(ref: string): Promise<string> {
+    const at = this.now().getTime();
+    const cached = this.chosenCache.get(ref);
+    if (cached && cached.until > at) return cached.keyId;
+    let keyId: string;
+    try {
+      keyId = await this.deps.admin.resolveKeyId(ref);
+    } catch (e) {
+      if (!(e instanceof KmsNotFoundError)) throw e;
+      throw new KmsNotFoundError(
+        `Invalid keyId ${ref}: no such CMK (x-amz-server-side-encryption-aws-kms-key-id or the bucket's default encryption). ` +
+          `Name an existing key by key id, key ARN, alias/<name> or alias ARN (sealstore keys ls lists them).`,
+      );
+    }
+    if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) {
+      throw new AccessDeniedError(untrustedMessage(keyId, 'seal objects under'), { KeyId: keyId });
+    }
+    await this.bootstrap();
+    if (!(await this.states.get(keyId))) await this.record(await this.deps.vault.describeKey(keyId), 'standby');
+    this.chosenCache.set(ref, { keyId, until: at + this.config.activeKeyCacheMs });
+    return keyId;
   }
 
   /** One scheduled run: rotation, a rewrap batch, retirement. Safe to call concurrently. */
@@ -196,6 +231,13 @@ export class KeyLifecycle {
     if (inUse && !options.force) {
       throw new InvalidRequestError(`${keyId} still wraps objects; deleting it would destroy them. Roll over and rewrap first, or pass --force.`);
     }
+    const buckets = (await new Buckets(this.deps.index, this.now).defaultKeys()).get(keyId);
+    if (buckets && !options.force) {
+      throw new InvalidRequestError(
+        `${keyId} is the default encryption key of bucket(s) ${buckets.join(', ')}; new objects there would fail. ` +
+          `Change or delete their default encryption first (PutBucketEncryption / DeleteBucketEncryption), or pass --force.`,
+      );
+    }
     const deletionDate = await this.deps.admin.scheduleKeyDeletion(keyId, days);
     await this.states.update(keyId, (cur) => ({ ...cur, kmsState: 'PendingDeletion', deletionDate }));
     return this.refreshed(keyId);
@@ -236,14 +278,7 @@ export class KeyLifecycle {
    * be unreadable the moment it was acknowledged.
    */
   private refuseUntrusted(keyId: string, action: string): void {
-    if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) {
-      throw new InvalidRequestError(
-        `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. ` +
-          `Trust it first: deploy the stack with -c sealstore:additionalTrustedKeyArns=${keyId} (comma-separated, with any keys already listed), ` +
-          `which adds it to the functions' ${ENV.trustedKeyIds} and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
-          `for npm start --backend aws, add it to ${ENV.trustedKeyIds}. Then retry.`,
-      );
-    }
+    if (this.deps.vault.trusts && !this.deps.vault.trusts(keyId)) throw new InvalidRequestError(untrustedMessage(keyId, action));
   }
 
   /**
@@ -296,6 +331,15 @@ export class KeyLifecycle {
     const rec = await this.states.update(keyId, (cur) => (cur.kmsState === state ? undefined : { ...cur, kmsState: state }));
     return view(rec, d);
   }
+}
+
+function untrustedMessage(keyId: string, action: string): string {
+  return (
+    `Cannot ${action} ${keyId}: it is not one of the CMKs this store trusts, so nothing written under it could be read back. ` +
+    `Trust it first: deploy the stack with -c sealstore:additionalTrustedKeyArns=${keyId} (comma-separated, with any keys already listed), ` +
+    `which adds it to the functions' ${ENV.trustedKeyIds} and IAM policies (add the KeyPolicyStatementsFor* output's statements to its key policy); ` +
+    `for npm start --backend aws, add it to ${ENV.trustedKeyIds}. Then retry.`
+  );
 }
 
 function normalizeAlias(alias: string): string {

@@ -1,6 +1,7 @@
 // One run of the scheduled key lifecycle: keep rotation on, rotate when due, rewrap a bounded batch,
 // retire CMKs nothing needs and schedule their deletion. Idempotent; a lease keeps runs from overlapping,
 // and every write is conditional so even overlapping runs lose nothing.
+import { Buckets } from '../buckets';
 import { KmsNotFoundError, StoreError } from '../errors';
 import { anyObjectUnderKey, objectsUnderKey } from '../objects-by-key';
 import type { Logger } from '../logger';
@@ -51,6 +52,8 @@ export class RotationJob {
   private readonly rotated: string[] = [];
   private readonly retired: RetiredKey[] = [];
   private readonly notes: string[] = [];
+  /** CMKs named by buckets' default encryption, with the buckets: kept rotated, never retired. Read once per run. */
+  private bucketDefaults = new Map<string, string[]>();
 
   constructor(private readonly deps: RotationJobDeps) {}
 
@@ -63,7 +66,8 @@ export class RotationJob {
     try {
       const activeId = await ensureBootstrapped(this.deps.states, this.deps.vault, this.deps.defaultKeyId, this.deps.now());
       await this.refreshAll();
-      await this.rotateIfDue(activeId);
+      this.bucketDefaults = await new Buckets(this.deps.index, this.deps.now).defaultKeys();
+      for (const keyId of await this.keysToRotate(activeId)) await this.rotateIfDue(keyId, keyId === activeId);
       const active = await this.deps.states.get(activeId);
       if (!active) throw new KmsNotFoundError(`the active key ${activeId} has no key-state record`);
       const before = await this.countSources(active);
@@ -147,11 +151,21 @@ export class RotationJob {
     }
   }
 
+  /**
+   * The CMKs new objects are sealed under: the active one, the ones buckets name as their default, and standby CMKs
+   * holding objects (only chosen objects land on a standby CMK). Each is rotated like the active one.
+   */
+  private async keysToRotate(activeId: string): Promise<string[]> {
+    const out = new Set([activeId, ...this.bucketDefaults.keys()]);
+    for (const rec of await this.deps.states.list()) if (rec.role === 'standby' && (rec.objectCount ?? 0) > 0) out.add(rec.keyId);
+    return [...out];
+  }
+
   /** Step 1: automatic rotation stays on with our period; when the period passed anyway, rotate now. */
-  private async rotateIfDue(activeId: string): Promise<void> {
+  private async rotateIfDue(activeId: string, isActive = true): Promise<void> {
     const rec = await this.deps.states.get(activeId);
     if (!rec || rec.kmsState !== 'Enabled') {
-      if (rec) this.note(`active key ${activeId} is ${rec.kmsState ?? 'unknown'}: rotation and rewrap paused until it is enabled`);
+      if (rec) this.note(`${isActive ? 'active' : 'chosen'} key ${activeId} is ${rec.kmsState ?? 'unknown'}: rotation and rewrap paused until it is enabled`);
       return;
     }
     const period = this.deps.config.rotationPeriodDays;
@@ -178,10 +192,16 @@ export class RotationJob {
     }
   }
 
-  /** Which objects under `source` must move: under the active CMK, those off its current material; elsewhere, all. */
+  /**
+   * Which objects under `source` must be rewrapped. An object whose CMK was chosen (by its request or its bucket's
+   * default encryption) stays under that CMK: only when off its current material. Any other object: under the active
+   * CMK, when off its current material; under any other CMK, always (it moves to the active one).
+   */
   private needs(source: KeyStateRecord, active: KeyStateRecord): (item: IndexItem) => boolean {
-    if (source.keyId !== active.keyId) return () => true;
-    return (item) => !isCurrent(item, active.keyId, active.currentMaterialId);
+    return (item) => {
+      if (isChosenUnder(item, source)) return source.currentMaterialId !== undefined && !isCurrent(item, source.keyId, source.currentMaterialId);
+      return source.keyId !== active.keyId || !isCurrent(item, active.keyId, active.currentMaterialId);
+    };
   }
 
   /** Counts every CMK's objects that could need work (retired and deleted CMKs are checked cheaply in retire()). */
@@ -193,7 +213,9 @@ export class RotationJob {
       // The active CMK after a clean pass on its current material holds only current objects: no walk needed,
       // except to refresh its object count (after objects moved in, or hourly for new PUTs).
       const countFresh = !recountActive && rec.countedAt !== undefined && now.getTime() - rec.countedAt.getTime() < RECOUNT_MS;
-      if (rec.keyId === active.keyId && active.currentMaterialId !== undefined && rec.rewrap.cleanThrough === active.currentMaterialId && countFresh) {
+      // Likewise a standby CMK (only chosen objects land there) clean through its current material.
+      const walkable = rec.keyId === active.keyId || rec.role === 'standby';
+      if (walkable && rec.currentMaterialId !== undefined && rec.rewrap.cleanThrough === rec.currentMaterialId && countFresh) {
         out.set(rec.keyId, { total: rec.objectCount ?? 0, needing: 0, capped: false });
         continue;
       }
@@ -238,16 +260,21 @@ export class RotationJob {
       reads = outcome.reads;
       if (outcome.leaseLost) return;
     }
-    // The active CMK with nothing off its current material is clean: later runs skip its walk.
-    const rec = await this.deps.states.get(active.keyId);
-    if (!rec || rec.currentMaterialId === undefined || rec.rewrap.cursor !== undefined) return;
-    const known = counts.get(active.keyId);
-    const c = known && known.needing === 0 && !known.capped ? known : await this.count(rec.keyId, this.needs(rec, rec));
-    if (c.needing > 0 || c.capped) return;
-    const material = rec.currentMaterialId;
-    await this.deps.states.update(rec.keyId, (cur) =>
-      cur.rewrap.cleanThrough === material ? undefined : { ...cur, rewrap: { ...cur.rewrap, cleanThrough: material } },
-    );
+    // The active CMK (or a standby one) with nothing off its current material is clean: later runs skip its walk.
+    for (const candidate of await this.deps.states.list()) {
+      if (candidate.keyId !== active.keyId && candidate.role !== 'standby') continue;
+      const rec = await this.deps.states.get(candidate.keyId);
+      if (!rec || rec.currentMaterialId === undefined || rec.rewrap.cursor !== undefined) continue;
+      const known = counts.get(rec.keyId);
+      if (!known) continue;
+      const current = (await this.deps.states.get(active.keyId)) ?? active;
+      const c = known.needing === 0 && !known.capped ? known : await this.count(rec.keyId, this.needs(rec, current));
+      if (c.needing > 0 || c.capped) continue;
+      const material = rec.currentMaterialId;
+      await this.deps.states.update(rec.keyId, (cur) =>
+        cur.rewrap.cleanThrough === material ? undefined : { ...cur, rewrap: { ...cur.rewrap, cleanThrough: material } },
+      );
+    }
   }
 
   /** Walks one CMK's objects from where the last run stopped, rewrapping those that need it. */
@@ -258,7 +285,9 @@ export class RotationJob {
     limits: { budget: number; reads: number },
   ): Promise<{ budget: number; reads: number; leaseLost: boolean }> {
     let { budget, reads } = limits;
-    const destination = `${active.keyId}#${active.currentMaterialId ?? ''}`;
+    // Chosen objects go to the source's own current material: a rotation of either CMK restarts the pass.
+    const ownMaterial = source.keyId === active.keyId ? '' : `|${source.currentMaterialId ?? ''}`;
+    const destination = `${active.keyId}#${active.currentMaterialId ?? ''}${ownMaterial}`;
     // A rotation or rollover since the pass began changes what "current" means: start over.
     const resuming = source.rewrap.passMaterial === destination && source.rewrap.cursor !== undefined;
     let cursor = resuming ? source.rewrap.cursor : undefined;
@@ -280,10 +309,12 @@ export class RotationJob {
         reads--;
         if (!needs(stale)) continue;
         const item = await freshObjectItem(this.deps.index, stale);
-        if (!item || isCurrent(item, active.keyId, active.currentMaterialId) || item.attrs['keyId'] !== stale.attrs['keyId']) continue;
+        if (!item || item.attrs['keyId'] !== stale.attrs['keyId'] || !needs(item)) continue;
         budget--;
+        // A chosen CMK is the tenant's choice: rewrap within it, never onto the active CMK.
+        const destinationKeyId = isChosenUnder(item, source) ? source.keyId : active.keyId;
         try {
-          if ((await rewrapObject({ ...this.deps, now: this.deps.now }, item, active.keyId)) === 'rewrapped') moved++;
+          if ((await rewrapObject({ ...this.deps, now: this.deps.now }, item, destinationKeyId)) === 'rewrapped') moved++;
         } catch (e) {
           failed++;
           const bucket = item.attrs['bucket'];
@@ -332,8 +363,10 @@ export class RotationJob {
       if (rec.kmsState === 'Deleted') continue;
       const objects = (await anyObjectUnderKey(this.deps.index, rec.keyId)) ? 1 : 0;
       const secrets = (await this.deps.secrets?.countSealedUnder(rec.keyId)) ?? 0;
-      const inUse = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0;
+      const namedBy = this.bucketDefaults.get(rec.keyId);
+      const inUse = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0 || namedBy !== undefined;
       if (rec.role === 'retiring') {
+        if (namedBy) this.note(`${rec.keyId} is not retired: it is the default encryption key of bucket(s) ${namedBy.join(', ')}`);
         if (inUse) continue;
         const since = rec.retiringSince ?? rec.createdAt;
         const until = since.getTime() + this.deps.config.retireGraceMs;
@@ -387,4 +420,9 @@ export class RotationJob {
     });
     this.note(`${rec.keyId} was retired but still wraps data: deletion cancelled, back to retiring`);
   }
+}
+
+/** Whether an object's CMK was chosen for it (request or bucket default) and it sits under `source`, that CMK. */
+function isChosenUnder(item: IndexItem, source: KeyStateRecord): boolean {
+  return item.attrs['keyChosen'] === true && item.attrs['keyId'] === source.keyId;
 }
