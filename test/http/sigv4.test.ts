@@ -17,6 +17,7 @@ import { s3EncodePath } from '../../lambdas/http/sigv4';
 import { s3Signer } from '../../lambdas/http/signer';
 import { verifyRequest, type RawRequest as S3Request, type VerifyOptions } from './verify';
 import { type CannedResponse, type CaptureServer, startCaptureServer } from './capture';
+import { referenceSignature as reference, type ReferenceRequest } from '../support/reference-sigv4';
 
 const ACCESS_KEY = 'AKIDSEALSTORETEST';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -341,26 +342,10 @@ describe('verifyRequest with presigned URLs from @aws-sdk/s3-request-presigner',
   });
 });
 
-/**
- * SigV4 written out from AWS's description, over bytes: the canonical request holds each signed header's value as
- * given (trimmed, inner spaces folded). What S3 signs for a header byte above 0x7F is that byte read as ISO-8859-1
- * and written as UTF-8 (aws-sdk-js#1297, knox#223: S3's StringToSign shows 'Ã¡' for a UTF-8 'á'), which the test
- * states by passing the value it expects S3 to sign.
- */
-function referenceSignature(r: { method: string; path: string; headers: Record<string, Buffer>; payloadHash: string; amzDate: string }): string {
-  const names = Object.keys(r.headers).sort();
-  const canonical = Buffer.concat([
-    Buffer.from(`${r.method}\n${r.path}\n\n`),
-    ...names.map((n) => Buffer.concat([Buffer.from(`${n}:`), r.headers[n] ?? Buffer.alloc(0), Buffer.from('\n')])),
-    Buffer.from(`\n${names.join(';')}\n${r.payloadHash}`),
-  ]);
-  const day = r.amzDate.slice(0, 8);
-  const scope = `${day}/${REGION}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', r.amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const hmac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
-  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, day), REGION), 's3'), 'aws4_request');
-  return createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
-}
+/** The reference signer with this file's key; S3 signs a header byte above 0x7F as that byte read as ISO-8859-1 and
+ * written as UTF-8 (aws-sdk-js#1297, knox#223: S3's StringToSign shows 'Ã¡' for a UTF-8 'á'), which the tests state
+ * by passing the bytes they expect S3 to sign. */
+const referenceSignature = (r: Omit<ReferenceRequest, 'region' | 'secretAccessKey'>): string => reference({ ...r, region: REGION, secretAccessKey: SECRET });
 
 describe('verifyRequest: the date from Date, header bytes above 0x7F', () => {
   const EMPTY = createHash('sha256').update('').digest('hex');
