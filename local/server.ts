@@ -2,7 +2,7 @@
 // from the socket to the store and back; S3's own size limits apply unless `lambdaLimits` asks for the stack's.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import type { RootCredentials } from '../lambdas/core/access';
 import type { AccessKeyStore } from '../lambdas/core/access-keys';
 import { adoptExistingRows } from '../lambdas/core/index-auth/adopt';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../lambdas/core/key-lifecycle';
+import { newRequestId } from '../lambdas/core/ids';
 import { LAMBDA_LIMITS, S3_LIMITS, type RequestLimits } from '../lambdas/core/limits';
 import { silentLogger, type Logger } from '../lambdas/core/logger';
 import type { ObjectService, ObjectServiceHooks } from '../lambdas/core/object-service';
@@ -113,6 +114,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createServer(handle(false));
   // With a listener, node leaves 100-continue to us: the client is asked for the body only once it is authenticated.
   server.on('checkContinue', handle(true));
+  // Any other expectation cannot be met: 417, as RFC 9110 allows (S3 documents no answer of its own). Node would
+  // answer it too, but keep the connection and drain the body; this closes it, so a large body is never read.
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(417, { connection: 'close', 'content-length': '0', 'x-amz-request-id': newRequestId() }).end();
+  });
   // A 5 GiB upload may take longer than any fixed deadline; a connection that stops moving is what gets cut.
   server.requestTimeout = 0;
   server.timeout = 120_000;

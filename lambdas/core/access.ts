@@ -13,6 +13,28 @@ export interface Grant {
 export interface Principal {
   readonly accessKeyId: string;
   readonly grants: readonly Grant[];
+  /** The store's root credentials: admin everywhere, and the owner of buckets recorded without one. */
+  readonly root?: boolean;
+}
+
+/**
+ * Who owns what a principal creates (a bucket): the access key's id, or ROOT_OWNER for the root credentials. The
+ * root key may be replaced (a new secret, a new id) without its buckets changing hands, so root owns under a name
+ * of its own, never under its current access key id (stored keys are SK…, so the two never collide).
+ */
+export const ROOT_OWNER = 'sealstore-root';
+
+export function ownerIdOf(principal: Principal): string {
+  return principal.root ? ROOT_OWNER : principal.accessKeyId;
+}
+
+/**
+ * Whether ListBuckets shows the bucket to this principal: root sees every bucket, others their own and those
+ * they hold a grant on (any role, or a grant on every bucket).
+ */
+export function canSeeBucket(principal: Principal, bucket: { readonly name: string; readonly owner: string }): boolean {
+  if (principal.root || bucket.owner === ownerIdOf(principal)) return true;
+  return principal.grants.some((g) => g.bucket === '*' || g.bucket === bucket.name);
 }
 
 /** What an action needs. Bucket-less actions (ListBuckets, the admin API) are checked against '*'. */
@@ -74,7 +96,7 @@ export class StaticCredentialStore implements CredentialStore {
 
   async lookup(accessKeyId: string): Promise<{ secret: string; principal: Principal } | undefined> {
     if (accessKeyId !== this.accessKeyId) return undefined;
-    return { secret: this.secret, principal: { accessKeyId, grants: [{ bucket: '*', role: 'admin' }] } };
+    return { secret: this.secret, principal: { accessKeyId, grants: [{ bucket: '*', role: 'admin' }], root: true } };
   }
 }
 

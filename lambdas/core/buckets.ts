@@ -1,7 +1,8 @@
 // Buckets: one item each, in its own partition (every request reads its bucket's item, so no partition is read
 // by every request), listed by name through gsi1. Every object operation checks its bucket here first.
 // A bucket from before per-bucket partitions lives in the one legacy partition until first read, when it moves.
-import { BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError } from './errors';
+import { ROOT_OWNER } from './access';
+import { BucketAlreadyExistsError, BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError } from './errors';
 import { walk, walkGsi1 } from './index-walk';
 import type { IndexItem, RecordIndex } from './ports';
 import { BUCKET_SK, BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, bucketItem, bucketPk, objectsPk, type BucketRecord } from './records';
@@ -21,8 +22,9 @@ export class Buckets {
     return [...byName.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   }
 
-  async create(name: string): Promise<BucketRecord> {
-    const record: BucketRecord = { name, createdAt: this.now() };
+  /** Creates the bucket for `owner` (access.ts ownerIdOf); a name already taken says whose it is. */
+  async create(name: string, owner: string = ROOT_OWNER): Promise<BucketRecord> {
+    const record: BucketRecord = { name, createdAt: this.now(), owner };
     try {
       await this.index.transact([
         { op: 'put', item: bucketItem(record), condition: { kind: 'absent' } },
@@ -30,10 +32,15 @@ export class Buckets {
         { op: 'delete', pk: LEGACY_BUCKETS_PK, sk: name, condition: { kind: 'absent' } },
       ]);
     } catch (e) {
-      if (e instanceof ConditionFailedError) {
+      if (!(e instanceof ConditionFailedError)) throw e;
+      // Read back who holds it; a bucket deleted in between reads as NoSuchBucket, and the client may retry.
+      const existing = await this.head(name);
+      if (existing.owner === owner) {
         throw new BucketAlreadyOwnedByYouError(`Bucket ${name} already exists and is yours.`, { BucketName: name });
       }
-      throw e;
+      throw new BucketAlreadyExistsError(`Bucket ${name} already exists and belongs to another owner; bucket names are shared by every user of this store: pick another name.`, {
+        BucketName: name,
+      });
     }
     return record;
   }

@@ -27,6 +27,7 @@ export class NoSuchBucketError extends storeErrorClass('NoSuchBucket', 404) {}
 export class NoSuchKeyError extends storeErrorClass('NoSuchKey', 404) {}
 export class NoSuchUploadError extends storeErrorClass('NoSuchUpload', 404) {}
 export class BucketAlreadyOwnedByYouError extends storeErrorClass('BucketAlreadyOwnedByYou', 409) {}
+export class BucketAlreadyExistsError extends storeErrorClass('BucketAlreadyExists', 409) {}
 export class BucketNotEmptyError extends storeErrorClass('BucketNotEmpty', 409) {}
 export class InvalidBucketNameError extends storeErrorClass('InvalidBucketName', 400) {}
 export class KeyTooLongError extends storeErrorClass('KeyTooLongError', 400) {}

@@ -23,6 +23,8 @@ export interface ListObjectsResult {
   readonly isTruncated: boolean;
   /** The last key or common prefix returned; where the next page starts after. */
   readonly lastReturned?: string;
+  /** The bucket's owner, who owns every object in it (S3's default since 2023: ACLs disabled, BucketOwnerEnforced). */
+  readonly owner: string;
 }
 
 /** Past every key that starts with `prefix` (U+10FFFF sorts after every other character). */
@@ -31,7 +33,7 @@ export function pastPrefix(prefix: string): string {
 }
 
 export async function listObjects(index: RecordIndex, buckets: Buckets, input: ListObjectsInput): Promise<ListObjectsResult> {
-  await buckets.head(input.bucket);
+  const { owner } = await buckets.head(input.bucket);
   const objects: ObjectRecord[] = [];
   const commonPrefixes: string[] = [];
   const prefix = input.prefix ?? '';
@@ -43,7 +45,7 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
     lastReturned = input.resumeAfter;
     startAfter = pastPrefix(input.resumeAfter);
   }
-  if (input.maxKeys <= 0) return { objects, commonPrefixes, isTruncated: false };
+  if (input.maxKeys <= 0) return { objects, commonPrefixes, isTruncated: false, owner };
   const returned = () => objects.length + commonPrefixes.length;
   // One item past the page tells whether the listing is truncated.
   const keys = walk(index, objectsPk(input.bucket), { prefix, startAfter, pageSize: () => Math.min(1000, input.maxKeys - returned() + 1) });
@@ -51,7 +53,7 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
     const key = item.sk;
     const cp = commonPrefixOf(key, prefix, input.delimiter);
     if (cp !== undefined && cp === lastReturned) continue;
-    if (returned() >= input.maxKeys) return { objects, commonPrefixes, isTruncated: true, lastReturned };
+    if (returned() >= input.maxKeys) return { objects, commonPrefixes, isTruncated: true, lastReturned, owner };
     if (cp !== undefined) {
       commonPrefixes.push(cp);
       lastReturned = cp;
@@ -62,5 +64,5 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
       lastReturned = key;
     }
   }
-  return { objects, commonPrefixes, isTruncated: false, lastReturned };
+  return { objects, commonPrefixes, isTruncated: false, lastReturned, owner };
 }

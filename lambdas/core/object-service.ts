@@ -129,8 +129,9 @@ export class ObjectService {
     return this.buckets.list();
   }
 
-  createBucket(name: string): Promise<BucketRecord> {
-    return this.buckets.create(name);
+  /** `owner` as access.ts ownerIdOf names it; the root's when omitted. */
+  createBucket(name: string, owner?: string): Promise<BucketRecord> {
+    return this.buckets.create(name, owner);
   }
 
   headBucket(name: string): Promise<BucketRecord> {

@@ -2,6 +2,7 @@
 // docs/TABLE-DESIGN.md documents the same shapes; change both together.
 import { createHash } from 'node:crypto';
 import type { AttrValue, IndexItem } from './ports';
+import { ROOT_OWNER } from './access';
 import { IntegrityError, InternalError } from './errors';
 
 // Hot writes are spread so that no partition key takes a share of every request (DynamoDB serves at most 1,000
@@ -84,6 +85,11 @@ export interface BucketRecord {
    * when a request names none. Absent: the store's active CMK.
    */
   readonly defaultKeyId?: string;
+  /**
+   * Who created it (access.ts ownerIdOf): decides BucketAlreadyOwnedByYou against BucketAlreadyExists and what
+   * ListBuckets shows. Buckets made before owners were recorded read as the root's (ROOT_OWNER).
+   */
+  readonly owner: string;
 }
 
 /** One sealed part of an object: where its blob is and what a reader needs to open it. */
@@ -260,20 +266,28 @@ function isMap(v: AttrValue | undefined): v is { [name: string]: AttrValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
+// The owner sits among the attributes, so the row MAC (index-auth) covers it: an edited owner is a tampered row.
 export function bucketItem(b: BucketRecord): IndexItem {
   return {
     pk: bucketPk(b.name),
     sk: BUCKET_SK,
     gsi1pk: BUCKETS_GSI1PK,
     gsi1sk: b.name,
-    attrs: { createdAt: b.createdAt.getTime(), ...(b.defaultKeyId !== undefined ? { defaultKeyId: b.defaultKeyId } : {}) },
+    attrs: { createdAt: b.createdAt.getTime(), owner: b.owner, ...(b.defaultKeyId !== undefined ? { defaultKeyId: b.defaultKeyId } : {}) },
   };
 }
 /** A bucket item of either layout: its own partition, or the one shared partition before it. */
 export function bucketFromItem(item: IndexItem): BucketRecord {
   const name = item.pk === LEGACY_BUCKETS_PK ? item.sk : item.pk.slice('B#'.length);
+  const owner = item.attrs['owner'];
   const defaultKeyId = item.attrs['defaultKeyId'];
-  return { name, createdAt: new Date(num(item.attrs, 'createdAt')), ...(typeof defaultKeyId === 'string' ? { defaultKeyId } : {}) };
+  // A bucket made before owners were recorded belongs to the deployment: its root.
+  return {
+    name,
+    createdAt: new Date(num(item.attrs, 'createdAt')),
+    owner: typeof owner === 'string' ? owner : ROOT_OWNER,
+    ...(typeof defaultKeyId === 'string' ? { defaultKeyId } : {}),
+  };
 }
 
 export function objectItem(o: ObjectRecord): IndexItem {
@@ -486,6 +500,7 @@ export function ledgerFromItem(item: IndexItem): LedgerRecord {
   // Unknown kinds read as pending: the sweep then only removes them once they are old.
   if (kind === 'garbage') return { blobId: item.sk, kind, createdAt };
   const owner = item.attrs['owner'];
+  // A bucket made before owners were recorded belongs to the deployment: its root.
   return { blobId: item.sk, kind: 'pending', createdAt, ...(isMap(owner) ? { owner: ownerFrom(owner) } : {}) };
 }
 

@@ -5,7 +5,7 @@ import {
   InvalidArgumentError,
   InvalidRequestError,
 } from '../core/errors';
-import { AuthorizationQueryParametersError } from './errors';
+import { AuthorizationQueryParametersError, PresignedExpiresError } from './errors';
 import { lookup, type S3Request } from './request';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -23,8 +23,12 @@ export interface AuthParams {
   /** Lower case, in the order the client listed them. */
   readonly signedHeaders: readonly string[];
   readonly signature: string;
-  /** YYYYMMDDTHHMMSSZ, as sent. */
+  /** YYYYMMDDTHHMMSSZ: the signing time as the string to sign carries it. */
   readonly amzDate: string;
+  /** The date as the client sent it (x-amz-date, Date, or X-Amz-Date in a presigned URL). */
+  readonly dateSent: string;
+  /** Which header gave the date (header form); a Date-only request did not sign an x-amz-date. */
+  readonly dateFromHeader?: 'x-amz-date' | 'date';
   readonly signingDate: Date;
   /** Seconds; presigned form only. */
   readonly expires?: number;
@@ -82,13 +86,13 @@ function fromHeader(req: S3Request, authorization: string): AuthParams {
   if (credential === undefined || signedHeaders === undefined || signature === undefined) {
     throw malformed('the Credential, SignedHeaders and Signature fields are all required.');
   }
-  const amzDate = lookup(req.headers, 'x-amz-date');
-  if (amzDate === undefined) {
-    // SDK clients always sign x-amz-date; a Date-header-only request is not supported.
-    throw new AccessDeniedError('AWS authentication requires a valid Date or x-amz-date header');
-  }
-  const signingDate = parseAmzDate(amzDate);
-  if (signingDate === undefined) throw new AccessDeniedError('AWS authentication requires a valid Date or x-amz-date header');
+  // x-amz-date when sent (readable or not), else Date in HTTP's form: SigV4 takes either, as S3 does. The string to
+  // sign carries the time in ISO 8601 basic form whichever header gave it.
+  const amzHeader = lookup(req.headers, 'x-amz-date');
+  const dateSent = amzHeader ?? lookup(req.headers, 'date');
+  const signingDate = amzHeader !== undefined ? parseAmzDate(amzHeader) : dateSent === undefined ? undefined : parseHttpDate(dateSent);
+  if (dateSent === undefined || signingDate === undefined) throw new AccessDeniedError('AWS authentication requires a valid Date or x-amz-date header');
+  const amzDate = formatAmzDate(signingDate);
   const scope = parseCredential(credential, (why) => malformed(why));
   // S3 insists on x-amz-content-sha256; curl's --aws-sigv4 does not send it. Without it the signature is
   // checked over the hash of the body actually received (the signer's default), which binds the body at
@@ -103,6 +107,8 @@ function fromHeader(req: S3Request, authorization: string): AuthParams {
     signedHeaders: parseSignedHeaders(signedHeaders, (why) => malformed(why)),
     signature,
     amzDate,
+    dateSent,
+    dateFromHeader: amzHeader === undefined ? 'date' : 'x-amz-date',
     signingDate,
     contentSha256,
   };
@@ -127,13 +133,7 @@ function fromQuery(req: S3Request): AuthParams {
   }
   const signingDate = parseAmzDate(amzDate);
   if (signingDate === undefined) throw bad('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
-  if (!/^[0-9]{1,6}$/.test(expiresText) || Number(expiresText) < 1 || Number(expiresText) > MAX_PRESIGNED_EXPIRES) {
-    throw bad(
-      Number(expiresText) > MAX_PRESIGNED_EXPIRES
-        ? 'X-Amz-Expires must be less than a week (in seconds) that is 604800'
-        : 'X-Amz-Expires should be a number between 1 and 604800',
-    );
-  }
+  const expires = parseExpires(expiresText);
   const scope = parseCredential(credential, (why, extra) => bad(`Error parsing the X-Amz-Credential parameter; ${why}`, extra));
   if (scope.scopeDate !== amzDate.slice(0, 8)) {
     throw bad('Error parsing the X-Amz-Credential parameter; Invalid credential date. Date is not the same as X-Amz-Date.');
@@ -145,10 +145,27 @@ function fromQuery(req: S3Request): AuthParams {
     signedHeaders: parseSignedHeaders(signedHeaders, (why) => bad(`Error parsing the X-Amz-SignedHeaders parameter; ${why}`)),
     signature,
     amzDate,
+    dateSent: amzDate,
     signingDate,
-    expires: Number(expiresText),
+    expires,
     ...(contentSha256 === undefined ? {} : { contentSha256 }),
   };
+}
+
+/**
+ * X-Amz-Expires as S3 reads it (a signed decimal integer) and bounds it: 0 is read and then expires at once
+ * ('Request has expired'); a negative value or one past a week is refused with S3's own words.
+ */
+function parseExpires(text: string): number {
+  if (!/^[+-]?[0-9]{1,19}$/.test(text)) throw new PresignedExpiresError('X-Amz-Expires should be a number');
+  const seconds = Number(text);
+  if (seconds < 0) throw new PresignedExpiresError('X-Amz-Expires must be non-negative');
+  if (seconds > MAX_PRESIGNED_EXPIRES) {
+    throw new PresignedExpiresError(
+      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGNED_EXPIRES} seconds`,
+    );
+  }
+  return seconds;
 }
 
 type Fail = (why: string, extra?: Record<string, string>) => Error;
@@ -180,6 +197,17 @@ export function parseAmzDate(text: string): Date | undefined {
   const date = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
   if (Number.isNaN(date.getTime())) return undefined;
   return formatAmzDate(date) === text ? date : undefined;
+}
+
+/**
+ * An HTTP date in RFC 1123 form ('Sun, 06 Nov 1994 08:49:37 GMT'), strictly: it must round-trip, so the weekday
+ * and every field are checked.
+ */
+export function parseHttpDate(text: string): Date | undefined {
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) return undefined;
+  return date.toUTCString() === text ? date : undefined;
 }
 
 export function formatAmzDate(date: Date): string {

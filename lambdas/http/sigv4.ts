@@ -5,7 +5,7 @@
 // the embedded server), up to the largest body any operation takes, and nothing acts on it before it verifies.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
-import type { SignatureV4 } from '@smithy/signature-v4';
+import { getCanonicalHeaders, getCanonicalQuery, type SignatureV4 } from '@smithy/signature-v4';
 import {
   AccessDeniedError,
   AuthorizationHeaderMalformedError,
@@ -22,7 +22,7 @@ import { AuthorizationQueryParametersError } from './errors';
 import { lookup, type S3Request } from './request';
 import { s3Signer } from './signer';
 import type { BodySpool, SpooledBody } from './spool';
-import { type AuthParams, extractAuth, formatAmzDate, Q, SERVICE, unsignedAmzHeaders } from './sigv4-auth';
+import { ALGORITHM, type AuthParams, extractAuth, formatAmzDate, Q, SERVICE, unsignedAmzHeaders } from './sigv4-auth';
 
 export interface AuthenticateOptions {
   /** The region this endpoint serves; a credential scoped to another is refused and told which to use. */
@@ -259,7 +259,7 @@ function checkTime(auth: AuthParams, now: Date): void {
   if (auth.form === 'header') {
     if (Math.abs(now.getTime() - signedAt) > MAX_SKEW_MS) {
       throw new RequestTimeTooSkewedError('The difference between the request time and the current time is too large.', {
-        RequestTime: auth.amzDate,
+        RequestTime: auth.dateSent,
         ServerTime: serverTime,
         MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
       });
@@ -268,13 +268,19 @@ function checkTime(auth: AuthParams, now: Date): void {
   }
   if (signedAt - now.getTime() > MAX_SKEW_MS) throw new AccessDeniedError('Request is not valid yet');
   const expiresAt = signedAt + (auth.expires ?? 0) * 1000;
-  if (now.getTime() > expiresAt) {
+  // X-Amz-Expires=0 expires at the very second it was signed for: S3 answers it 'Request has expired' too.
+  if (now.getTime() >= expiresAt) {
     throw new AccessDeniedError('Request has expired', {
       'X-Amz-Expires': String(auth.expires),
-      Expires: new Date(expiresAt).toISOString(),
-      ServerTime: now.toISOString(),
+      Expires: isoSeconds(new Date(expiresAt)),
+      ServerTime: isoSeconds(now),
     });
   }
+}
+
+/** S3's Expires and ServerTime: ISO 8601 to the second. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Every signed header must be present, and S3 refuses x-amz-* headers that were sent but not signed. */
@@ -305,15 +311,44 @@ function signedHeaderBag(req: S3Request, auth: AuthParams): Record<string, strin
  * payload hash from an x-amz-content-sha256 entry, which is then kept out of the canonical headers.
  */
 async function expectedHeaderSignature(signer: SignatureV4, req: S3Request, auth: AuthParams, path: string, bodyHash: string | undefined): Promise<string> {
+  if (auth.dateFromHeader === 'date' || auth.signedHeaders.includes('date')) {
+    return dateHeaderSignature(signer, req, auth, path, bodyHash ?? auth.contentSha256 ?? '');
+  }
   const headers = signedHeaderBag(req, auth);
   if (bodyHash !== undefined) headers[SHA256_HEADER] = bodyHash;
+  // The signer writes its own x-amz-date (and, for a spooled body, x-amz-content-sha256) into what it signs; one the
+  // client did not sign (a Date-only request) is kept out of the canonical headers.
+  const unsignable = [...(bodyHash !== undefined ? [SHA256_HEADER] : []), ...(auth.signedHeaders.includes('x-amz-date') ? [] : ['x-amz-date'])];
   const signed = await signer.sign(signable(req, path, headers), {
     ...signingScope(auth),
     signableHeaders: new Set(auth.signedHeaders),
-    ...(bodyHash !== undefined ? { unsignableHeaders: new Set([SHA256_HEADER]) } : {}),
+    ...(unsignable.length > 0 ? { unsignableHeaders: new Set(unsignable) } : {}),
   });
   const authorization = String(signed.headers.authorization ?? '');
   return /Signature=([0-9a-f]+)$/.exec(authorization)?.[1] ?? '';
+}
+
+/**
+ * A request that signed its Date header (dated by it, or beside x-amz-date). The SDK signer drops a Date header and
+ * writes its own x-amz-date, so the canonical request is put together here from the signer's own pieces (canonical headers and
+ * query), in SigV4's layout; the string to sign carries the time in ISO 8601 basic form and the signer signs it.
+ */
+async function dateHeaderSignature(signer: SignatureV4, req: S3Request, auth: AuthParams, path: string, payloadHash: string): Promise<string> {
+  const request = signable(req, path, signedHeaderBag(req, auth));
+  const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(auth.signedHeaders));
+  const names = Object.keys(canonicalHeaders).sort();
+  const canonicalRequest = [
+    req.method,
+    path,
+    getCanonicalQuery(request),
+    ...names.map((name) => `${name}:${canonicalHeaders[name] ?? ''}`),
+    '',
+    names.join(';'),
+    payloadHash,
+  ].join('\n');
+  const scope = `${auth.scopeDate}/${auth.region}/${SERVICE}/aws4_request`;
+  const stringToSign = [ALGORITHM, auth.amzDate, scope, createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')].join('\n');
+  return signer.sign(stringToSign, signingScope(auth));
 }
 
 /**

@@ -10,6 +10,16 @@ export interface Owner {
 export interface BucketSummary {
   readonly name: string;
   readonly creationDate: Date;
+  readonly region?: string;
+}
+
+export interface ListBucketsResult {
+  readonly owner: Owner;
+  readonly buckets: readonly BucketSummary[];
+  /** The token for the next page, when there is one. */
+  readonly continuationToken?: string;
+  /** Echoed when the request sent one. */
+  readonly prefix?: string;
 }
 
 export interface ObjectSummary {
@@ -167,15 +177,17 @@ function commonPrefixesXml(prefixes: readonly string[], encode: (v: string) => s
   return prefixes.map((p) => element('CommonPrefixes', text('Prefix', encode(p))));
 }
 
-export function renderListBuckets(owner: Owner, buckets: readonly BucketSummary[]): string {
+export function renderListBuckets(r: ListBucketsResult): string {
   return document(
     'ListAllMyBucketsResult',
     S3_XMLNS,
-    ownerXml(owner),
     element(
       'Buckets',
-      buckets.map((b) => element('Bucket', text('Name', b.name), text('CreationDate', isoDate(b.creationDate)))),
+      r.buckets.map((b) => element('Bucket', text('Name', b.name), text('CreationDate', isoDate(b.creationDate)), text('BucketRegion', b.region))),
     ),
+    ownerXml(r.owner),
+    text('ContinuationToken', r.continuationToken),
+    text('Prefix', r.prefix),
   );
 }
 

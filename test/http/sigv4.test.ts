@@ -17,6 +17,7 @@ import { s3EncodePath } from '../../lambdas/http/sigv4';
 import { s3Signer } from '../../lambdas/http/signer';
 import { verifyRequest, type RawRequest as S3Request, type VerifyOptions } from './verify';
 import { type CannedResponse, type CaptureServer, startCaptureServer } from './capture';
+import { referenceSignature as reference, type ReferenceRequest } from '../support/reference-sigv4';
 
 const ACCESS_KEY = 'AKIDSEALSTORETEST';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -308,16 +309,94 @@ describe('verifyRequest with presigned URLs from @aws-sdk/s3-request-presigner',
     expect((await rejection(verifyRequest(late, opts))).code).toBe('SignatureDoesNotMatch');
   });
 
-  it('rejects X-Amz-Expires outside 1..604800 and missing parameters', async () => {
+  it("refuses X-Amz-Expires that is not a number, negative or past a week with S3's words, 403", async () => {
     const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'photos', Key: 'k' }), { signingDate: signedAt });
     const r = fromUrl(url, 'GET');
     const opts = { ...options(r), now: signedAt };
-    for (const expires of ['0', '604801', '-1', 'x']) {
+    const refusals: Array<[string, string]> = [
+      ['604801', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+      ['99999999999', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+      ['-1', 'X-Amz-Expires must be non-negative'],
+      ['x', 'X-Amz-Expires should be a number'],
+      ['', 'X-Amz-Expires should be a number'],
+      ['1e3', 'X-Amz-Expires should be a number'],
+      ['60.5', 'X-Amz-Expires should be a number'],
+    ];
+    for (const [expires, message] of refusals) {
       const e = await rejection(verifyRequest({ ...r, query: { ...r.query, 'X-Amz-Expires': expires } }, opts));
-      expect(e.code).toBe('AuthorizationQueryParametersError');
+      expect({ expires, code: e.code, status: e.statusCode, message: e.message }).toEqual({ expires, code: 'AuthorizationQueryParametersError', status: 403, message });
     }
     const { 'X-Amz-Credential': _dropped, ...rest } = r.query;
     expect((await rejection(verifyRequest({ ...r, query: rest }, opts))).code).toBe('AuthorizationQueryParametersError');
+  });
+
+  it('answers X-Amz-Expires=0 as expired at once, naming Expires and ServerTime; takes a full week', async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'photos', Key: 'k' }), { signingDate: signedAt, expiresIn: 60 });
+    const r = fromUrl(url, 'GET');
+    const e = await rejection(verifyRequest({ ...r, query: { ...r.query, 'X-Amz-Expires': '0' } }, { ...options(r), now: new Date(signedAt.getTime() + 500) }));
+    expect({ code: e.code, status: e.statusCode, message: e.message }).toEqual({ code: 'AccessDenied', status: 403, message: 'Request has expired' });
+    expect(e.extra).toEqual({ 'X-Amz-Expires': '0', Expires: '2026-03-01T12:00:00Z', ServerTime: '2026-03-01T12:00:00Z' });
+    const week = fromUrl(await getSignedUrl(client, new GetObjectCommand({ Bucket: 'photos', Key: 'k' }), { signingDate: signedAt, expiresIn: 604_800 }), 'GET');
+    await expect(verifyRequest(week, { ...options(week), now: new Date(signedAt.getTime() + 604_799_000) })).resolves.toMatchObject({ presigned: true });
+    expect((await rejection(verifyRequest(week, { ...options(week), now: new Date(signedAt.getTime() + 604_800_000) }))).message).toBe('Request has expired');
+  });
+});
+
+/** The reference signer with this file's key; S3 signs a header byte above 0x7F as that byte read as ISO-8859-1 and
+ * written as UTF-8 (aws-sdk-js#1297, knox#223: S3's StringToSign shows 'Ã¡' for a UTF-8 'á'), which the tests state
+ * by passing the bytes they expect S3 to sign. */
+const referenceSignature = (r: Omit<ReferenceRequest, 'region' | 'secretAccessKey'>): string => reference({ ...r, region: REGION, secretAccessKey: SECRET });
+
+describe('verifyRequest: the date from Date, header bytes above 0x7F', () => {
+  const EMPTY = createHash('sha256').update('').digest('hex');
+  const at = new Date('2026-06-07T08:09:10Z');
+  const httpDate = 'Sun, 07 Jun 2026 08:09:10 GMT';
+
+  /** The request as the node:http front hands it over: every header byte one character (latin1). */
+  function wire(headers: Record<string, Buffer>, signature: string): S3Request {
+    const text: Record<string, string> = {};
+    for (const [n, v] of Object.entries(headers)) text[n] = v.toString('latin1');
+    const credential = `${ACCESS_KEY}/20260607/${REGION}/s3/aws4_request`;
+    text['authorization'] = `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=${Object.keys(headers).sort().join(';')}, Signature=${signature}`;
+    return { method: 'GET', path: '/b-1/k', query: {}, headers: text, body: Buffer.alloc(0) };
+  }
+
+  it('takes the date from Date (RFC 1123) when x-amz-date is absent, signed in ISO 8601 basic form', async () => {
+    const headers = { date: Buffer.from(httpDate), host: Buffer.from('localhost'), 'x-amz-content-sha256': Buffer.from(EMPTY) };
+    const r = wire(headers, referenceSignature({ method: 'GET', path: '/b-1/k', headers, payloadHash: EMPTY, amzDate: '20260607T080910Z' }));
+    await expect(verifyRequest(r, { ...options(r), now: at })).resolves.toMatchObject({ accessKeyId: ACCESS_KEY });
+    const skew = await rejection(verifyRequest(r, { ...options(r), now: new Date(at.getTime() + 16 * 60_000) }));
+    expect({ code: skew.code, requestTime: skew.extra.RequestTime }).toEqual({ code: 'RequestTimeTooSkewed', requestTime: httpDate });
+    // The date is bound: another Date with the same signature does not verify.
+    const moved = withHeader(r, 'date', 'Sun, 07 Jun 2026 08:09:11 GMT');
+    expect((await rejection(verifyRequest(moved, { ...options(r), now: at }))).code).toBe('SignatureDoesNotMatch');
+  });
+
+  it('refuses a Date it cannot read, and prefers x-amz-date when both are sent', async () => {
+    for (const bad of ['07 Jun 2026 08:09:10 GMT', 'Mon, 07 Jun 2026 08:09:10 GMT', '2026-06-07T08:09:10Z', '']) {
+      const headers = { date: Buffer.from(bad), host: Buffer.from('localhost'), 'x-amz-content-sha256': Buffer.from(EMPTY) };
+      const e = await rejection(verifyRequest(wire(headers, '0'.repeat(64)), { ...options(wire(headers, '')), now: at }));
+      expect({ bad, code: e.code, message: e.message }).toEqual({ bad, code: 'AccessDenied', message: 'AWS authentication requires a valid Date or x-amz-date header' });
+    }
+    const headers = { date: Buffer.from('Thu, 01 Jan 2026 00:00:00 GMT'), host: Buffer.from('localhost'), 'x-amz-content-sha256': Buffer.from(EMPTY), 'x-amz-date': Buffer.from('20260607T080910Z') };
+    const r = wire(headers, referenceSignature({ method: 'GET', path: '/b-1/k', headers, payloadHash: EMPTY, amzDate: '20260607T080910Z' }));
+    await expect(verifyRequest(r, { ...options(r), now: at })).resolves.toMatchObject({ accessKeyId: ACCESS_KEY });
+  });
+
+  it('signs a header byte above 0x7F as S3 does: read as ISO-8859-1, hashed as UTF-8', async () => {
+    const sent = Buffer.from('café ☕', 'utf8'); // the bytes on the wire: UTF-8
+    const base = { host: Buffer.from('localhost'), 'x-amz-content-sha256': Buffer.from(EMPTY), 'x-amz-date': Buffer.from('20260607T080910Z') };
+    const asS3Signs = Buffer.from(sent.toString('latin1'), 'utf8');
+    const s3Style = referenceSignature({ method: 'GET', path: '/b-1/k', headers: { ...base, 'x-amz-meta-note': asS3Signs }, payloadHash: EMPTY, amzDate: '20260607T080910Z' });
+    const r = wire({ ...base, 'x-amz-meta-note': sent }, s3Style);
+    await expect(verifyRequest(r, { ...options(r), now: at })).resolves.toMatchObject({ accessKeyId: ACCESS_KEY });
+    // A client that hashed the raw UTF-8 bytes gets S3's answer: SignatureDoesNotMatch.
+    const rawStyle = referenceSignature({ method: 'GET', path: '/b-1/k', headers: { ...base, 'x-amz-meta-note': sent }, payloadHash: EMPTY, amzDate: '20260607T080910Z' });
+    expect((await rejection(verifyRequest(wire({ ...base, 'x-amz-meta-note': sent }, rawStyle), { ...options(r), now: at }))).code).toBe('SignatureDoesNotMatch');
+    // A latin1 byte (what Node's http client sends for 'é' beside a binary body) verifies against the UTF-8 of 'é'.
+    const latin = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const latinSigned = referenceSignature({ method: 'GET', path: '/b-1/k', headers: { ...base, 'x-amz-meta-note': Buffer.from('café', 'utf8') }, payloadHash: EMPTY, amzDate: '20260607T080910Z' });
+    await expect(verifyRequest(wire({ ...base, 'x-amz-meta-note': latin }, latinSigned), { ...options(r), now: at })).resolves.toMatchObject({ accessKeyId: ACCESS_KEY });
   });
 });
 

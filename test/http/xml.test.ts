@@ -26,11 +26,18 @@ const xml = (s: string) => Buffer.from(s, 'utf8');
 
 describe('XML renderers', () => {
   it('renders ListAllMyBucketsResult with S3 namespace, owner and ISO dates', () => {
-    const out = renderListBuckets({ id: 'owner-1', displayName: 'me' }, [{ name: 'photos', creationDate: when }]);
+    const out = renderListBuckets({ owner: { id: 'owner-1', displayName: 'me' }, buckets: [{ name: 'photos', creationDate: when }] });
     expect(out).toBe(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult ${NS}><Owner><ID>owner-1</ID><DisplayName>me</DisplayName></Owner>` +
-        '<Buckets><Bucket><Name>photos</Name><CreationDate>2026-02-03T04:05:06.789Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>',
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult ${NS}>` +
+        '<Buckets><Bucket><Name>photos</Name><CreationDate>2026-02-03T04:05:06.789Z</CreationDate></Bucket></Buckets>' +
+        '<Owner><ID>owner-1</ID><DisplayName>me</DisplayName></Owner></ListAllMyBucketsResult>',
     );
+  });
+
+  it('renders a ListBuckets page: BucketRegion, the next ContinuationToken and the Prefix echoed (escaped)', () => {
+    const out = renderListBuckets({ owner: { id: 'o' }, buckets: [{ name: 'a-b', creationDate: when, region: 'us-east-1' }], continuationToken: 'YS1i', prefix: 'a<' });
+    expect(out).toContain('<Bucket><Name>a-b</Name><CreationDate>2026-02-03T04:05:06.789Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>');
+    expect(out).toContain('<Owner><ID>o</ID></Owner><ContinuationToken>YS1i</ContinuationToken><Prefix>a&lt;</Prefix></ListAllMyBucketsResult>');
   });
 
   it('renders ListBucketResult v2 with escaped keys, quoted ETags, KeyCount and continuation tokens', () => {

@@ -9,6 +9,9 @@ import type { Operation, OperationContext } from './context';
 async function list(ctx: OperationContext, v2: boolean) {
   ctx.can('ReadBucket', ctx.bucket);
   const q = ctx.req.query;
+  const encodingType = parseEncodingType(lookup(q, 'encoding-type'));
+  // v1 names every object's owner; v2 only when asked (fetch-owner=true), as S3 does.
+  const withOwner = !v2 || lookup(q, 'fetch-owner') === 'true';
   const prefix = lookup(q, 'prefix');
   const delimiter = lookup(q, 'delimiter') || undefined;
   const maxKeys = parseLimit(lookup(q, 'max-keys'), 'max-keys', MAX_LIST_KEYS);
@@ -28,9 +31,15 @@ async function list(ctx: OperationContext, v2: boolean) {
     prefix: prefix ?? '',
     delimiter,
     maxKeys,
-    encodingType: lookup(q, 'encoding-type') === 'url' ? ('url' as const) : undefined,
+    encodingType,
     isTruncated: result.isTruncated,
-    contents: result.objects.map((o) => ({ key: o.key, lastModified: o.lastModified, etag: o.etag, size: o.size })),
+    contents: result.objects.map((o) => ({
+      key: o.key,
+      lastModified: o.lastModified,
+      etag: o.etag,
+      size: o.size,
+      ...(withOwner ? { owner: { id: result.owner } } : {}),
+    })),
     commonPrefixes: result.commonPrefixes,
   };
   return { common, result, continuationToken, marker };
@@ -60,6 +69,13 @@ export const ListObjects: Operation = async (ctx) => {
     }),
   );
 };
+
+/** encoding-type: 'url' or absent; S3 refuses anything else rather than answer in an encoding not asked for. */
+export function parseEncodingType(raw: string | undefined): 'url' | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'url') return 'url';
+  throw new InvalidArgumentError('Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: raw });
+}
 
 /** A non-negative integer query parameter, capped as S3 caps it. */
 export function parseLimit(raw: string | undefined, name: string, cap: number): number {

@@ -10,7 +10,7 @@ import * as xml from '../../http/xml';
 import { partLimit } from '../payload-limits';
 import { respond, xmlResponse } from '../response';
 import type { Operation } from './context';
-import { parseLimit } from './listing';
+import { parseEncodingType, parseLimit } from './listing';
 import { copySource, sseHeaders, writeProtections } from './objects';
 
 export const CreateMultipartUpload: Operation = async (ctx) => {
@@ -71,6 +71,8 @@ export const ListParts: Operation = async (ctx) => {
   const markerText = lookup(q, 'part-number-marker');
   const marker = markerText ? parseLimit(markerText, 'part-number-marker', 10_000) : 0;
   const result = await ctx.service.listParts({ bucket: ctx.bucket, key: ctx.key, uploadId: ctx.route.uploadId ?? '', partNumberMarker: marker, maxParts: Math.max(1, maxParts) });
+  // The bucket's owner owns its objects (ACLs disabled); who initiated an upload is not recorded, so both name it.
+  const { owner } = await ctx.service.headBucket(ctx.bucket);
   return xmlResponse(
     ctx.requestId,
     xml.renderListParts({
@@ -82,7 +84,7 @@ export const ListParts: Operation = async (ctx) => {
       maxParts,
       isTruncated: result.isTruncated,
       parts: result.parts.map((p) => ({ partNumber: p.partNumber, lastModified: p.lastModified, etag: p.etag, size: p.plaintextSize })),
-      owner: { id: ctx.principal.accessKeyId },
+      owner: { id: owner },
     }),
   );
 };
@@ -119,7 +121,9 @@ export const ListMultipartUploads: Operation = async (ctx) => {
   const delimiter = lookup(q, 'delimiter') || undefined;
   const keyMarker = lookup(q, 'key-marker');
   const uploadIdMarker = lookup(q, 'upload-id-marker');
+  const encodingType = parseEncodingType(lookup(q, 'encoding-type'));
   const result = await ctx.service.listMultipartUploads({ bucket: ctx.bucket, prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
+  const { owner } = await ctx.service.headBucket(ctx.bucket);
   return xmlResponse(
     ctx.requestId,
     xml.renderListMultipartUploads({
@@ -132,8 +136,8 @@ export const ListMultipartUploads: Operation = async (ctx) => {
       delimiter,
       maxUploads,
       isTruncated: result.isTruncated,
-      encodingType: lookup(q, 'encoding-type') === 'url' ? 'url' : undefined,
-      uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: ctx.principal.accessKeyId } })),
+      encodingType,
+      uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: owner } })),
       commonPrefixes: result.commonPrefixes,
     }),
   );
