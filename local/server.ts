@@ -113,7 +113,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handle = (expectContinue: boolean) => (req: Parameters<typeof serveHttp>[1], res: Parameters<typeof serveHttp>[2]) => {
     requests.add(res);
     serveHttp(store.api, req, res, front, expectContinue).catch((e: unknown) => {
-      logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
+      // A failure because the client hung up is routine; anything else is a bug an operator must report.
+      if (req.socket.destroyed) logger.info('client disconnected mid-request', { method: req.method, path: req.url, error: e instanceof Error ? e.message : String(e) });
+      else logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
       if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
       else res.destroy();
     });
