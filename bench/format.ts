@@ -1,5 +1,6 @@
 // Benchmark of the sealed format: seal/open throughput beside raw AES-256-GCM, and peak RSS on a 1 GiB stream.
-// Run: npx tsx bench/format.ts (npm run bench:format). Writes bench/results/format.json.
+// Run: npm run bench:format. Writes format.json to bench/out/ (untracked), or with `-- --update-docs` to the tracked
+// bench/results/. Ratios, as in `npm run bench`: the sealed format's throughput as a multiple of raw AES-GCM's.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createOpener, createSealer, HEADER_SIZE, sealBuffer } from '../lambdas/core/format';
 import { cryptoWorkloads } from './crypto-workloads';
+import { benchOutput } from './output';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -45,10 +47,12 @@ interface Row {
   bytes: number;
   sealMiBs: number;
   rawEncryptMiBs: number;
-  sealRatio: number;
+  /** Sealing's throughput as a multiple of raw AES-256-GCM encryption's (1: as fast; 0.5: half as fast). */
+  sealVsRaw: number;
   openMiBs: number;
   rawDecryptMiBs: number;
-  openRatio: number;
+  /** Opening's throughput as a multiple of raw decryption's. */
+  openVsRaw: number;
 }
 
 async function measure(label: string, size: number): Promise<Row> {
@@ -59,10 +63,10 @@ async function measure(label: string, size: number): Promise<Row> {
     bytes: size,
     sealMiBs,
     rawEncryptMiBs,
-    sealRatio: rawEncryptMiBs / sealMiBs,
+    sealVsRaw: sealMiBs / rawEncryptMiBs,
     openMiBs,
     rawDecryptMiBs,
-    openRatio: rawDecryptMiBs / openMiBs,
+    openVsRaw: openMiBs / rawDecryptMiBs,
   };
 }
 
@@ -114,19 +118,23 @@ async function rssChild(total: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const output = benchOutput(process.argv.slice(2), { '--smoke': '1 KiB and 64 KiB only, RSS on a 64 MiB stream (seconds; checks the bench itself)' }, 'npm run bench:format -- [options]');
+  const smoke = output.flags.has('--smoke');
+  if (smoke && output.updatesDocs) throw new Error('--smoke figures are too thin for the docs: run without --smoke to --update-docs');
+  const sizes = smoke ? ([['1 KiB', KiB], ['64 KiB', 64 * KiB]] as const) : ([['1 KiB', KiB], ['64 KiB', 64 * KiB], ['1 MiB', MiB], ['64 MiB', 64 * MiB]] as const);
   const rows: Row[] = [];
-  for (const [label, size] of [['1 KiB', KiB], ['64 KiB', 64 * KiB], ['1 MiB', MiB], ['64 MiB', 64 * MiB]] as const) {
-    rows.push(await measure(label, size));
-  }
+  for (const [label, size] of sizes) rows.push(await measure(label, size));
   const fmt = (n: number): string => n.toFixed(0).padStart(8);
-  console.log('size     |  seal MiB/s | raw enc MiB/s | raw/seal |  open MiB/s | raw dec MiB/s | raw/open');
+  console.log('size     |  seal MiB/s | raw enc MiB/s | × raw |  open MiB/s | raw dec MiB/s | × raw');
   for (const r of rows) {
     console.log(
-      `${r.size.padEnd(8)} | ${fmt(r.sealMiBs)}    | ${fmt(r.rawEncryptMiBs)}      | ${r.sealRatio.toFixed(2).padStart(8)} | ${fmt(r.openMiBs)}    | ${fmt(r.rawDecryptMiBs)}      | ${r.openRatio.toFixed(2).padStart(8)}`,
+      `${r.size.padEnd(8)} | ${fmt(r.sealMiBs)}    | ${fmt(r.rawEncryptMiBs)}      | ${r.sealVsRaw.toFixed(2).padStart(5)} | ${fmt(r.openMiBs)}    | ${fmt(r.rawDecryptMiBs)}      | ${r.openVsRaw.toFixed(2).padStart(5)}`,
     );
   }
+  console.log("× raw: the sealed format's throughput as a multiple of raw AES-256-GCM's (1.00: as fast; 0.50: half as fast)");
 
-  const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child'], { encoding: 'utf8' });
+  const streamBytes = smoke ? 64 * MiB : 1024 * MiB;
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child', String(streamBytes)], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`rss child failed: ${child.stderr}`);
   const rss = JSON.parse(child.stdout) as {
     totalBytes: number;
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
   };
   const mib = (n: number): string => (n / MiB).toFixed(1);
   console.log(
-    `\n1 GiB generated stream: seal ${rss.sealSeconds.toFixed(2)} s, peak RSS ${mib(rss.sealPeakRss)} MiB ` +
+    `\n${mib(streamBytes)} MiB generated stream: seal ${rss.sealSeconds.toFixed(2)} s, peak RSS ${mib(rss.sealPeakRss)} MiB ` +
       `(baseline ${mib(rss.baselineRss)} MiB, growth ${mib(rss.sealPeakRss - rss.baselineRss)} MiB); ` +
       `seal+open ${rss.roundTripSeconds.toFixed(2)} s, peak RSS ${mib(rss.roundTripPeakRss)} MiB`,
   );
@@ -150,19 +158,21 @@ async function main(): Promise<void> {
     cores: cpus().length,
     frameSize: 64 * KiB,
     inputChunk: CHUNK,
-    note: 'seal/open go through the streaming Transforms (key derivation included); raw = one node:crypto AES-256-GCM cipher over the same 64 KiB chunks; best of alternating rounds',
+    mode: smoke ? 'smoke' : 'full',
+    note: "seal/open go through the streaming Transforms (key derivation included); raw = one node:crypto AES-256-GCM cipher over the same 64 KiB chunks; best of alternating rounds; sealVsRaw/openVsRaw = the sealed format's throughput as a multiple of raw's",
     loadAverage: loadavg(),
     rows,
-    rss1GiB: rss,
+    [smoke ? 'rss64MiB' : 'rss1GiB']: rss,
   };
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'format.json'), `${JSON.stringify(results, null, 2)}\n`);
+  mkdirSync(output.dir, { recursive: true });
+  writeFileSync(join(output.dir, 'format.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote ${output.shown}/format.json${output.updatesDocs ? '' : ' (-- --update-docs writes the tracked bench/results/format.json)'}`);
 }
 
 const failed = (e: unknown): never => {
   process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
 };
-if (process.argv.includes('--rss-child')) rssChild(1024 * MiB).catch(failed);
+const rssAt = process.argv.indexOf('--rss-child');
+if (rssAt >= 0) rssChild(Number(process.argv[rssAt + 1])).catch(failed);
 else main().catch(failed);

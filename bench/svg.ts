@@ -14,9 +14,19 @@ export function throughputSvg(rows: readonly ThroughputRow[], title: string): st
   const left = 60;
   const panelH = 220;
   const top = 50;
-  const width = left + groups.length * groupW + 20;
+  // Wide enough for the title, the legend and the last group's slanted label, whatever the number of groups: a
+  // --quick run's three groups once made a chart narrower than its own title, cut off on the right.
+  const longestLabel = Math.max(0, ...groups.map((g) => g.length));
+  const slantedLabel = Math.ceil(longestLabel * 5.4 * Math.cos(Math.PI * (35 / 180)));
+  const width = Math.max(
+    left + groups.length * groupW + Math.max(20, slantedLabel),
+    left + Math.ceil(title.length * 8.5) + 20, // 14 px bold sans-serif: at most ~8.5 px a character
+    left + systems.length * 110 + 20,
+    ops.length > 0 ? 420 : 0,
+  );
   const height = top + ops.length * (panelH + 70) + 10;
-  const max = Math.max(1, ...rows.flatMap((r) => Object.values(r.systems).map((s) => ('mibPerSec' in s ? s.mibPerSec.median : 0))));
+  // The scale covers every bar and every whisker (a p99 run faster than the median must not leave the panel).
+  const max = Math.max(1, ...rows.flatMap((r) => Object.values(r.systems).flatMap((s) => ('mibPerSec' in s ? [s.mibPerSec.median, s.mibPerSec.p99] : []))));
   // Log scale: the floor runs an order of magnitude above the HTTP systems, and small objects far below.
   const floorV = 0.1;
   const scale = (v: number) => (Math.log10(Math.max(v, floorV) / floorV) / Math.log10(Math.max(max, 1) / floorV)) * panelH;

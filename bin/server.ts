@@ -6,6 +6,12 @@ import { startServer, type Backend } from '../local/server';
 import { consoleLogger, quietLogger } from '../local/logger';
 import { housekeepingConfigFromEnv, runHousekeeping } from '../lambdas/core/housekeeping';
 import { ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
+import { markRootCredentialsShown, rootCredentialsShown } from '../local/root-credentials-shown';
+import { explainListenError, explainNativeModuleError } from '../local/start-errors';
+
+// The SDK's notice that its releases after January 2027 need Node.js 22 is for us, who pick the Node.js versions
+// sealstore supports (README: Requirements), not for someone starting a server; a user may still turn it back on.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 const HELP = `sealstore server
 
@@ -34,6 +40,9 @@ Usage: npm start -- [options]
   --seal-index            adopt an index written by a sealstore before index rows were authenticated:
                           authenticate every row as it stands, then serve. Only for a data directory
                           (or table) you trust: whatever it holds now is authentic afterwards.
+  --drain-seconds S       on Ctrl-C (SIGINT) or SIGTERM, stop accepting and let requests in flight finish for
+                          up to S seconds before closing (env SEALSTORE_DRAIN_SECONDS, default 10); a second
+                          Ctrl-C exits at once
   --verbose               log every request
 
   Housekeeping runs every 5 minutes: it aborts multipart uploads idle for SEALSTORE_UPLOAD_MAX_AGE_DAYS
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
       'lambda-limits': { type: 'boolean', default: false },
       'rotation-interval': { type: 'string' },
       'seal-index': { type: 'boolean', default: false },
+      'drain-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -68,13 +78,19 @@ async function main(): Promise<void> {
   const port = Number(values.port ?? env['PORT'] ?? '9000');
   const region = env['SEALSTORE_REGION'] ?? env['AWS_REGION'] ?? 'us-east-1';
   const logger = values.verbose ? consoleLogger : quietLogger;
+  const drainSeconds = Number(values['drain-seconds'] ?? env['SEALSTORE_DRAIN_SECONDS'] ?? '10');
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new Error(`--drain-seconds must be a number of seconds, not ${String(values['drain-seconds'] ?? env['SEALSTORE_DRAIN_SECONDS'])}`);
 
   let backend: Backend;
   if (values.backend === 'embedded') {
     // Loaded on demand (and with require: the entry runs under tsx's require hook, with no ES-module loader thread).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load under tsx's require hook, as above
-    const { openEmbeddedBackend } = require('../lambdas/adapters/embedded') as typeof import('../lambdas/adapters/embedded');
-    backend = await openEmbeddedBackend(dataDir);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load under tsx's require hook, as above
+      const { openEmbeddedBackend } = require('../lambdas/adapters/embedded') as typeof import('../lambdas/adapters/embedded');
+      backend = await openEmbeddedBackend(dataDir);
+    } catch (e) {
+      throw explained(e, explainNativeModuleError(e));
+    }
   } else if (values.backend === 'aws') {
     // The AWS SDK clients load only for this backend.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, as above
@@ -93,7 +109,13 @@ async function main(): Promise<void> {
   // Bodies spooled for their signature: in the data directory its lock keeps to one server; else a temp directory.
   const spoolDir = values.backend === 'embedded' ? join(dataDir, 'spool') : undefined;
   const domains = values.domain ?? (env['SEALSTORE_DOMAIN'] ?? '').split(',').filter((d) => d.trim() !== '');
-  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, ...(spoolDir === undefined ? {} : { spoolDir }), sealIndex: values['seal-index'], domains });
+  const server = await startServer({ backend, credentials, host, port, region, logger, lambdaLimits, ...(spoolDir === undefined ? {} : { spoolDir }), sealIndex: values['seal-index'], domains }).catch((e: unknown) => {
+    throw explained(e, explainListenError(e, host, port));
+  });
+  // Credentials kept in the data directory are printed by the first start that gets this far, even when the one
+  // that created them failed (a port in use) before it could print them.
+  const credentialsFromEnv = Boolean(env['SEALSTORE_ACCESS_KEY_ID'] && env['SEALSTORE_SECRET_ACCESS_KEY']);
+  const showCredentials = !credentialsFromEnv && (created || !(await rootCredentialsShown(dataDir)));
   if (values['seal-index']) process.stdout.write(`--seal-index: authenticated ${server.sealedRows} index rows as they stood\n`);
   const rotationSeconds = Number(values['rotation-interval'] ?? env['SEALSTORE_ROTATION_INTERVAL_SECONDS'] ?? '3600');
   if (!Number.isFinite(rotationSeconds) || rotationSeconds < 0) throw new Error(`--rotation-interval must be a number of seconds, not ${String(rotationSeconds)}`);
@@ -108,10 +130,10 @@ async function main(): Promise<void> {
       `sealstore (${values.backend}) listening on ${url}${lambdaLimits ? ' with the deployed stack\'s request limits (--lambda-limits)' : ''}`,
       `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
       `addressing: path style, or virtual-hosted as bucket.${server.domains.join(' / bucket.')} (--domain adds more)`,
-      created
-        ? `root credentials (printed once, saved in ${dataDir}/${ROOT_CREDENTIALS_FILE}, mode 0600):`
-        : `root credentials: ${env['SEALSTORE_ACCESS_KEY_ID'] ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/${ROOT_CREDENTIALS_FILE}`}`,
-      ...(created ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
+      showCredentials
+        ? `root credentials (printed once${created ? '' : ': the start that created them stopped before printing them'}; saved in ${dataDir}/${ROOT_CREDENTIALS_FILE}, mode 0600):`
+        : `root credentials: ${credentialsFromEnv ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/${ROOT_CREDENTIALS_FILE}`}`,
+      ...(showCredentials ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
       '',
       'Try it:',
       `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_DEFAULT_REGION=${region}`,
@@ -122,15 +144,30 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
+  if (showCredentials) await markRootCredentialsShown(dataDir);
+
   let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) {
+      // The second Ctrl-C: whoever presses it again wants out now, transfers or not.
+      process.stdout.write(`${signal} again: exiting now${inFlightText(server.inFlight(), ', cutting')}\n`);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
     closing = true;
     if (rotationTimer) clearInterval(rotationTimer);
     clearInterval(housekeepingTimer);
-    process.stdout.write(`${signal}: closing\n`);
-    server.close().then(
-      () => process.exit(0),
+    const inFlight = server.inFlight();
+    process.stdout.write(
+      inFlight === 0 || drainSeconds === 0
+        ? `${signal}: closing${inFlightText(inFlight, ', cutting')}\n`
+        : `${signal}: not accepting new connections; finishing ${inFlightText(inFlight)} (up to ${drainSeconds} s; Ctrl-C again to exit now)\n`,
+    );
+    server.close(drainSeconds * 1000).then(
+      ({ cut }) => {
+        if (cut > 0) process.stdout.write(`${signal}: ${inFlightText(cut)} still unfinished after ${drainSeconds} s: cut (--drain-seconds sets the wait)\n`);
+        process.stdout.write('closed\n');
+        process.exit(0);
+      },
       (e: unknown) => {
         process.stderr.write(`shutdown failed: ${String(e)}\n`);
         process.exit(1);
@@ -140,6 +177,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
+
+/** "2 requests in flight", "1 request in flight"; with a lead (", cutting"), nothing when there are none. */
+function inFlightText(n: number, lead?: string): string {
+  if (lead !== undefined && n === 0) return '';
+  return `${lead === undefined ? '' : `${lead} `}${n} request${n === 1 ? '' : 's'} in flight`;
+}
+
+/** An error whose message is `explanation` when there is one: main() prints messages, not stacks. */
+function explained(e: unknown, explanation: string | undefined): unknown {
+  return explanation === undefined ? e : new ExplainedStartError(explanation);
+}
+
+/** A start failure already put in words for the user: printed as it stands. */
+class ExplainedStartError extends Error {}
 
 /** The local stand-in for an EventBridge schedule: one run per interval, reported on stdout, never stacked. */
 function every(intervalMs: number, name: string, job: () => Promise<object>): NodeJS.Timeout {
@@ -159,6 +210,7 @@ function every(intervalMs: number, name: string, job: () => Promise<object>): No
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`sealstore: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (e instanceof ExplainedStartError) process.stderr.write(e.message);
+  else process.stderr.write(`sealstore: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

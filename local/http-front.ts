@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { errorResponse, type ApiResponse } from '../lambdas/api/response';
 import type { S3Api } from '../lambdas/api/s3-api';
-import { IncompleteBodyError } from '../lambdas/core/errors';
+import { ClientDisconnectedError } from '../lambdas/core/errors';
 import { newRequestId } from '../lambdas/core/ids';
 import type { Logger } from '../lambdas/core/logger';
 import { decodePath, emptyMap, lookup, type RequestBody, type S3Request } from '../lambdas/http/request';
@@ -132,8 +132,8 @@ function bodyOf(req: IncomingMessage, res: ServerResponse, state: BodyState, exp
       // A stage between the socket and the API: destroying it (an error mid-upload) stops reading without
       // destroying the socket, so the error can still be answered.
       const body = new PassThrough();
-      req.on('aborted', () => body.destroy(new IncompleteBodyError('The client closed the connection before the body was complete.')));
-      req.on('error', (e) => body.destroy(new IncompleteBodyError(`The request body could not be read: ${e.message}`)));
+      req.on('aborted', () => body.destroy(new ClientDisconnectedError('The client closed the connection before the body was complete.')));
+      req.on('error', (e) => body.destroy(new ClientDisconnectedError(`The request body could not be read: ${e.message}`)));
       req.on('end', () => {
         state.ended = true;
       });

@@ -69,7 +69,13 @@ export interface RunningServer {
   readonly domains: readonly string[];
   /** Rows `sealIndex` adopted (0 without it). */
   readonly sealedRows: number;
-  close(): Promise<void>;
+  /** Requests received and not yet answered in full. */
+  inFlight(): number;
+  /**
+   * Stops accepting connections, lets the requests in flight finish for up to `graceMs` (default 0: cut them at
+   * once), then closes every connection and the store. Resolves with how many requests the deadline cut.
+   */
+  close(graceMs?: number): Promise<{ cut: number }>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -104,9 +110,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const front = { logger, domains: serverDomains(options) };
+  const requests = new InFlight();
   const handle = (expectContinue: boolean) => (req: Parameters<typeof serveHttp>[1], res: Parameters<typeof serveHttp>[2]) => {
+    requests.add(res);
     serveHttp(store.api, req, res, front, expectContinue).catch((e: unknown) => {
-      logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
+      // A failure because the client hung up is routine; anything else is a bug an operator must report.
+      if (req.socket.destroyed) logger.info('client disconnected mid-request', { method: req.method, path: req.url, error: e instanceof Error ? e.message : String(e) });
+      else logger.error('request crashed', { error: e instanceof Error ? e.stack : String(e) });
       if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
       else res.destroy();
     });
@@ -126,10 +136,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // them under a client that is just reusing one ("socket hang up"). Keep idle connections for a minute.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    // A port in use: the caller explains it; the store (and an embedded data directory's lock) is let go first.
+    await store.ports.close();
+    await rm(spoolDir, { recursive: true, force: true });
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   return {
@@ -141,8 +158,45 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     accessKeys: store.accessKeys,
     sealedRows,
     domains: front.domains,
-    close: () => closeServer(server, store, spoolDir),
+    inFlight: () => requests.size,
+    close: (graceMs = 0) => closeServer(server, requests, graceMs, store, spoolDir),
   };
+}
+
+/** The responses not yet finished, so a shutdown can wait for them. */
+class InFlight {
+  private readonly open = new Set<ServerResponse>();
+  private draining = false;
+  private onIdle: (() => void) | undefined;
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(res: ServerResponse): void {
+    this.open.add(res);
+    // A request that arrives on a kept-alive connection while draining is served, and its connection then closed.
+    if (this.draining) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      this.open.delete(res);
+      if (this.open.size === 0) this.onIdle?.();
+    });
+  }
+
+  /** Resolves when nothing is in flight or after `graceMs`, with how many requests were still open. */
+  drain(graceMs: number): Promise<number> {
+    this.draining = true;
+    // Clients should not send another request on a connection about to close.
+    for (const res of this.open) if (!res.headersSent) res.setHeader('connection', 'close');
+    if (this.open.size === 0 || graceMs <= 0) return Promise.resolve(this.open.size);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.open.size), graceMs);
+      this.onIdle = () => {
+        clearTimeout(timer);
+        resolve(0);
+      };
+    });
+  }
 }
 
 /** The configured domains, or: localhost, the listening host if it is a name, and this machine's name. */
@@ -153,13 +207,15 @@ export function serverDomains(options: Pick<ServerOptions, 'domains' | 'host'>):
   return [...new Set(names)];
 }
 
-async function closeServer(server: Server, store: Store, spoolDir: string): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+async function closeServer(server: Server, requests: InFlight, graceMs: number, store: Store, spoolDir: string): Promise<{ cut: number }> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cut = await requests.drain(graceMs);
+  server.closeAllConnections();
+  await closed;
   // Shredding of replaced objects queued so far finishes before the ports close (the sweep would, later).
   await store.service.settle();
   await store.ports.close();
   await rm(spoolDir, { recursive: true, force: true });
+  return { cut };
 }

@@ -39,6 +39,8 @@ export class BadDigestError extends storeErrorClass('BadDigest', 400) {}
 export class EntityTooLargeError extends storeErrorClass('EntityTooLarge', 400) {}
 export class EntityTooSmallError extends storeErrorClass('EntityTooSmall', 400) {}
 export class IncompleteBodyError extends storeErrorClass('IncompleteBody', 400) {}
+/** The body is incomplete because the client hung up: routine for a server (logged at info), answered as S3 would. */
+export class ClientDisconnectedError extends IncompleteBodyError {}
 export class InvalidPartError extends storeErrorClass('InvalidPart', 400) {}
 export class InvalidPartOrderError extends storeErrorClass('InvalidPartOrder', 400) {}
 export class InvalidRangeError extends storeErrorClass('InvalidRange', 416) {}

@@ -7,6 +7,7 @@ import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapter
 import { composeCore } from '../../lambdas/compose-store';
 import type { AccessKeyStore } from '../../lambdas/core/access-keys';
 import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/core/key-lifecycle';
+import type { Logger } from '../../lambdas/core/logger';
 import type { ObjectService } from '../../lambdas/core/object-service';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import type { RecordIndex } from '../../lambdas/core/ports';
@@ -22,11 +23,18 @@ export interface Harness {
   /** The lifecycle the object service takes its active key from. */
   readonly lifecycle: KeyLifecycle;
   /** Another lifecycle over the same store (a second runner, or one with crash hooks). */
-  makeLifecycle(options?: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks }): KeyLifecycle;
+  makeLifecycle(options?: LifecycleOptions): KeyLifecycle;
   /** Lifecycle clock offset; move it to make rotation due or a grace period pass. */
   advance(ms: number): void;
   now(): Date;
   close(): Promise<void>;
+}
+
+export interface LifecycleOptions {
+  readonly config?: Partial<LifecycleConfig>;
+  readonly hooks?: RewrapHooks;
+  /** Where the lifecycle logs (tests of log levels); silent by default. */
+  readonly logger?: Logger;
 }
 
 export async function openHarness(config: Partial<LifecycleConfig> = {}): Promise<Harness> {
@@ -35,14 +43,15 @@ export async function openHarness(config: Partial<LifecycleConfig> = {}): Promis
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
   // The production wiring (composeCore); each extra lifecycle is another process's view of the same ports.
-  const compose = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) =>
+  const compose = (options: LifecycleOptions = {}) =>
     composeCore(backend, {
       frameSize: 64,
       lifecycleConfig: { retireGraceMs: 0, pendingWindowDays: 7, activeKeyCacheMs: 0, ...config, ...options.config },
       now,
       ...(options.hooks ? { rewrapHooks: options.hooks } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
-  const make = (options: { config?: Partial<LifecycleConfig>; hooks?: RewrapHooks } = {}) => compose(options).lifecycle;
+  const make = (options: LifecycleOptions = {}) => compose(options).lifecycle;
   const { lifecycle: main, accessKeys, service, index } = compose();
   return {
     backend,

@@ -1,5 +1,6 @@
 // The CMK lifecycle on the embedded backend: rotation, rewrap, rollover, retirement, crashes and races.
 import { KmsDisabledError } from '../../lambdas/core/errors';
+import { lineLogger } from '../../lambdas/core/logger';
 import { Lease } from '../../lambdas/core/key-lifecycle';
 import { rewrapObject } from '../../lambdas/core/key-lifecycle/rewrap';
 import { objectsByKeyPartitions, objectsPk } from '../../lambdas/core/records';
@@ -95,6 +96,30 @@ describe('key lifecycle (embedded backend)', () => {
     const second = await lc.runJob();
     expect(second.retired.map((r) => r.keyId)).toEqual([from.keyId]);
     await expectAllReadable(h, 'grace', keys);
+  });
+
+  it('logs what needs no action at info: a run with nothing to do, and a CMK waiting out its grace, write no warn line', async () => {
+    const lines: Array<{ level: string; message: string; note?: string }> = [];
+    const logger = lineLogger({ write: (line: string) => lines.push(JSON.parse(line) as { level: string; message: string }) });
+    const lc = h.makeLifecycle({ config: { retireGraceMs: 60 * 60 * 1000 }, logger });
+    await putMany(h, 'levels', 2);
+    await lc.runJob();
+    await lc.create({ alias: 'levels-next' });
+    const { from } = await lc.rollover('levels-next');
+    await lc.runJob();
+    await lc.runJob();
+    expect(lines.filter((l) => l.level !== 'info')).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'key lifecycle', note: expect.stringMatching(new RegExp(`^${from.keyId} wraps nothing; retires after `)) }));
+  });
+
+  it('logs a paused rotation at error: the active CMK is disabled and every PUT fails until an operator enables it', async () => {
+    const lines: Array<{ level: string; message: string; note?: string }> = [];
+    const logger = lineLogger({ write: (line: string) => lines.push(JSON.parse(line) as { level: string; message: string }) });
+    const lc = h.makeLifecycle({ logger });
+    const active = await lc.runJob();
+    await h.backend.vault.disableKey(active.activeKeyId!);
+    await lc.runJob();
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', note: `active key ${active.activeKeyId} is Disabled: rotation and rewrap paused until it is enabled` }));
   });
 
   it('loses nothing when a run crashes between the blob copies and the index, and the next run completes', async () => {

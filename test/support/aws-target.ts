@@ -10,7 +10,7 @@ const errorsOnly = { info: () => undefined, warn: () => undefined, error: consol
 import { LAMBDA_LIMITS, S3_LIMITS } from '../../lambdas/core/limits';
 import type { S3Target } from '../blackbox/s3-suite';
 import { motoClients } from '../aws/moto-clients';
-import { motoMissingReason, motoUnavailable, startMoto } from './moto';
+import { motoMissingReason, motoUnavailable, startMoto, type MotoServer } from './moto';
 import { testCreds } from './embedded-target';
 
 export interface AwsTarget extends S3Target {
@@ -34,6 +34,16 @@ export interface AwsTargetOptions extends Partial<Omit<ServerOptions, 'backend'>
 export async function startAwsOnMoto(options: AwsTargetOptions = {}): Promise<AwsTarget> {
   const moto = await startMoto();
   if (!moto) throw new Error(motoMissingReason);
+  try {
+    return await serveOnMoto(moto, options);
+  } catch (e) {
+    // A start that fails half way must not leave moto_server (and its temp directory) behind.
+    await moto.stop();
+    throw e;
+  }
+}
+
+async function serveOnMoto(moto: MotoServer, options: AwsTargetOptions): Promise<AwsTarget> {
   const clients = motoClients(moto.endpoint);
   const suffix = randomBytes(4).toString('hex');
   const names = { tableName: `sealstore-${suffix}`, bucket: `sealstore-blobs-${suffix}`, keyAlias: `alias/sealstore-${suffix}` };
@@ -77,11 +87,14 @@ export async function startAwsOnMoto(options: AwsTargetOptions = {}): Promise<Aw
       return out;
     },
     close: async () => {
-      await server.close();
-      clients.s3.destroy();
-      clients.kms.destroy();
-      clients.dynamodb.destroy();
-      await moto.stop();
+      try {
+        await server.close();
+      } finally {
+        clients.s3.destroy();
+        clients.kms.destroy();
+        clients.dynamodb.destroy();
+        await moto.stop();
+      }
     },
   };
 }

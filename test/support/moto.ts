@@ -1,7 +1,8 @@
 // Starts a throwaway moto_server on a free loopback port so AWS adapters can be tested over the wire.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, sep } from 'node:path';
 import { leftOutOfFastTier } from './tier';
 import { resolveTool } from './tools';
@@ -80,6 +81,8 @@ export interface MotoServer {
   readonly endpoint: string;
   /** Milliseconds from spawn until the server answered HTTP. */
   readonly startupMs: number;
+  /** moto_server's own temp directory (its TMPDIR): removed by stop(), and when the start fails. */
+  readonly tempDir: string;
   stop(): Promise<void>;
 }
 
@@ -97,9 +100,13 @@ export async function startMoto(): Promise<MotoServer | undefined> {
   const python = interpreterOf(program);
   if (python === undefined) console.warn(`moto_server at ${program} has no python #! line: DynamoDB runs unserialized (concurrent transactions may undo each other)`);
   const [command, args] = python === undefined ? [program, []] : [python, [join(__dirname, 'moto-serialized.py')]];
+  // Whatever moto or Python spill into a temp folder (S3 bodies it spools) stays in one directory removed on stop,
+  // so a test run, even one that fails or a moto that is killed mid-write, leaves nothing in the system's.
+  const tempDir = mkdtempSync(join(tmpdir(), 'sealstore-moto-'));
+  const removeTempDir = () => rmSync(tempDir, { recursive: true, force: true });
   const child = spawn(command, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', TMPDIR: tempDir, TEMP: tempDir, TMP: tempDir },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -107,18 +114,18 @@ export async function startMoto(): Promise<MotoServer | undefined> {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
   const stop = (): Promise<void> =>
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
-    });
+    }).finally(removeTempDir);
   try {
     await waitUntilAnswering(endpoint, child, () => stderr);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, startupMs: Date.now() - started, stop };
+  return { endpoint, startupMs: Date.now() - started, tempDir, stop };
 }
 
 /**

@@ -17,11 +17,36 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', SERVER, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Node options before the entry: e.g. ['--require', preload] to stage a fault in the server process. */
+export interface ServerProcessOptions {
+  readonly nodeArgs?: readonly string[];
+}
+
+const spawnServer = (args: readonly string[], env: NodeJS.ProcessEnv, options: ServerProcessOptions): ChildProcess =>
+  spawn(process.execPath, ['--require', 'tsx/cjs', ...(options.nodeArgs ?? []), SERVER, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Runs the entry expecting it to stop by itself (a start that fails): its exit code and everything it printed. */
+export function runServerToExit(args: readonly string[], env: NodeJS.ProcessEnv, options: ServerProcessOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnServer(args, env, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) => {
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts the entry on a free port (`--port 0` unless `args` name one) and resolves once it serves. */
+export function startServerProcess(args: readonly string[], env: NodeJS.ProcessEnv, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const child = spawnServer(args.includes('--port') ? args : ['--port', '0', ...args], env, options);
   let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const onExit = (code: number | null) => {
@@ -32,7 +57,7 @@ export function startServerProcess(args: readonly string[], env: NodeJS.ProcessE
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m && out.includes('Try it:')) {
         clearTimeout(timer);
-        child.stdout.off('data', check);
+        child.stdout!.off('data', check);
         child.off('exit', onExit);
         resolve({
           child,
@@ -47,7 +72,7 @@ export function startServerProcess(args: readonly string[], env: NodeJS.ProcessE
         });
       }
     };
-    child.stdout.on('data', check);
+    child.stdout!.on('data', check);
     child.once('exit', onExit);
   });
 }

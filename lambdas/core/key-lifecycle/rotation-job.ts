@@ -104,15 +104,21 @@ export class RotationJob {
     };
   }
 
-  private note(text: string): void {
+  /**
+   * A note for the run's report, logged at the level it deserves (core/logger.ts): `info` for what is routine (a
+   * key waiting out its grace), `warn` for what the job worked around or will retry, `error` for what stays stuck
+   * until an operator acts.
+   */
+  private note(level: keyof Logger, text: string): void {
     if (this.notes.length < MAX_NOTES) this.notes.push(text);
-    this.deps.logger?.warn('key lifecycle', { note: text });
+    this.deps.logger?.[level]('key lifecycle', { note: text });
   }
 
   private fail(what: string, e: unknown): void {
     if (!(e instanceof StoreError)) throw e; // unexpected: abort the run, the next one resumes
     this.errors++;
-    this.note(`${what}: ${e.code}: ${e.message}`);
+    // The next run retries; a failure that persists shows in every report's error count.
+    this.note('warn', `${what}: ${e.code}: ${e.message}`);
   }
 
   /** Records the KMS state and current material of every CMK the store knows. */
@@ -165,7 +171,7 @@ export class RotationJob {
   private async rotateIfDue(activeId: string, isActive = true): Promise<void> {
     const rec = await this.deps.states.get(activeId);
     if (!rec || rec.kmsState !== 'Enabled') {
-      if (rec) this.note(`${isActive ? 'active' : 'chosen'} key ${activeId} is ${rec.kmsState ?? 'unknown'}: rotation and rewrap paused until it is enabled`);
+      if (rec) this.note('error', `${isActive ? 'active' : 'chosen'} key ${activeId} is ${rec.kmsState ?? 'unknown'}: rotation and rewrap paused until it is enabled`);
       return;
     }
     const period = this.deps.config.rotationPeriodDays;
@@ -337,7 +343,7 @@ export class RotationJob {
         };
       });
       if (!(await lease.renew())) {
-        this.note('the lease was lost (the run took longer than its lease); stopping, the next run resumes');
+        this.note('warn', 'the lease was lost (the run took longer than its lease); stopping, the next run resumes');
         return { budget, reads, leaseLost: true };
       }
       if (budget <= 0 || reads <= 0) break; // the rest waits for the next run, from `cursor`
@@ -351,7 +357,7 @@ export class RotationJob {
     this.secretsRewrapped += r.rewrapped;
     if (r.errors > 0) {
       this.errors += r.errors;
-      this.note(`${r.errors} access-key secret(s) could not be rewrapped`);
+      this.note('warn', `${r.errors} access-key secret(s) could not be rewrapped`);
     }
   }
 
@@ -366,12 +372,12 @@ export class RotationJob {
       const namedBy = this.bucketDefaults.get(rec.keyId);
       const inUse = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0 || namedBy !== undefined;
       if (rec.role === 'retiring') {
-        if (namedBy) this.note(`${rec.keyId} is not retired: it is the default encryption key of bucket(s) ${namedBy.join(', ')}`);
+        if (namedBy) this.note('warn', `${rec.keyId} is not retired: it is the default encryption key of bucket(s) ${namedBy.join(', ')}`);
         if (inUse) continue;
         const since = rec.retiringSince ?? rec.createdAt;
         const until = since.getTime() + this.deps.config.retireGraceMs;
         if (now.getTime() < until) {
-          this.note(`${rec.keyId} wraps nothing; retires after ${new Date(until).toISOString()} (grace for in-flight writes)`);
+          this.note('info', `${rec.keyId} wraps nothing; retires after ${new Date(until).toISOString()} (grace for in-flight writes)`);
           continue;
         }
         // Claim first (conditional on the version we read); scheduling below is idempotent and resumable.
@@ -418,7 +424,7 @@ export class RotationJob {
       const { deletionDate: _d, retiredAt: _r, ...rest } = cur;
       return { ...rest, role: 'retiring', kmsState: 'Enabled', retiringSince: now };
     });
-    this.note(`${rec.keyId} was retired but still wraps data: deletion cancelled, back to retiring`);
+    this.note('warn', `${rec.keyId} was retired but still wraps data: deletion cancelled, back to retiring`);
   }
 }
 
