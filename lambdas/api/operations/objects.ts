@@ -3,7 +3,7 @@ import { IntegrityError, InvalidArgumentError, InvalidRequestError, Precondition
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { evaluateConditions } from '../../http/conditional';
-import { extractUserMetadata } from '../../http/headers';
+import { extractUserMetadata, putContentType } from '../../http/headers';
 import { parseRange } from '../../http/range';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
@@ -37,7 +37,7 @@ export const PutObject: Operation = async (ctx) => {
     bucket: ctx.bucket,
     key: ctx.key,
     body: () => ctx.payload(limit),
-    contentType: lookup(h, 'content-type'),
+    contentType: putContentType(h, ctx.req.query),
     userMetadata: extractUserMetadata(h),
     ifNoneMatch: lookup(h, 'if-none-match'),
     ifMatch: lookup(h, 'if-match'),
