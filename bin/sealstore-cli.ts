@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ON_DEMAND_COUNT_CAP } from '../lambdas/core/key-lifecycle/config';
 import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 import { s3Signer } from '../lambdas/http/signer';
 import { AbortedError, S3Client, S3Error } from './transfer/s3-client';
@@ -45,9 +46,11 @@ Usage: sealstore <command> [options]
   access-keys disable|enable|delete <access-key-id>
 
 Options: --json (machine-readable output), --endpoint URL, --region R
-Environment: SEALSTORE_ENDPOINT (default http://127.0.0.1:9000), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
-  (else SEALSTORE_ACCESS_KEY_ID/SEALSTORE_SECRET_ACCESS_KEY, else <SEALSTORE_DATA_DIR or .sealstore>/root-credentials.json),
-  AWS_REGION (default us-east-1).
+Environment: SEALSTORE_ENDPOINT (default http://127.0.0.1:9000), AWS_REGION (default us-east-1).
+Credentials, the first found wins (the one used is named on stderr):
+  1. SEALSTORE_ACCESS_KEY_ID and SEALSTORE_SECRET_ACCESS_KEY
+  2. for an endpoint on this machine (127.0.0.1, localhost): <SEALSTORE_DATA_DIR or ./.sealstore>/root-credentials.json
+  3. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
 Exit codes: 0 ok, 1 the store refused or failed, 2 usage error, 130 interrupted (resumable).
 `;
 
@@ -78,27 +81,69 @@ interface Target {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Where the credentials came from, as the CLI names it to the user. */
+  readonly source: string;
 }
 
+const SEALSTORE_VARS = 'SEALSTORE_ACCESS_KEY_ID/SEALSTORE_SECRET_ACCESS_KEY';
+const AWS_VARS = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+
+/** The endpoint as the user gave it, a deployed stack's stage path included. */
+const endpointText = (endpoint: URL) => `${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}`;
+
+/** A store on this machine, whose data directory's root credentials may be next to the user. */
+function isLocal(endpoint: URL): boolean {
+  const host = endpoint.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const rootFileOf = (env: NodeJS.ProcessEnv) => join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), ROOT_CREDENTIALS_FILE);
+
+/** The documented precedence, as one sentence for the help and for every refusal of the credentials. */
+const precedence = (env: NodeJS.ProcessEnv) =>
+  `sealstore takes credentials from ${SEALSTORE_VARS} first, then, for a store on this machine, ${rootFileOf(env)}, then ${AWS_VARS}`;
+
+/**
+ * The endpoint and the credentials, in the documented order: SEALSTORE_* (the variables `npm start` takes its root
+ * credentials from), then the local store's root credentials file when the endpoint is on this machine, then the
+ * AWS variables. AWS_* come last because a shell often holds a real AWS account's keys, which no sealstore knows.
+ */
 function target(env: NodeJS.ProcessEnv, flags: { endpoint?: string; region?: string }): Target {
   const endpoint = new URL(flags.endpoint ?? env['SEALSTORE_ENDPOINT'] ?? 'http://127.0.0.1:9000');
   const region = flags.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
-  let id = env['AWS_ACCESS_KEY_ID'] ?? env['SEALSTORE_ACCESS_KEY_ID'];
-  let secret = env['AWS_ACCESS_KEY_ID'] ? env['AWS_SECRET_ACCESS_KEY'] : env['SEALSTORE_SECRET_ACCESS_KEY'];
-  if (!id || !secret) {
-    const file = join(resolve(env['SEALSTORE_DATA_DIR'] ?? '.sealstore'), ROOT_CREDENTIALS_FILE);
+  const pair = (idVar: string, secretVar: string, source: string): Target | undefined => {
+    const id = env[idVar];
+    const secret = env[secretVar];
+    if (!id && !secret) return undefined;
+    if (!id || !secret) throw new UsageError(`${idVar} and ${secretVar} go together: set both, or neither`);
+    return { endpoint, region, accessKeyId: id, secretAccessKey: secret, source };
+  };
+  const fromSealstore = pair('SEALSTORE_ACCESS_KEY_ID', 'SEALSTORE_SECRET_ACCESS_KEY', SEALSTORE_VARS);
+  if (fromSealstore) return fromSealstore;
+  if (isLocal(endpoint)) {
+    const file = rootFileOf(env);
+    let saved;
     try {
-      const saved = parseRootCredentials(readFileSync(file, 'utf8'));
-      if (saved !== undefined) {
-        id = saved.accessKeyId;
-        secret = saved.secretAccessKey;
-      }
-    } catch {
-      // fall through to the error below
+      saved = parseRootCredentials(readFileSync(file, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
     }
+    if (saved) return { endpoint, region, ...saved, source: `${file} (the local store's root credentials)` };
   }
-  if (!id || !secret) throw new UsageError('no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or run next to the .sealstore data directory)');
-  return { endpoint, region, accessKeyId: id, secretAccessKey: secret };
+  const fromAws = pair('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', AWS_VARS);
+  if (fromAws) return fromAws;
+  throw new UsageError(`no credentials: ${precedence(env)}, and none of them is set`);
+}
+
+/** What to tell the user when the store refuses the credentials themselves: which ones, from where, how to choose. */
+function credentialHint(code: string, t: Target, env: NodeJS.ProcessEnv): string | undefined {
+  const why =
+    code === 'InvalidAccessKeyId'
+      ? `the store at ${endpointText(t.endpoint)} does not know the access key ${t.accessKeyId} (or it is disabled there); it came from ${t.source}`
+      : code === 'SignatureDoesNotMatch'
+        ? `the secret of ${t.accessKeyId} is not the one the store at ${endpointText(t.endpoint)} holds; both came from ${t.source}`
+        : undefined;
+  return why === undefined ? undefined : `  ${why}.\n  ${precedence(env)}: set SEALSTORE_ACCESS_KEY_ID and SEALSTORE_SECRET_ACCESS_KEY to use other credentials.\n`;
 }
 
 /** One signed admin call; a StoreError answer (S3 XML) becomes a RemoteError with its code. */
@@ -235,6 +280,59 @@ function printReport(io: CliIo, report: Record<string, unknown>): void {
 
 const KEY_HEADERS = ['ALIAS', 'ROLE', 'STATE', 'OBJECTS', 'REWRAP', 'ROTATED', 'DELETION', 'KEY'];
 
+/** How the CLI names a key in a sentence: its alias, else its id. */
+const keyName = (k: Record<string, unknown>) => s(k['alias'] ?? k['keyId']);
+
+/** A disabled active key stops every write: said on stderr, whatever the output format. */
+function activeDisabledWarning(k: Record<string, unknown>, ref: string): string {
+  return (
+    `sealstore: warning: ${keyName(k)} is the active key: every PUT, copy and upload now fails with 403 KMS.DisabledException, ` +
+    `and objects under it cannot be read. Run \`sealstore keys enable ${ref}\` to undo, or make another key active: ` +
+    `\`sealstore keys create --alias A\`, then \`sealstore keys rollover --to A\`.\n`
+  );
+}
+
+function afterDisable(k: Record<string, unknown>, ref: string): string {
+  return `${keyName(k)} is now ${s(k['kmsState'])}: objects under it cannot be read until \`sealstore keys enable ${ref}\`.\n`;
+}
+
+function afterEnable(k: Record<string, unknown>): string {
+  return `${keyName(k)} is now ${s(k['kmsState'])} (${s(k['role'])}).\n`;
+}
+
+/** KMS brings a cancelled key back Disabled: the user has to enable it before it serves again. */
+function afterCancelDeletion(k: Record<string, unknown>, ref: string): string {
+  const state = s(k['kmsState']);
+  const role = s(k['role']);
+  const next =
+    state === 'Disabled'
+      ? ` (KMS leaves a key whose deletion is cancelled disabled): objects under it cannot be read, nor can it become active, until you run \`sealstore keys enable ${ref}\``
+      : '';
+  const standby = role === 'standby' ? `; it is standby: \`sealstore keys rollover --to ${ref}\` makes it the active key again` : '';
+  return `deletion of ${keyName(k)} cancelled. It is now ${state}${next}${standby}.\n`;
+}
+
+function afterRotate(k: Record<string, unknown>): string {
+  return (
+    `${keyName(k)} has new key material (${s(k['currentMaterialId'])}); it stays ${s(k['kmsState'])} and ${s(k['role'])}. ` +
+    `New objects are sealed under the new material; objects under older material stay readable and are rewrapped by the lifecycle job ` +
+    `(hourly), or now with \`sealstore keys rewrap --wait\`.\n`
+  );
+}
+
+const INACTIVE_NOTE =
+  'Inactive keys are refused with 403 InvalidAccessKeyId ("does not exist"), as S3 answers for an inactive key, so a caller without ' +
+  "the secret cannot tell a disabled key from an unknown one; `sealstore access-keys enable <id>` restores one.\n";
+
+/** Below `keys ls`: what a figure counted just now means, since the job's own count may not have run yet. */
+function countNote(keys: ReadonlyArray<Record<string, unknown>>): string {
+  if (!keys.some((k) => k['countedOnDemand'] === true)) return '';
+  return (
+    `OBJECTS counted just now for keys the hourly lifecycle job has not counted yet (at most ${ON_DEMAND_COUNT_CAP}, then shown with +); ` +
+    '`sealstore keys rewrap` counts them all and keeps the count.\n'
+  );
+}
+
 /** Runs one CLI command; returns the exit code. Never calls process.exit (tests run it in-process). */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let parsed;
@@ -279,8 +377,15 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     if (!value) throw new UsageError(`${group} ${command ?? ''} needs ${what}`);
     return value;
   };
+  // Resolved once, on the first call that needs it, and named on stderr: which key, from where, against what.
+  let resolved: Target | undefined;
+  const t = (): Target => {
+    if (resolved) return resolved;
+    resolved = target(env, { ...(v.endpoint ? { endpoint: v.endpoint } : {}), ...(v.region ? { region: v.region } : {}) });
+    io.err(`sealstore: using access key ${resolved.accessKeyId} from ${resolved.source}, endpoint ${endpointText(resolved.endpoint)}\n`);
+    return resolved;
+  };
   try {
-    const t = () => target(env, { ...(v.endpoint ? { endpoint: v.endpoint } : {}), ...(v.region ? { region: v.region } : {}) });
     if (group === 'cp' || group === 'sync') return await transfer(group, positionals.slice(1), v, t, argv, env, io);
     const showKey = (r: Record<string, unknown>) => {
       const k = r['key'] as Record<string, unknown>;
@@ -289,7 +394,8 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     switch (`${group} ${command ?? ''}`) {
       case 'keys ls': {
         const r = await call(t(), 'GET', '/keys');
-        emit(r, () => io.out(table(KEY_HEADERS, keyRows(r['keys'] as Array<Record<string, unknown>>))));
+        const keys = r['keys'] as Array<Record<string, unknown>>;
+        emit(r, () => io.out(table(KEY_HEADERS, keyRows(keys)) + countNote(keys)));
         return 0;
       }
       case 'keys create': {
@@ -298,9 +404,12 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
         showKey(r);
         return 0;
       }
-      case 'keys rotate':
-        showKey(await call(t(), 'POST', '/keys/rotate', v.key ? { key: v.key } : {}));
+      case 'keys rotate': {
+        const r = await call(t(), 'POST', '/keys/rotate', v.key ? { key: v.key } : {});
+        showKey(r);
+        if (!json) io.out(afterRotate(r['key'] as Record<string, unknown>));
         return 0;
+      }
       case 'keys rollover': {
         const r = await call(t(), 'POST', '/keys/rollover', { to: need(v.to, '--to <alias|arn>') });
         emit(r, () => {
@@ -318,9 +427,15 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
       }
       case 'keys disable':
       case 'keys enable':
-      case 'keys cancel-deletion':
-        showKey(await call(t(), 'POST', `/keys/${command}`, { key: need(arg, '<alias|arn>') }));
+      case 'keys cancel-deletion': {
+        const ref = need(arg, '<alias|arn>');
+        const r = await call(t(), 'POST', `/keys/${command}`, { key: ref });
+        showKey(r);
+        const k = r['key'] as Record<string, unknown>;
+        if (command === 'disable' && k['role'] === 'active') io.err(activeDisabledWarning(k, ref));
+        if (!json) io.out(command === 'disable' ? afterDisable(k, ref) : command === 'enable' ? afterEnable(k) : afterCancelDeletion(k, ref));
         return 0;
+      }
       case 'keys schedule-deletion': {
         const days = v.days === undefined ? undefined : Number(v.days);
         if (days !== undefined && !Number.isInteger(days)) throw new UsageError('--days takes a whole number of days (7..30)');
@@ -347,13 +462,23 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
           day(k['createdAt']),
           s(k['description']),
         ]);
-        emit(r, () => io.out(table(['ACCESS KEY', 'STATUS', 'GRANTS', 'CREATED', 'DESCRIPTION'], rows)));
+        emit(r, () => {
+          io.out(table(['ACCESS KEY', 'STATUS', 'GRANTS', 'CREATED', 'DESCRIPTION'], rows));
+          if (rows.some((row) => row[1] === 'Inactive')) io.out(INACTIVE_NOTE);
+        });
         return 0;
       }
       case 'access-keys disable':
       case 'access-keys enable': {
         const r = await call(t(), 'POST', `/access-keys/${encodeURIComponent(need(arg, '<access-key-id>'))}/${command}`);
-        emit(r, () => io.out(`${s((r['accessKey'] as Record<string, unknown>)['accessKeyId'])} ${command === 'disable' ? 'disabled' : 'enabled'}\n`));
+        const id = s((r['accessKey'] as Record<string, unknown>)['accessKeyId']);
+        emit(r, () =>
+          io.out(
+            command === 'disable'
+              ? `${id} disabled: requests signed with it now get 403 InvalidAccessKeyId ("does not exist"), as S3 answers for an inactive key; \`sealstore access-keys enable ${id}\` restores it\n`
+              : `${id} enabled\n`,
+          ),
+        );
         return 0;
       }
       case 'access-keys delete': {
@@ -371,7 +496,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     }
     if (e instanceof RemoteError) {
       if (json) io.out(`${JSON.stringify({ error: { code: e.code, message: e.message, status: e.status } })}\n`);
-      io.err(`sealstore: ${e.code}: ${e.message}\n`);
+      io.err(`sealstore: ${e.code}: ${e.message}\n${resolved ? (credentialHint(e.code, resolved, env) ?? '') : ''}`);
       return 1;
     }
     io.err(`sealstore: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -420,7 +545,7 @@ async function transfer(verb: 'cp' | 'sync', args: readonly string[], v: Transfe
     }
     if (e instanceof S3Error) {
       if (json) io.out(`${JSON.stringify({ event: 'error', code: e.code, message: e.message, status: e.status })}\n`);
-      io.err(`sealstore: ${e.code}: ${e.message}\n`);
+      io.err(`sealstore: ${e.code}: ${e.message}\n${credentialHint(e.code, t(), env) ?? ''}`);
       return 1;
     }
     throw e;

@@ -66,6 +66,7 @@ export function composeCore(ports: StorePorts, settings: CoreSettings = {}): Sto
     vault,
     activeKeys: { activeKeyId: (): Promise<string> => lifecycle.activeKeys.activeKeyId() },
     ...(settings.now ? { now: settings.now } : {}),
+    ...(settings.logger ? { logger: settings.logger } : {}),
   });
   const lifecycle: KeyLifecycle = new KeyLifecycle({
     vault,

@@ -5,6 +5,7 @@ import { ROLES, type CredentialStore, type Grant, type Principal, type Role } fr
 import { ConditionalRequestConflictError, ConditionFailedError, InvalidArgumentError, InvalidRequestError, StoreError, unavailable } from './errors';
 import { ACCESS_KEY_CONTEXT_KEY } from './encryption-context';
 import { walk } from './index-walk';
+import type { Logger } from './logger';
 import type { ActiveKeySource, AttrValue, EncryptionContext, IndexItem, KeyVault, RecordIndex, UnwrappedKey } from './ports';
 
 /** Another admin flipping the same key's status makes the conditional write fail; a few re-reads settle it. */
@@ -36,6 +37,8 @@ export interface AccessKeyStoreDeps {
   readonly now?: () => Date;
   /** How long a looked-up secret stays in memory, sparing one KMS Decrypt per request. @default 30 s */
   readonly cacheTtlMs?: number;
+  /** Where a request signed with a disabled key is told to the operator (the caller is told only InvalidAccessKeyId). */
+  readonly logger?: Logger;
 }
 
 /** KMS binds a sealed secret to the key it belongs to: a ciphertext moved to another key id will not open. */
@@ -131,8 +134,15 @@ export class AccessKeyStore implements CredentialStore {
     const item = await this.deps.index.get(ACCESS_KEYS_PK, accessKeyId);
     if (!item) return undefined;
     const stored = fromItem(item);
-    // S3 answers a deactivated key like an unknown one: InvalidAccessKeyId.
-    if (stored.status !== 'Active') return undefined;
+    // S3 answers a deactivated key like an unknown one: InvalidAccessKeyId. The caller may hold only the key id, not
+    // the secret, so telling it "disabled" would confirm the key exists; the operator's log says so instead.
+    if (stored.status !== 'Active') {
+      this.deps.logger?.warn('refused a request signed with a disabled access key (the caller is answered InvalidAccessKeyId, as S3 answers for an inactive key)', {
+        accessKeyId,
+        enableWith: `sealstore access-keys enable ${accessKeyId}`,
+      });
+      return undefined;
+    }
     const opened = await this.openSecret(stored);
     const value = { secret: opened.plaintext.toString('utf8'), principal: { accessKeyId, grants: stored.grants } };
     opened.plaintext.fill(0);

@@ -36,3 +36,13 @@ export async function anyObjectUnderKey(index: RecordIndex, keyId: string): Prom
   }
   return false;
 }
+
+/** How many objects `keyId` wraps, counting at most `cap` (then `capped`: the figure is a lower bound). */
+export async function countObjectsUnderKey(index: RecordIndex, keyId: string, cap: number): Promise<{ count: number; capped: boolean }> {
+  let count = 0;
+  for await (const page of objectsUnderKey(index, keyId, { pageSize: Math.min(cap, 1000) }).pages()) {
+    count += page.items.length;
+    if (page.lastKey !== undefined && count >= cap) return { count, capped: true };
+  }
+  return { count, capped: false };
+}

@@ -30,6 +30,22 @@ export function extractUserMetadata(headers: Readonly<Record<string, string>>): 
   return metadata;
 }
 
+/** The type curl gives any --data or --data-binary body it was not told the type of. */
+const CURL_FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * The Content-Type a PutObject stores, or undefined for S3's default (binary/octet-stream). curl labels every
+ * --data-binary body a form unless told otherwise, and S3 users expect a file, not a form: when the form type comes
+ * from curl (User-Agent curl/…) and is not among the signed headers, the type is curl's default, not the user's
+ * choice (curl signs a Content-Type given with -H), so the store's default applies.
+ */
+export function putContentType(headers: Readonly<Record<string, string>>, query: Readonly<Record<string, string>>): string | undefined {
+  const type = lookup(headers, 'content-type');
+  if (type?.trim().toLowerCase() !== CURL_FORM_TYPE || !(lookup(headers, 'user-agent') ?? '').startsWith('curl/')) return type;
+  const signed = /SignedHeaders=([^,\s]+)/.exec(lookup(headers, 'authorization') ?? '')?.[1] ?? lookup(query, 'X-Amz-SignedHeaders') ?? '';
+  return signed.split(';').includes('content-type') ? type : undefined;
+}
+
 /** Turns stored user metadata back into response headers. */
 export function userMetadataHeaders(metadata: Readonly<Record<string, string>>): Record<string, string> {
   const headers: Record<string, string> = {};

@@ -268,15 +268,35 @@ function splitOnce(text: string, separator: string): [string, string | undefined
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
 
-/** S3's general-purpose bucket naming rules. */
+const oneOf = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1) ?? ''}`;
+
+/** The rules in one sentence, after the one a name breaks: a person fixing a name wants to see them all. */
+export const BUCKET_NAME_RULES =
+  'Bucket names are 3 to 63 characters of lowercase letters, digits, hyphens and dots, begin and end with a letter or digit, ' +
+  `have no two adjacent dots, are not IP addresses, and neither begin with ${oneOf(RESERVED_PREFIXES)} nor end with ${oneOf(RESERVED_SUFFIXES)}.`;
+
+/** Which of S3's general-purpose bucket naming rules `name` breaks, or undefined when it keeps them all. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `it is ${name.length} characters long`;
+  const bad = /[^a-z0-9.-]/.exec(name);
+  if (bad) return /[A-Z]/.test(bad[0]) ? `it has an uppercase letter (${JSON.stringify(bad[0])})` : `it has the character ${JSON.stringify(bad[0])}`;
+  if (!/^[a-z0-9]/.test(name)) return `it begins with ${JSON.stringify(name[0])}`;
+  if (!/[a-z0-9]$/.test(name)) return `it ends with ${JSON.stringify(name[name.length - 1])}`;
+  if (name.includes('..')) return 'it has two adjacent dots';
+  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return 'it is formatted as an IP address';
+  const prefix = RESERVED_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix) return `it begins with the reserved prefix ${prefix}`;
+  const suffix = RESERVED_SUFFIXES.find((x) => name.endsWith(x));
+  if (suffix) return `it ends with the reserved suffix ${suffix}`;
+  return undefined;
+}
+
+/** S3's general-purpose bucket naming rules; S3's code and first sentence, then the rule broken and all the rules. */
 export function validateBucketName(name: string): void {
-  const invalid = () => new InvalidBucketNameError('The specified bucket is not valid.', { BucketName: name });
-  if (name.length < 3 || name.length > 63) throw invalid();
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) throw invalid();
-  if (name.includes('..')) throw invalid();
-  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) throw invalid();
-  if (RESERVED_PREFIXES.some((p) => name.startsWith(p))) throw invalid();
-  if (RESERVED_SUFFIXES.some((s) => name.endsWith(s))) throw invalid();
+  const problem = bucketNameProblem(name);
+  if (problem !== undefined) {
+    throw new InvalidBucketNameError(`The specified bucket is not valid: ${problem}. ${BUCKET_NAME_RULES}`, { BucketName: name });
+  }
 }
 
 export function validateKey(key: string): void {

@@ -15,6 +15,7 @@ import {
   SignatureDoesNotMatchError,
 } from '../core/errors';
 import { chain } from '../core/stream-chain';
+import { emptyPayloadSigned, unsupportedAuth } from './auth-guidance';
 import { AwsChunkedDecoder, type ChunkSignatureVerifier } from './aws-chunked';
 import { CheckedBody } from './body-checks';
 import { announcedTrailers, parseContentMd5, planChecksum } from './checksums';
@@ -84,6 +85,8 @@ type PayloadMode =
  * first: the spool bounds memory, and nothing else happens until the signature holds.
  */
 export async function authenticate(req: S3Request, opts: AuthenticateOptions): Promise<Authenticated> {
+  const refusal = unsupportedAuth(req, opts.region);
+  if (refusal) throw refusal;
   const auth = extractAuth(req);
   checkRegion(auth, opts.region);
   checkTime(auth, opts.now);
@@ -111,6 +114,10 @@ export async function authenticate(req: S3Request, opts: AuthenticateOptions): P
         ? await expectedHeaderSignature(signer, req, auth, canonicalPath, payloadHash)
         : await expectedPresignedSignature(signer, req, auth, canonicalPath);
     if (!signaturesEqual(expected, auth.signature)) {
+      // curl 7.x signs a -T upload over an empty payload while it sends the file: say so rather than "check your key".
+      if (spooled !== undefined && spooled.size > 0 && signaturesEqual(await expectedHeaderSignature(signer, req, auth, canonicalPath, EMPTY_SHA256), auth.signature)) {
+        throw emptyPayloadSigned(auth.accessKeyId, spooled.size);
+      }
       throw new SignatureDoesNotMatchError(
         'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
         { AWSAccessKeyId: auth.accessKeyId, SignatureProvided: auth.signature },

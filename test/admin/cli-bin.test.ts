@@ -24,9 +24,15 @@ describe('sealstore bin', () => {
   });
 
   it('lists keys as a table against a running store, with credentials from the AWS variables', async () => {
-    const env = { SEALSTORE_ENDPOINT: target.url, AWS_ACCESS_KEY_ID: target.creds.accessKeyId, AWS_SECRET_ACCESS_KEY: target.creds.secretAccessKey };
+    // A data directory with no root credentials file, so that the AWS variables are the credentials wherever this runs.
+    const env = {
+      SEALSTORE_ENDPOINT: target.url,
+      SEALSTORE_DATA_DIR: join(target.dataDir, 'no-such-dir'),
+      AWS_ACCESS_KEY_ID: target.creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: target.creds.secretAccessKey,
+    };
     const ok = await run(['keys', 'ls'], env);
-    expect(ok.stderr).toBe('');
+    expect(ok.stderr).toBe(`sealstore: using access key ${target.creds.accessKeyId} from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, endpoint ${target.url}\n`);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/alias\/sealstore-default\s+active\s+Enabled/);
     const usage = await run(['keys'], env);

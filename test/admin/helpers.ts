@@ -21,7 +21,8 @@ export interface CliResult {
 export async function cli(target: { url: string; creds: Creds }, ...args: string[]): Promise<CliResult> {
   let out = '';
   let err = '';
-  const env = { SEALSTORE_ENDPOINT: target.url, AWS_ACCESS_KEY_ID: target.creds.accessKeyId, AWS_SECRET_ACCESS_KEY: target.creds.secretAccessKey };
+  // SEALSTORE_* come first in the CLI's order, so a .sealstore directory where the tests run cannot change the key used.
+  const env = { SEALSTORE_ENDPOINT: target.url, SEALSTORE_ACCESS_KEY_ID: target.creds.accessKeyId, SEALSTORE_SECRET_ACCESS_KEY: target.creds.secretAccessKey };
   const code = await runCli(args, env, { out: (t) => (out += t), err: (t) => (err += t), waitMs: 0 });
   return { code, out, err };
 }

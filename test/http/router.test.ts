@@ -1,4 +1,4 @@
-import { routeS3 } from '../../lambdas/http/router';
+import { BUCKET_NAME_RULES, routeS3 } from '../../lambdas/http/router';
 import { bufferBody, type S3Request } from '../../lambdas/http/request';
 import { StoreError } from '../../lambdas/core/errors';
 
@@ -100,6 +100,34 @@ describe('routeS3', () => {
       expect(codeOf(() => routeS3(req('GET', `/${name}`)))).toBe('InvalidBucketName');
     },
   );
+
+  it.each([
+    ['ab', 'it is 2 characters long'],
+    ['a'.repeat(64), 'it is 64 characters long'],
+    ['Photos', 'it has an uppercase letter ("P")'],
+    ['my_bucket', 'it has the character "_"'],
+    ['-abc', 'it begins with "-"'],
+    ['abc.', 'it ends with "."'],
+    ['a..b', 'it has two adjacent dots'],
+    ['192.168.1.1', 'it is formatted as an IP address'],
+    ['xn--abc', 'it begins with the reserved prefix xn--'],
+    ['abc-s3alias', 'it ends with the reserved suffix -s3alias'],
+  ])('says which rule the bucket name %j breaks: %s', (name, problem) => {
+    let message = '';
+    try {
+      routeS3(req('GET', `/${name}`));
+    } catch (e) {
+      message = e instanceof StoreError ? e.message : String(e);
+    }
+    expect(message).toBe(`The specified bucket is not valid: ${problem}. ${BUCKET_NAME_RULES}`);
+  });
+
+  it('states the bucket naming rules in one sentence', () => {
+    expect(BUCKET_NAME_RULES).toBe(
+      'Bucket names are 3 to 63 characters of lowercase letters, digits, hyphens and dots, begin and end with a letter or digit, have no two adjacent dots, are not IP addresses, ' +
+        'and neither begin with xn--, sthree- or amzn-s3-demo- nor end with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3.',
+    );
+  });
 
   it.each(['abc', 'a'.repeat(63), 'my.bucket-1', '1-2.example'])('accepts the bucket name %j', (name) => {
     expect(routeS3(req('HEAD', `/${name}`))).toEqual({ op: 'HeadBucket', bucket: name });

@@ -11,7 +11,7 @@ import { S3Client } from '../../bin/transfer/s3-client';
 import { LAMBDA_LIMITS, MAX_REQUEST_BODY_BYTES, rangeChunkBytes, S3_LIMITS } from '../../lambdas/core/limits';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { LAMBDA_INVOKE_PAYLOAD_BYTES, startLambdaGateway, type GatewayRecord, type LambdaGateway } from '../support/lambda-gateway';
-import { cli, createBucket, envFor, has, MiB, sha256File, spawnCli, writeFile, type Run } from './helpers';
+import { cli, createBucket, credentialsLine, envFor, has, MiB, sha256File, spawnCli, writeFile, type Run } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -79,7 +79,7 @@ describe('against the embedded server (S3 limits)', () => {
     const file = join(work, 'e40.bin');
     await writeFile(file, 40 * MiB + 123);
     const up = await cli(['cp', file, 's3://cp-embedded/big/e40.bin'], env);
-    expect(up.err).toBe('');
+    expect(up.err).toBe(credentialsLine(env));
     expect(up.code).toBe(0);
     const done = up.events.find((e) => e['event'] === 'done');
     expect(done).toMatchObject({ op: 'upload', bytes: 40 * MiB + 123, parts: 3, partsSent: 3, partSize: 16 * MiB });
@@ -198,7 +198,7 @@ describe("through the deployed stack's request path (API Lambda handler behind a
       return undefined;
     };
     const up = await cli(['cp', file, 's3://cp-stack/s30.bin'], env);
-    expect(up.err).toBe('');
+    expect(up.err).toBe(credentialsLine(env));
     expect(up.events.at(-1)).toMatchObject({ event: 'done', parts: 7, partSize: MAX_REQUEST_BODY_BYTES });
     const parts = uploadParts(gateway.records);
     expect(parts.map((r) => `${r.query['partNumber']}:${r.status}`).sort()).toEqual(['1:200', '2:200', '3:200', '3:502', '4:200', '5:200', '6:200', '7:200']);
@@ -260,7 +260,7 @@ describe("through the deployed stack's request path (API Lambda handler behind a
     expect(stopped.err).toMatch(/interrupted: \d of 9 parts of .* are uploaded\nrun the same command again to resume: sealstore cp /);
 
     const finished = await spawnCli(args, renv).done;
-    expect(finished.err).toBe('');
+    expect(finished.err).toBe(credentialsLine(renv));
     expect(finished.code).toBe(0);
     const done = finished.events.at(-1) ?? {};
     expect(done).toMatchObject({ event: 'done', parts: 9, resumed: true });

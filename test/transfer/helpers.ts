@@ -42,7 +42,13 @@ export interface Endpointed {
 }
 
 export function envFor(t: Endpointed, stateDir: string): Record<string, string> {
-  return { SEALSTORE_ENDPOINT: t.url, AWS_ACCESS_KEY_ID: t.creds.accessKeyId, AWS_SECRET_ACCESS_KEY: t.creds.secretAccessKey, SEALSTORE_TRANSFER_DIR: stateDir };
+  return { SEALSTORE_ENDPOINT: t.url, SEALSTORE_ACCESS_KEY_ID: t.creds.accessKeyId, SEALSTORE_SECRET_ACCESS_KEY: t.creds.secretAccessKey, SEALSTORE_TRANSFER_DIR: stateDir };
+}
+
+/** The one line the CLI writes to stderr on success: the credentials it used and where they came from. */
+export function credentialsLine(env: Record<string, string>): string {
+  const endpoint = new URL(env['SEALSTORE_ENDPOINT'] ?? '');
+  return `sealstore: using access key ${env['SEALSTORE_ACCESS_KEY_ID']} from SEALSTORE_ACCESS_KEY_ID/SEALSTORE_SECRET_ACCESS_KEY, endpoint ${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}\n`;
 }
 
 export async function createBucket(t: Endpointed, bucket: string): Promise<void> {

@@ -4,7 +4,7 @@ import { checkIfNoneMatchForm } from '../../core/object-commit';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { evaluateConditions } from '../../http/conditional';
-import { extractStoredHeaders, extractUserMetadata, responseOverrides } from '../../http/headers';
+import { extractStoredHeaders, extractUserMetadata, putContentType, responseOverrides } from '../../http/headers';
 import { checkAclHeaders } from '../../http/acl';
 import { parseRange } from '../../http/range';
 import { parseSseRequest, sseResponseHeaders } from '../../http/sse';
@@ -52,7 +52,7 @@ export const PutObject: Operation = async (ctx) => {
     bucket: ctx.bucket,
     key: ctx.key,
     body: () => ctx.payload(limit),
-    contentType: lookup(h, 'content-type'),
+    contentType: putContentType(h, ctx.req.query),
     headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
     ifNoneMatch: lookup(h, 'if-none-match'),

@@ -24,6 +24,12 @@ export interface LifecycleConfig {
   readonly activeKeyCacheMs: number;
 }
 
+/**
+ * `keys ls` counts a CMK the lifecycle job has not counted yet (it runs hourly), so the list never shows a blank:
+ * at most this many objects per CMK, a few index pages, then the figure shows as a lower bound.
+ */
+export const ON_DEMAND_COUNT_CAP = 10_000;
+
 export const DEFAULT_LIFECYCLE_CONFIG: LifecycleConfig = {
   rotationPeriodDays: 365,
   pendingWindowDays: 30,

@@ -6,9 +6,9 @@ import { Buckets } from '../buckets';
 import type { ChosenKeys } from '../write-keys';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
-import { anyObjectUnderKey } from '../objects-by-key';
+import { anyObjectUnderKey, countObjectsUnderKey } from '../objects-by-key';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
-import { DEFAULT_LIFECYCLE_CONFIG, validateLifecycleConfig, type LifecycleConfig } from './config';
+import { DEFAULT_LIFECYCLE_CONFIG, ON_DEMAND_COUNT_CAP, validateLifecycleConfig, type LifecycleConfig } from './config';
 import { KeyStateStore, type KeyStateRecord } from './key-state';
 import type { JobReport } from './report';
 import type { RewrapHooks } from './rewrap';
@@ -46,12 +46,14 @@ export interface KeyView {
   readonly objectCount?: number;
   readonly countCapped?: boolean;
   readonly countedAt?: string;
+  /** True when the lifecycle job has not counted this CMK yet and `keys ls` counted it just now (capped lower). */
+  readonly countedOnDemand?: boolean;
   readonly rewrap: { readonly rewrapped: number; readonly remaining?: number; readonly errors: number; readonly inProgress: boolean };
 }
 
 const iso = (d: Date | undefined) => d?.toISOString();
 
-function view(r: KeyStateRecord, live?: KeyDescription | 'Deleted'): KeyView {
+function view(r: KeyStateRecord & { countedOnDemand?: true }, live?: KeyDescription | 'Deleted'): KeyView {
   const state = live === 'Deleted' ? 'Deleted' : live?.state ?? r.kmsState;
   const deletion = live === 'Deleted' ? r.deletionDate : live ? live.deletionDate : r.deletionDate;
   const fields: Record<string, unknown> = {
@@ -70,6 +72,7 @@ function view(r: KeyStateRecord, live?: KeyDescription | 'Deleted'): KeyView {
     objectCount: r.objectCount,
     countCapped: r.countCapped,
     countedAt: iso(r.countedAt),
+    countedOnDemand: r.countedOnDemand,
     rewrap: { rewrapped: r.rewrap.rewrapped, remaining: r.rewrap.remaining, errors: r.rewrap.errors, inProgress: r.rewrap.cursor !== undefined },
   };
   for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
@@ -145,7 +148,7 @@ export class KeyLifecycle {
       } catch (e) {
         live = e instanceof KmsNotFoundError ? 'Deleted' : undefined;
       }
-      out.push(view(r.alias === undefined ? await this.withAlias(r, live) : r, live));
+      out.push(view(await this.withCount(r.alias === undefined ? await this.withAlias(r, live) : r), live));
     }
     const order = { active: 0, retiring: 1, standby: 2, retired: 3 };
     return out.sort((a, b) => order[a.role] - order[b.role] || a.createdAt.localeCompare(b.createdAt));
@@ -289,6 +292,13 @@ export class KeyLifecycle {
     if (live === 'Deleted') return r;
     const alias = live?.aliases?.[0] ?? (await this.aliasesOf(r.keyId))[0];
     return alias === undefined ? r : { ...r, alias };
+  }
+
+  /** The record with an object count: the job's last one, else one made now (not stored: the job owns the record). */
+  private async withCount(r: KeyStateRecord): Promise<KeyStateRecord & { countedOnDemand?: true }> {
+    if (r.objectCount !== undefined) return r;
+    const { count, capped } = await countObjectsUnderKey(this.deps.index, r.keyId, Math.min(ON_DEMAND_COUNT_CAP, this.config.countCap));
+    return { ...r, objectCount: count, countedAt: this.now(), countedOnDemand: true, ...(capped ? { countCapped: true } : {}) };
   }
 
   /** Aliases KMS names for a CMK; none when the vault cannot say (an alias is for display only). */
