@@ -6,8 +6,11 @@ import * as xml from '../../http/xml';
 import { respond, xmlResponse } from '../response';
 import type { OperationContext, Operation } from './context';
 
-/** The owner S3 names in ACLs: the same one ListBuckets shows. */
-const ownerOf = (ctx: OperationContext): xml.Owner => ({ id: ctx.principal.accessKeyId });
+/** The owner S3 names in ACLs: the bucket's (who created it, as ListBuckets shows it), who owns every object in it. */
+async function ownerOf(ctx: OperationContext): Promise<xml.Owner> {
+  const bucket = await ctx.service.headBucket(ctx.bucket);
+  return { id: bucket.owner };
+}
 
 /**
  * A PutBucketAcl / PutObjectAcl: a canned ACL header that means the owner's full control, or a body granting the
@@ -20,7 +23,7 @@ async function checkAclRequest(ctx: OperationContext, target: 'bucket' | 'object
     throw new AccessControlListNotSupportedError(`${NOT_SUPPORTED}: send x-amz-acl: private or an AccessControlPolicy granting only the owner FULL_CONTROL.`);
   }
   const policy = xml.parseAccessControlPolicy(body);
-  const owner = ownerOf(ctx).id;
+  const owner = (await ownerOf(ctx)).id;
   const onlyOwner =
     policy.grants.length > 0 &&
     policy.grants.every((g) => g.permission === 'FULL_CONTROL' && g.granteeId === owner && g.granteeUri === undefined && g.granteeEmail === undefined);
@@ -31,8 +34,7 @@ async function checkAclRequest(ctx: OperationContext, target: 'bucket' | 'object
 
 export const GetBucketAcl: Operation = async (ctx) => {
   ctx.can('ReadBucket', ctx.bucket);
-  await ctx.service.headBucket(ctx.bucket);
-  return xmlResponse(ctx.requestId, xml.renderOwnerFullControlAcl(ownerOf(ctx)));
+  return xmlResponse(ctx.requestId, xml.renderOwnerFullControlAcl(await ownerOf(ctx)));
 };
 
 export const PutBucketAcl: Operation = async (ctx) => {
@@ -45,7 +47,7 @@ export const PutBucketAcl: Operation = async (ctx) => {
 export const GetObjectAcl: Operation = async (ctx) => {
   ctx.can('ReadObject', ctx.bucket);
   await ctx.service.headObject(ctx.bucket, ctx.key);
-  return xmlResponse(ctx.requestId, xml.renderOwnerFullControlAcl(ownerOf(ctx)));
+  return xmlResponse(ctx.requestId, xml.renderOwnerFullControlAcl(await ownerOf(ctx)));
 };
 
 export const PutObjectAcl: Operation = async (ctx) => {
