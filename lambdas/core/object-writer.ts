@@ -11,6 +11,7 @@ import { writePendingPart, type PendingPartDeps } from './part-writer';
 import type { ActiveKeySource, KeyVault } from './ports';
 import type { ObjectRecord } from './records';
 import { blobMetadata, dataKeyContext } from './sealing-context';
+import { sealChecksum, type StoredChecksum } from './object-checksum';
 
 /** Fault-injection seams for the reliability suite; production passes none. */
 export interface ObjectWriteHooks {
@@ -34,6 +35,8 @@ export interface ObjectTarget {
 export interface ObjectMeta {
   readonly contentType: string;
   readonly userMetadata: Readonly<Record<string, string>>;
+  /** The object's verified flexible checksum, readable once the body has ended; kept sealed. */
+  readonly checksum?: () => StoredChecksum | undefined;
 }
 
 export class ObjectWriter {
@@ -69,6 +72,7 @@ export class ObjectWriter {
       const id = { bucket: target.bucket, objectId, partNumber: 1 };
       return await writePendingPart(this.d, owner, dataKey.plaintext, id, plaintext, blobMetadata(wrapped, 1), async (part) => {
         const now = this.d.now();
+        const checksum = meta.checksum?.();
         const record: ObjectRecord = {
           ...wrapped,
           key: target.key,
@@ -81,6 +85,7 @@ export class ObjectWriter {
           parts: [part],
           mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
           nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
+          ...(checksum ? { sealedChecksum: sealChecksum(dataKey.plaintext, { objectId }, checksum) } : {}),
         };
         await this.d.hooks?.afterBlobWrite?.(part.blobId);
         await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId] });

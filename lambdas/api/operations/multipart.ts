@@ -2,7 +2,9 @@
 // AbortMultipartUpload, ListMultipartUploads.
 import { InvalidArgumentError } from '../../core/errors';
 import { extractUserMetadata } from '../../http/headers';
-import { checksumHeaderName } from '../../http/checksums';
+import { checkEncoding, checksumHeaderAlgorithm, checksumHeaderName, parseChecksumAlgorithm } from '../../http/checksums';
+import { InvalidRequestError } from '../../core/errors';
+import type { PartChecksum } from '../../core/object-service';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
 import { partLimit } from '../payload-limits';
@@ -14,16 +16,20 @@ import { copySource, sseHeaders } from './objects';
 export const CreateMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
   const h = ctx.req.headers;
+  const algorithmHeader = lookup(h, 'x-amz-checksum-algorithm');
+  const typeHeader = lookup(h, 'x-amz-checksum-type');
   const upload = await ctx.service.createMultipartUpload({
     bucket: ctx.bucket,
     key: ctx.key,
     contentType: lookup(h, 'content-type'),
     userMetadata: extractUserMetadata(h),
+    ...(algorithmHeader !== undefined ? { checksumAlgorithm: parseChecksumAlgorithm(algorithmHeader, 'x-amz-checksum-algorithm') } : {}),
+    ...(typeHeader !== undefined ? { checksumType: typeHeader.trim().toUpperCase() } : {}),
   });
-  const algorithm = lookup(h, 'x-amz-checksum-algorithm');
   return xmlResponse(ctx.requestId, xml.renderInitiateMultipartUpload({ bucket: ctx.bucket, key: ctx.key, uploadId: upload.uploadId }), {
     ...sseHeaders(upload.keyId),
-    ...(algorithm ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {}),
+    ...(upload.checksumAlgorithm !== undefined ? { 'x-amz-checksum-algorithm': upload.checksumAlgorithm } : {}),
+    ...(upload.checksumType !== undefined ? { 'x-amz-checksum-type': upload.checksumType } : {}),
   });
 };
 
@@ -86,18 +92,41 @@ export const CompleteMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
   const h = ctx.req.headers;
   const request = xml.parseCompleteMultipartUpload(await ctx.document());
+  const checksum = wholeObjectChecksum(h);
+  const typeHeader = lookup(h, 'x-amz-checksum-type');
   const record = await ctx.service.completeMultipartUpload({
     bucket: ctx.bucket,
     key: ctx.key,
     uploadId: ctx.route.uploadId ?? '',
     parts: request.parts,
     preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
+    ...(checksum ? { checksum } : {}),
+    ...(typeHeader !== undefined ? { checksumType: typeHeader.trim().toUpperCase() } : {}),
   });
   const host = lookup(h, 'host') ?? 'localhost';
   const encodedKey = ctx.key.split('/').map(encodeURIComponent).join('/');
   const location = `${lookup(h, 'x-forwarded-proto') ?? 'http'}://${host}/${encodeURIComponent(ctx.bucket)}/${encodedKey}`;
-  return xmlResponse(ctx.requestId, xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag }), sseHeaders(record.keyId));
+  return xmlResponse(
+    ctx.requestId,
+    xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag, ...(record.checksum ? { checksum: record.checksum } : {}) }),
+    sseHeaders(record.keyId),
+  );
 };
+
+/** The whole-object checksum a completion names in an x-amz-checksum-* header (at most one). */
+function wholeObjectChecksum(headers: Readonly<Record<string, string>>): PartChecksum | undefined {
+  const sent: PartChecksum[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const algorithm = checksumHeaderAlgorithm(name);
+    if (algorithm === undefined) continue;
+    // A composite value carries "-N"; the digest before it must still be well formed.
+    const digest = value.trim().replace(/-[0-9]+$/, '');
+    checkEncoding(name.toLowerCase(), algorithm, digest);
+    sent.push({ algorithm, value: value.trim() });
+  }
+  if (sent.length > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  return sent[0];
+}
 
 export const AbortMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
