@@ -68,7 +68,7 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       const checkLength = (limit: PayloadLimit) => {
         if (auth.payloadLength !== undefined && auth.payloadLength > limit.maxBytes) throw limit.tooLarge(auth.payloadLength);
       };
-      const document = () => readAll(auth.openPayload(docLimit));
+      const document = () => readAll(auth.openPayload(route.op === 'CompleteMultipartUpload' ? { ...docLimit, checksumHeadersNameObject: true } : docLimit));
       let response: ApiResponse;
       if (route.op === 'Admin') {
         // Each admin route authorises itself: rewrap and rotation are open to the rewrap role, the rest to admin.

@@ -44,6 +44,7 @@ export class ClientDisconnectedError extends IncompleteBodyError {}
 export class InvalidPartError extends storeErrorClass('InvalidPart', 400) {}
 export class InvalidPartOrderError extends storeErrorClass('InvalidPartOrder', 400) {}
 export class InvalidRangeError extends storeErrorClass('InvalidRange', 416) {}
+export class InvalidPartNumberError extends storeErrorClass('InvalidPartNumber', 416) {}
 export class PreconditionFailedError extends storeErrorClass('PreconditionFailed', 412) {}
 export class ConditionalRequestConflictError extends storeErrorClass('ConditionalRequestConflict', 409) {}
 export class AccessDeniedError extends storeErrorClass('AccessDenied', 403) {}

@@ -5,13 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Buckets } from './buckets';
 import { sealedChecksum } from './etag';
+import { multipartChecksum, multipartChecksumType, openChecksum, sealChecksum, type StoredChecksum } from './object-checksum';
 import {
+  BadDigestError,
   ConditionalRequestConflictError,
   ConditionFailedError,
   EntityTooSmallError,
   InternalError,
   InvalidPartError,
   InvalidPartOrderError,
+  InvalidRequestError,
   SlowDownError,
 } from './errors';
 import { computeObjectMac } from './format';
@@ -68,6 +71,10 @@ export interface CreateUploadInput {
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** The CMK the client asked for, as sent; else the bucket's default or the active one. */
   readonly requestedKey?: string;
+  /** x-amz-checksum-algorithm: parts must carry this checksum, and the object gets one made from theirs. */
+  readonly checksumAlgorithm?: string;
+  /** x-amz-checksum-type (COMPOSITE or FULL_OBJECT); S3's default for the algorithm when absent. */
+  readonly checksumType?: string;
 }
 
 /** A flexible checksum (x-amz-checksum-*) a part was sent with, verified against its bytes. */
@@ -101,6 +108,15 @@ export interface CompleteInput {
   readonly uploadId: string;
   readonly parts: readonly CompletePartRequest[];
   readonly preconditions?: WritePreconditions;
+  /** A whole-object checksum the client sent with the completion (x-amz-checksum-*), checked before publishing. */
+  readonly checksum?: PartChecksum;
+  /** x-amz-checksum-type of the completion; must be the upload's. */
+  readonly checksumType?: string;
+}
+
+/** What CompleteMultipartUpload answers: the object, and its checksum when the upload asked for one. */
+export interface CompletedUpload extends Pick<ObjectRecord, 'bucket' | 'key' | 'objectId' | 'etag' | 'keyId'> {
+  readonly checksum?: StoredChecksum;
 }
 
 export interface CopyPartsInput extends ObjectTarget, ObjectMeta {
@@ -120,6 +136,11 @@ export class MultipartUploads {
 
   /** One GenerateDataKey for the whole upload; only the wrapped key is kept. */
   async create(input: CreateUploadInput): Promise<UploadRecord> {
+    if (input.checksumType !== undefined && input.checksumAlgorithm === undefined) {
+      throw new InvalidRequestError('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    }
+    if (input.checksumAlgorithm !== undefined) multipartChecksumType(input.checksumAlgorithm, input.checksumType);
+    await this.d.buckets.head(input.bucket);
     const { upload, dataKey } = await this.open(input, false);
     dataKey.fill(0);
     return upload;
@@ -147,6 +168,9 @@ export class MultipartUploads {
       lastActivity: now,
       state: 'open',
       ...(hidden ? { hidden: true } : {}),
+      ...(input.checksumAlgorithm !== undefined
+        ? { checksumAlgorithm: input.checksumAlgorithm, checksumType: multipartChecksumType(input.checksumAlgorithm, input.checksumType) }
+        : {}),
     };
     try {
       await this.d.index.put(uploadItem(upload), { kind: 'absent' });
@@ -192,8 +216,15 @@ export class MultipartUploads {
     const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber };
     const { part, replaced } = await writePendingPart(this.d, owner, dataKey, id, plaintext, blobMetadata(upload, partNumber), async (sealed) => {
       const sent = checksum?.();
-      const tag = sent ? { checksum: { algorithm: sent.algorithm, tag: sealedChecksum(dataKey, sent.algorithm, sent.value) } } : {};
-      const stored: UploadedPartRecord = { ...sealed, lastModified: this.d.now(), ...tag };
+      requireUploadChecksum(upload, sent);
+      // The keyed tag stays for older code reading these rows; the sealed value serves completions and reads.
+      const kept = sent
+        ? {
+            checksum: { algorithm: sent.algorithm, tag: sealedChecksum(dataKey, sent.algorithm, sent.value) },
+            sealedChecksum: sealChecksum(dataKey, { objectId: upload.objectId, blobId: sealed.blobId }, { ...sent, type: 'FULL_OBJECT' }),
+          }
+        : {};
+      const stored: UploadedPartRecord = { ...sealed, lastModified: this.d.now(), ...kept };
       return { part: stored, replaced: await this.commitPart(upload, stored) };
     });
     if (replaced) await this.d.garbage.collect([replaced.blobId]);
@@ -240,15 +271,21 @@ export class MultipartUploads {
    * Checks the client's part list against the stored parts, then publishes the object: the object item
    * (with its part manifest and object MAC) and the upload's "completed" mark commit in one transaction.
    */
-  async complete(input: CompleteInput): Promise<ObjectRecord> {
-    const upload = await this.lease(input.bucket, input.key, input.uploadId);
+  async complete(input: CompleteInput): Promise<CompletedUpload> {
+    const upload = await this.lease(input.bucket, input.key, input.uploadId, input.parts);
+    if (upload.state === 'completed' && upload.completedEtag !== undefined) {
+      // A retry of a completion that succeeded (its answer was lost): the same answer, as S3 gives for a while.
+      return { bucket: upload.bucket, key: upload.key, objectId: upload.objectId, etag: upload.completedEtag, keyId: upload.keyId };
+    }
     let dataKey: Buffer | undefined;
     try {
-      // One Decrypt per completion: for the part checksums' keyed tags and the object MAC.
+      // One Decrypt per completion: for the part checksums and the object MAC.
       dataKey = (await openStoredDataKey(this.d.vault, upload)).plaintext;
       const stored = new Map((await allParts(this.d.index, upload.uploadId)).map((p) => [p.partNumber, p] as const));
       const chosen = this.choose(input.parts, stored, dataKey);
-      return await this.commitUpload(upload, chosen, input.preconditions ?? {}, dataKey);
+      const checksum = this.objectChecksum(upload, input, chosen, dataKey);
+      const record = await this.commitUpload(upload, chosen, input.preconditions ?? {}, dataKey, checksum);
+      return { bucket: record.bucket, key: record.key, objectId: record.objectId, etag: record.etag, keyId: record.keyId, ...(checksum ? { checksum } : {}) };
     } catch (e) {
       await this.release(upload);
       throw e;
@@ -288,10 +325,53 @@ export class MultipartUploads {
     });
   }
 
-  /** Takes the upload for one completion; an open upload stops accepting parts from here on. */
-  private async lease(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+  /**
+   * The object's checksum from its parts' (when the upload was created with an algorithm), checked against the one
+   * the client sent; a mismatch publishes nothing.
+   */
+  private objectChecksum(upload: UploadRecord, input: CompleteInput, chosen: readonly PartRecord[], dataKey: Buffer): StoredChecksum | undefined {
+    const algorithm = upload.checksumAlgorithm;
+    const type = upload.checksumType;
+    if (algorithm === undefined || type === undefined) {
+      if (input.checksum !== undefined || input.checksumType !== undefined) {
+        throw new InvalidRequestError('The upload was created without a checksum algorithm, so the completion cannot name a whole-object checksum (x-amz-checksum-*, x-amz-checksum-type).');
+      }
+      return undefined;
+    }
+    if (input.checksumType !== undefined && input.checksumType !== type) {
+      throw new InvalidRequestError(`The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
+    }
+    if (input.checksum !== undefined && input.checksum.algorithm !== algorithm) {
+      throw new InvalidRequestError(`Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${input.checksum.algorithm.toLowerCase()}`);
+    }
+    const parts = chosen.map((p, i) => {
+      const requested = input.parts[i];
+      if (type === 'COMPOSITE' && requested?.checksums?.[algorithm] === undefined) {
+        throw new InvalidRequestError(
+          `The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`,
+        );
+      }
+      const kept = p.sealedChecksum ? openChecksum(dataKey, { objectId: upload.objectId, blobId: p.blobId }, p.sealedChecksum) : undefined;
+      if (kept?.algorithm !== algorithm) {
+        throw new InvalidPartError(`Part ${p.partNumber} was not uploaded with a ${algorithm} checksum, which this upload requires.`, { PartNumber: String(p.partNumber) });
+      }
+      return { digest: Buffer.from(kept.value, 'base64'), size: p.plaintextSize };
+    });
+    const computed = multipartChecksum(algorithm, type, parts);
+    if (input.checksum !== undefined && input.checksum.value !== computed.value && `${input.checksum.value}-${chosen.length}` !== computed.value) {
+      throw new BadDigestError(`The ${algorithm} you specified did not match the calculated checksum.`);
+    }
+    return computed;
+  }
+
+  /**
+   * Takes the upload for one completion; an open upload stops accepting parts from here on. An upload this same
+   * part list already completed comes back as it is (state 'completed'), for the caller to answer the retry.
+   */
+  private async lease(bucket: string, key: string, uploadId: string, parts?: readonly CompletePartRequest[]): Promise<UploadRecord> {
     for (let attempt = 0; attempt < LEASE_ATTEMPTS; attempt++) {
       const upload = await this.d.uploads.get(bucket, key, uploadId);
+      if (upload.state === 'completed' && parts !== undefined && isSameCompletion(upload, parts)) return upload;
       if (upload.state === 'aborting' || upload.state === 'completed') throw noSuchUpload(uploadId);
       const now = this.d.now();
       if (upload.state === 'completing' && now.getTime() - upload.lastActivity.getTime() < COMPLETION_LEASE_MS) {
@@ -319,7 +399,13 @@ export class MultipartUploads {
   }
 
   /** Publishes the upload's object with the chosen parts. `dataKey` stays the caller's to zero. */
-  private async commitUpload(upload: UploadRecord, chosen: PartRecord[], preconditions: WritePreconditions, dataKey: Buffer): Promise<ObjectRecord> {
+  private async commitUpload(
+    upload: UploadRecord,
+    chosen: PartRecord[],
+    preconditions: WritePreconditions,
+    dataKey: Buffer,
+    checksum: StoredChecksum | undefined,
+  ): Promise<ObjectRecord> {
     const now = this.d.now();
     const record = withManifestShape({
       bucket: upload.bucket,
@@ -339,9 +425,17 @@ export class MultipartUploads {
       mac: computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen),
       nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId),
       ...(upload.keyChosen ? { keyChosen: true } : {}),
+      ...(checksum ? { sealedChecksum: sealChecksum(dataKey, { objectId: upload.objectId }, checksum) } : {}),
     });
     await writeManifestChunks(this.d.index, record);
-    const completed: UploadRecord = { ...upload, state: 'completed', completionId: undefined, usedParts: encodePartRanges(chosen.map((p) => p.partNumber)), lastActivity: now };
+    const completed: UploadRecord = {
+      ...upload,
+      state: 'completed',
+      completionId: undefined,
+      usedParts: encodePartRanges(chosen.map((p) => p.partNumber)),
+      completedEtag: record.etag,
+      lastActivity: now,
+    };
     await this.d.committer.commit(record, {
       preconditions,
       newBlobs: [],
@@ -386,10 +480,13 @@ export class MultipartUploads {
         const range = { start: offset, end: offset + part.plaintextSize - 1 };
         offset += part.plaintextSize;
         const plaintext = () => (part.plaintextSize === 0 ? Readable.from([]) : openRange(this.d.blobs, source, input.sourceKey, range));
-        stored.push(stripPart(await this.storePart(upload, part.partNumber, dataKey, plaintext)));
+        // The same bytes: the part keeps its checksum, re-sealed under the copy's key.
+        const partChecksum = part.sealedChecksum ? openChecksum(input.sourceKey, { objectId: source.objectId, blobId: part.blobId }, part.sealedChecksum) : undefined;
+        stored.push(stripPart(await this.storePart(upload, part.partNumber, dataKey, plaintext, () => partChecksum)));
       }
       const leased = await this.lease(upload.bucket, upload.key, upload.uploadId);
-      return await this.commitUpload(leased, stored, input.preconditions, dataKey);
+      const checksum = source.sealedChecksum ? openChecksum(input.sourceKey, { objectId: source.objectId }, source.sealedChecksum) : undefined;
+      return await this.commitUpload(leased, stored, input.preconditions, dataKey, checksum);
     } catch (e) {
       try {
         await this.d.cleanup.abort(upload.bucket, upload.key, upload.uploadId);
@@ -401,4 +498,21 @@ export class MultipartUploads {
       dataKey.fill(0);
     }
   }
+}
+
+/** UploadPart into an upload created with x-amz-checksum-algorithm must carry that checksum, as in S3. */
+function requireUploadChecksum(upload: UploadRecord, sent: PartChecksum | undefined): void {
+  const expected = upload.checksumAlgorithm;
+  if (expected === undefined) return;
+  if (sent === undefined) {
+    throw new InvalidRequestError(`The upload was created using a ${expected.toLowerCase()} checksum. Each part must carry x-amz-checksum-${expected.toLowerCase()} (as a header or an aws-chunked trailer).`);
+  }
+  if (sent.algorithm !== expected) {
+    throw new InvalidRequestError(`Checksum Type mismatch occurred, expected checksum Type: ${expected.toLowerCase()}, actual checksum Type: ${sent.algorithm.toLowerCase()}`);
+  }
+}
+
+/** A retried completion names exactly the part numbers the completed upload used. */
+function isSameCompletion(upload: UploadRecord, parts: readonly CompletePartRequest[]): boolean {
+  return upload.completedEtag !== undefined && upload.usedParts !== undefined && encodePartRanges(parts.map((p) => p.partNumber)) === upload.usedParts;
 }

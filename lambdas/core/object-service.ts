@@ -11,7 +11,8 @@ import { Buckets } from './buckets';
 import { Garbage } from './garbage';
 import type { Logger } from './logger';
 import { loadParts } from './manifest';
-import { MultipartUploads, type CompleteInput, type CreateUploadInput, type StoredPart, type UploadPartInput } from './multipart';
+import { MultipartUploads, type CompletedUpload, type CompleteInput, type CreateUploadInput, type PartChecksum, type StoredPart, type UploadPartInput } from './multipart';
+import { openChecksum, type StoredChecksum } from './object-checksum';
 import { ObjectCommitter, type DeletePreconditions, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
@@ -61,6 +62,16 @@ export interface PutObjectInput {
   readonly ifMatch?: string;
   /** The CMK the client named (x-amz-server-side-encryption-aws-kms-key-id), as sent. */
   readonly requestedKey?: string;
+  /** The flexible checksum the body verified against, readable once it has ended; stored sealed. */
+  readonly checksum?: () => PartChecksum | undefined;
+}
+
+/** What a reader may ask of an object besides its bytes; each needs the data key, so costs one KMS Decrypt. */
+export interface ObjectChecksums {
+  /** The whole object's checksum. */
+  readonly object?: StoredChecksum;
+  /** Each part's, by part number (parts uploaded with one). */
+  readonly parts: ReadonlyMap<number, StoredChecksum>;
 }
 
 export interface CopyObjectInput {
@@ -82,6 +93,8 @@ export type { ListPartsInput, ListPartsResult, ListUploadsInput, ListUploadsResu
 export type { SweepResult } from './ledger-sweep';
 export type { UploadSweepResult } from './upload-cleanup';
 export type { DeletePreconditions, WritePreconditions } from './object-commit';
+export type { CompletedUpload, PartChecksum } from './multipart';
+export type { StoredChecksum } from './object-checksum';
 
 export class ObjectService {
   private readonly deps: Required<Pick<ObjectServiceDeps, 'vault' | 'blobs' | 'index'>> & { readonly now: () => Date; readonly logger?: Logger };
@@ -172,11 +185,13 @@ export class ObjectService {
 
   /** Seals `body` under a fresh data key and commits it; the previous object stays readable until the commit. */
   putObject(input: PutObjectInput): Promise<ObjectRecord> {
+    const { checksum } = input;
     return this.writer.write(input, input, input.body, {
       contentType: input.contentType ?? 'binary/octet-stream',
       headers: input.headers ?? {},
       userMetadata: input.userMetadata ?? {},
       ...(input.requestedKey === undefined ? {} : { requestedKey: input.requestedKey }),
+      ...(checksum ? { checksum: () => { const c = checksum(); return c ? { ...c, type: 'FULL_OBJECT' } : undefined; } } : {}),
     });
   }
 
@@ -196,7 +211,9 @@ export class ObjectService {
     const target = { bucket: input.bucket, key: input.key };
     return withObjectKey(this.deps.vault, source, (sourceKey) => {
       if (source.parts.length === 1 && !source.etag.includes('-')) {
-        return this.writer.write(target, preconditions, () => plaintextOf(this.deps.blobs, source, sourceKey), meta);
+        // The same bytes: the copy keeps the source's checksum, re-sealed under its own key.
+        const checksum = source.sealedChecksum ? openChecksum(sourceKey, { objectId: source.objectId }, source.sealedChecksum) : undefined;
+        return this.writer.write(target, preconditions, () => plaintextOf(this.deps.blobs, source, sourceKey), { ...meta, checksum: () => checksum });
       }
       return this.multipart.copyParts({ source, sourceKey, ...target, ...meta, preconditions });
     });
@@ -209,6 +226,31 @@ export class ObjectService {
    */
   openObject(record: ObjectRecord, range?: ByteRange): Promise<Readable> {
     return openObject(this.deps.vault, this.deps.blobs, record, range);
+  }
+
+  /** As openObject, and the object's stored checksum with it (GET with x-amz-checksum-mode), under the one Decrypt. */
+  openObjectWithChecksum(record: ObjectRecord, range?: ByteRange): Promise<{ body: Readable; checksum?: StoredChecksum }> {
+    return withObjectKey(this.deps.vault, record, async (dataKey) => {
+      const checksum = record.sealedChecksum ? openChecksum(dataKey, { objectId: record.objectId }, record.sealedChecksum) : undefined;
+      const body = await plaintextOf(this.deps.blobs, record, dataKey, range);
+      return checksum ? { body, checksum } : { body };
+    });
+  }
+
+  /**
+   * The stored checksums of an object (HEAD with x-amz-checksum-mode, GetObjectAttributes). They are sealed under
+   * the data key, so this costs one KMS Decrypt, and none when the object has no checksum.
+   */
+  async objectChecksums(record: ObjectRecord): Promise<ObjectChecksums> {
+    if (!record.sealedChecksum && !record.parts.some((p) => p.sealedChecksum)) return { parts: new Map() };
+    return withObjectKey(this.deps.vault, record, async (dataKey) => {
+      const parts = new Map<number, StoredChecksum>();
+      for (const p of record.parts) {
+        if (p.sealedChecksum) parts.set(p.partNumber, openChecksum(dataKey, { objectId: record.objectId, blobId: p.blobId }, p.sealedChecksum));
+      }
+      const object = record.sealedChecksum ? openChecksum(dataKey, { objectId: record.objectId }, record.sealedChecksum) : undefined;
+      return object ? { object, parts } : { parts };
+    });
   }
 
   /**
@@ -246,7 +288,7 @@ export class ObjectService {
     return listParts(this.deps.index, this.uploads, input);
   }
 
-  completeMultipartUpload(input: CompleteInput): Promise<ObjectRecord> {
+  completeMultipartUpload(input: CompleteInput): Promise<CompletedUpload> {
     return this.multipart.complete(input);
   }
 

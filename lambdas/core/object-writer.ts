@@ -12,6 +12,7 @@ import type { KeyVault } from './ports';
 import type { ObjectRecord, StoredHeaders } from './records';
 import { blobMetadata, dataKeyContext } from './sealing-context';
 import { chooseWriteKey, type WriteKeys } from './write-keys';
+import { sealChecksum, type StoredChecksum } from './object-checksum';
 
 /** Fault-injection seams for the reliability suite; production passes none. */
 export interface ObjectWriteHooks {
@@ -38,6 +39,8 @@ export interface ObjectMeta {
   readonly userMetadata: Readonly<Record<string, string>>;
   /** The CMK the client asked for (x-amz-server-side-encryption-aws-kms-key-id), as sent; else the bucket's default or the active one. */
   readonly requestedKey?: string;
+  /** The object's verified flexible checksum, readable once the body has ended; kept sealed. */
+  readonly checksum?: () => StoredChecksum | undefined;
 }
 
 export class ObjectWriter {
@@ -73,6 +76,7 @@ export class ObjectWriter {
       const id = { bucket: target.bucket, objectId, partNumber: 1 };
       return await writePendingPart(this.d, owner, dataKey.plaintext, id, plaintext, blobMetadata(wrapped, 1), async (part) => {
         const now = this.d.now();
+        const checksum = meta.checksum?.();
         const record: ObjectRecord = {
           ...wrapped,
           key: target.key,
@@ -87,6 +91,7 @@ export class ObjectWriter {
           mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
           nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
           ...(choice.chosen ? { keyChosen: true } : {}),
+          ...(checksum ? { sealedChecksum: sealChecksum(dataKey.plaintext, { objectId }, checksum) } : {}),
         };
         await this.d.hooks?.afterBlobWrite?.(part.blobId);
         await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId] });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AttrValue, IndexItem } from './ports';
 import { ROOT_OWNER } from './access';
 import { IntegrityError, InternalError } from './errors';
+import type { ChecksumType } from './object-checksum';
 
 // Hot writes are spread so that no partition key takes a share of every request (DynamoDB serves at most 1,000
 // write and 3,000 read units per second per partition; docs/TABLE-DESIGN.md has the arithmetic):
@@ -101,6 +102,8 @@ export interface PartRecord {
   /** The sealed part's header bytes (not secret); kept here so a range read fetches only frames. */
   readonly header: Buffer;
   readonly etag: string;
+  /** The part's flexible checksum, sealed (./object-checksum, bound to this blob); absent when none was sent. */
+  readonly sealedChecksum?: Buffer;
 }
 
 /**
@@ -138,6 +141,11 @@ export interface ObjectRecord {
    * empty in a record read straight from its item, and filled once the service has loaded the chunks.
    */
   readonly manifest?: { readonly chunks: number; readonly partCount: number };
+  /**
+   * The object's flexible checksum (x-amz-checksum-*: algorithm, type, value), sealed under a key derived from
+   * the data key (./object-checksum), never in the clear. Absent for objects stored without one.
+   */
+  readonly sealedChecksum?: Buffer;
 }
 
 export type UploadState = 'open' | 'completing' | 'aborting' | 'completed';
@@ -170,6 +178,12 @@ export interface UploadRecord {
   readonly usedParts?: string;
   /** An upload the service opened itself (to copy a multipart object); not listed by ListMultipartUploads. */
   readonly hidden?: boolean;
+  /** x-amz-checksum-algorithm of CreateMultipartUpload: every part must carry that checksum. */
+  readonly checksumAlgorithm?: string;
+  /** How the object's checksum is made from the parts' (x-amz-checksum-type). */
+  readonly checksumType?: ChecksumType;
+  /** Once completed: the object's ETag, so a retried CompleteMultipartUpload gets the same answer. */
+  readonly completedEtag?: string;
 }
 
 /** One uploaded part of an upload: a sealed blob, not yet part of any object. */
@@ -314,6 +328,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       mac: o.mac,
       nameTag: o.nameTag,
       ...(o.keyChosen ? { keyChosen: true } : {}),
+      ...(o.sealedChecksum ? { sealedChecksum: o.sealedChecksum } : {}),
     },
   };
 }
@@ -326,6 +341,7 @@ function partAttrs(p: PartRecord): { [name: string]: AttrValue } {
     sealedSize: p.sealedSize,
     header: p.header,
     etag: p.etag,
+    ...(p.sealedChecksum ? { sealedChecksum: p.sealedChecksum } : {}),
   };
 }
 
@@ -338,6 +354,7 @@ function partFromAttrs(p: AttrValue): PartRecord {
     sealedSize: num(p, 'sealedSize'),
     header: buf(p, 'header'),
     etag: str(p, 'etag'),
+    ...(Buffer.isBuffer(p['sealedChecksum']) ? { sealedChecksum: p['sealedChecksum'] } : {}),
   };
 }
 
@@ -379,6 +396,7 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
     nameTag: buf(a, 'nameTag'),
     ...(a['keyChosen'] === true ? { keyChosen: true } : {}),
     ...(manifest ? { manifest } : {}),
+    ...(Buffer.isBuffer(a['sealedChecksum']) ? { sealedChecksum: a['sealedChecksum'] } : {}),
   };
 }
 
@@ -414,6 +432,9 @@ export function uploadItem(u: UploadRecord): IndexItem {
       ...(u.completionId !== undefined ? { completionId: u.completionId } : {}),
       ...(u.usedParts !== undefined ? { usedParts: u.usedParts } : {}),
       ...(u.hidden ? { hidden: true } : {}),
+      ...(u.checksumAlgorithm !== undefined ? { checksumAlgorithm: u.checksumAlgorithm } : {}),
+      ...(u.checksumType !== undefined ? { checksumType: u.checksumType } : {}),
+      ...(u.completedEtag !== undefined ? { completedEtag: u.completedEtag } : {}),
     },
   };
 }
@@ -442,6 +463,9 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     ...(typeof a['completionId'] === 'string' ? { completionId: a['completionId'] } : {}),
     ...(typeof a['usedParts'] === 'string' ? { usedParts: a['usedParts'] } : {}),
     ...(a['hidden'] === true ? { hidden: true } : {}),
+    ...(typeof a['checksumAlgorithm'] === 'string' ? { checksumAlgorithm: a['checksumAlgorithm'] } : {}),
+    ...(a['checksumType'] === 'COMPOSITE' || a['checksumType'] === 'FULL_OBJECT' ? { checksumType: a['checksumType'] } : {}),
+    ...(typeof a['completedEtag'] === 'string' ? { completedEtag: a['completedEtag'] } : {}),
   };
 }
 

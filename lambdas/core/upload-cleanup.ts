@@ -20,7 +20,7 @@ import {
   type UploadedPartRecord,
   type UploadRecord,
 } from './records';
-import { decodePartRanges, noSuchUpload, stateCondition, type UploadRecords } from './uploads';
+import { COMPLETED_UPLOAD_RETENTION_MS, decodePartRanges, noSuchUpload, stateCondition, type UploadRecords } from './uploads';
 
 /** Part items cleaned up per transaction: a delete and a ledger put each, within the 100-write cap. */
 const CLEANUP_BATCH = 50;
@@ -69,11 +69,18 @@ export class UploadCleanup {
     return true;
   }
 
-  /** Drops the part items of a completed upload; parts the object does not use become garbage. */
-  async finishCompleted(upload: UploadRecord): Promise<void> {
+  /**
+   * Drops the part items of a completed upload; parts the object does not use become garbage. The upload item
+   * itself stays, marked completed with the object's ETag, so that a retried CompleteMultipartUpload gets the same
+   * answer; the sweep removes it after COMPLETED_UPLOAD_RETENTION_MS (at once for the store's own hidden uploads,
+   * which nobody retries). A completed item accepts no part, abort or other completion.
+   */
+  async finishCompleted(upload: UploadRecord): Promise<boolean> {
     const used = decodePartRanges(upload.usedParts ?? '');
     await this.drainParts(upload, (p) => !used.has(p.partNumber));
-    await this.deleteUploadItem(upload, 'completed');
+    const kept = !upload.hidden && upload.completedEtag !== undefined && this.d.now().getTime() - upload.lastActivity.getTime() < COMPLETED_UPLOAD_RETENTION_MS;
+    if (!kept) await this.deleteUploadItem(upload, 'completed');
+    return !kept;
   }
 
   private async finishAborted(upload: UploadRecord): Promise<void> {
@@ -135,8 +142,7 @@ export class UploadCleanup {
       for await (const item of walk(this.d.index, uploadsPk(bucket.name))) {
         const u = uploadFromItem(item);
         if (u.state === 'completed') {
-          await this.finishCompleted(u);
-          finished++;
+          if (await this.finishCompleted(u)) finished++;
         } else if (u.state === 'aborting') {
           await this.finishAborted(u);
           finished++;

@@ -15,6 +15,11 @@ import { uploadFromItem, uploadSk, uploadsPk, type PartRecord, type UploadRecord
 export const MIN_PART_SIZE = 1024 * 1024;
 /** A completion holds its upload at most this long (Lambda's own ceiling); a crashed one may then be retried. */
 export const COMPLETION_LEASE_MS = 15 * 60 * 1000;
+/**
+ * A completed upload's item is kept this long after the completion, so a retried CompleteMultipartUpload (its
+ * answer lost on the way) gets the same 200 and ETag, as S3 answers for a while; the upload sweep removes it after.
+ */
+export const COMPLETED_UPLOAD_RETENTION_MS = 15 * 60 * 1000;
 const UPLOAD_ID = /^[0-9a-f]{44}$/;
 
 /** 12 hex digits of initiation time, then 128 random bits: unguessable, and sorting by it sorts by age. */
@@ -61,7 +66,15 @@ export function noSuchUpload(uploadId: string): NoSuchUploadError {
 
 /** A part as an object's manifest keeps it (without the upload-only fields). */
 export function stripPart(p: PartRecord): PartRecord {
-  return { partNumber: p.partNumber, blobId: p.blobId, plaintextSize: p.plaintextSize, sealedSize: p.sealedSize, header: p.header, etag: p.etag };
+  return {
+    partNumber: p.partNumber,
+    blobId: p.blobId,
+    plaintextSize: p.plaintextSize,
+    sealedSize: p.sealedSize,
+    header: p.header,
+    etag: p.etag,
+    ...(p.sealedChecksum ? { sealedChecksum: p.sealedChecksum } : {}),
+  };
 }
 
 /** The condition that the upload item is still exactly in the state `upload` saw. */

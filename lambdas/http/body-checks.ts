@@ -81,12 +81,12 @@ export class CheckedBody extends Transform {
     }
     if (checksum === undefined) return;
     const trailerValue = this.checks.trailers?.()[checksum.name];
-    if (checksum.headerValue !== undefined && trailerValue !== undefined && trailerValue !== checksum.headerValue) throw badDigest(checksum.name);
+    if (checksum.headerValue !== undefined && trailerValue !== undefined && trailerValue !== checksum.headerValue) throw badDigest(checksum.algorithm);
     const expected = checksum.headerValue ?? trailerValue;
     if (expected === undefined) throw new IncompleteBodyError(`The announced trailer ${checksum.name} is missing.`);
     checkEncoding(checksum.name, checksum.algorithm, expected);
     const actual = this.flexible ? await this.flexible.digest() : sha256;
-    if (actual === undefined || actual.toString('base64') !== expected) throw badDigest(checksum.name);
+    if (actual === undefined || actual.toString('base64') !== expected) throw badDigest(checksum.algorithm);
     this.verified = { algorithm: checksum.algorithm, value: expected };
   }
 }

@@ -21,6 +21,7 @@ export type S3Op =
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
+  | 'GetObjectAttributes'
   | 'DeleteObject'
   | 'DeleteObjects'
   | 'CreateMultipartUpload'
@@ -73,7 +74,7 @@ import { MAX_PART_NUMBER } from '../core/format';
  * as S3 ignores it.
  */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'accelerate', 'analytics', 'attributes', 'cors', 'intelligent-tiering', 'inventory',
+  'accelerate', 'analytics', 'cors', 'intelligent-tiering', 'inventory',
   'legal-hold', 'lifecycle', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
   'object-lock', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
@@ -181,6 +182,7 @@ function routeObject(req: S3Request, bucket: string, key: string): S3Route {
     }
     case 'GET':
       if (uploadId !== undefined) return { op: 'ListParts', bucket, key, uploadId };
+      if (lookup(query, 'attributes') !== undefined) return { op: 'GetObjectAttributes', bucket, key };
       if (partNumberText !== undefined) return { op: 'GetObject', bucket, key, partNumber: parsePartNumber(partNumberText) };
       return { op: 'GetObject', bucket, key };
     case 'HEAD':

@@ -47,6 +47,11 @@ export interface PayloadLimit {
    * (its real size is then unknown, and the error must not name that count as the proposed size).
    */
   readonly tooLarge: (bytes: number, lowerBound?: boolean) => Error;
+  /**
+   * Set for CompleteMultipartUpload: its x-amz-checksum-* headers name the object being completed, not this body,
+   * so they are checked by the completion instead of against the XML.
+   */
+  readonly checksumHeadersNameObject?: boolean;
 }
 
 /** A request whose signature checked out; its body is not read yet. */
@@ -184,7 +189,7 @@ function openPayload(
   limit: PayloadLimit,
   signatures: { readonly seed: string; readonly verifier: ChunkSignatureVerifier },
 ): CheckedBody {
-  const checksum = planChecksum(req.headers);
+  const checksum = limit.checksumHeadersNameObject ? undefined : planChecksum(req.headers);
   const contentMd5 = parseContentMd5(lookup(req.headers, 'content-md5'));
   if (declaredLength !== undefined && declaredLength > limit.maxBytes) throw limit.tooLarge(declaredLength);
   const base = {

@@ -127,7 +127,10 @@ export function decodeEntities(value: string): string {
   });
 }
 
-const CHECKSUM_ELEMENTS = ['ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256'];
+const CHECKSUM_ELEMENTS = [
+  'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumCRC64NVME', 'ChecksumSHA1', 'ChecksumSHA256',
+  'ChecksumSHA512', 'ChecksumMD5', 'ChecksumXXHASH64', 'ChecksumXXHASH3', 'ChecksumXXHASH128',
+];
 
 /** Parts must be listed in ascending part-number order (S3: InvalidPartOrder). */
 export function parseCompleteMultipartUpload(body: Buffer): CompleteMultipartUpload {

@@ -243,13 +243,65 @@ export function renderInitiateMultipartUpload(r: { bucket: string; key: string; 
   return document('InitiateMultipartUploadResult', S3_XMLNS, bucketAndKey(r), text('UploadId', r.uploadId));
 }
 
-export function renderCompleteMultipartUpload(r: { location: string; bucket: string; key: string; etag: string }): string {
+/** A stored flexible checksum as S3's XML carries it: <ChecksumCRC32>…</ChecksumCRC32>, and its type when asked. */
+export interface ChecksumXml {
+  readonly algorithm: string;
+  readonly value: string;
+  readonly type?: string;
+}
+
+function checksumXml(c: ChecksumXml | undefined, withType: boolean): XmlNode {
+  if (c === undefined) return undefined;
+  return [text(`Checksum${c.algorithm}`, c.value), withType ? text('ChecksumType', c.type) : undefined];
+}
+
+export function renderCompleteMultipartUpload(r: { location: string; bucket: string; key: string; etag: string; checksum?: ChecksumXml }): string {
   return document(
     'CompleteMultipartUploadResult',
     S3_XMLNS,
     text('Location', r.location),
     bucketAndKey(r),
     text('ETag', quoteETag(r.etag)),
+    checksumXml(r.checksum, true),
+  );
+}
+
+export interface ObjectAttributesXml {
+  readonly etag?: string;
+  readonly checksum?: ChecksumXml;
+  readonly objectParts?: {
+    readonly totalPartsCount: number;
+    readonly partNumberMarker: number;
+    readonly nextPartNumberMarker: number;
+    readonly maxParts: number;
+    readonly isTruncated: boolean;
+    readonly parts: ReadonlyArray<{ readonly partNumber: number; readonly size: number; readonly checksum?: ChecksumXml }>;
+  };
+  readonly storageClass?: string;
+  readonly objectSize?: number;
+}
+
+/** GetObjectAttributes: only the attributes asked for, in S3's order. ETag unquoted, as S3 writes it there. */
+export function renderObjectAttributes(r: ObjectAttributesXml): string {
+  const p = r.objectParts;
+  return document(
+    'GetObjectAttributesResponse',
+    S3_XMLNS,
+    text('ETag', r.etag),
+    r.checksum ? element('Checksum', checksumXml(r.checksum, true)) : undefined,
+    p
+      ? element(
+          'ObjectParts',
+          text('PartsCount', p.totalPartsCount),
+          text('PartNumberMarker', p.partNumberMarker),
+          text('NextPartNumberMarker', p.nextPartNumberMarker),
+          text('MaxParts', p.maxParts),
+          text('IsTruncated', p.isTruncated),
+          p.parts.map((part) => element('Part', text('PartNumber', part.partNumber), text('Size', part.size), checksumXml(part.checksum, false))),
+        )
+      : undefined,
+    text('StorageClass', r.storageClass),
+    text('ObjectSize', r.objectSize),
   );
 }
 

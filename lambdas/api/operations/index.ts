@@ -20,6 +20,7 @@ export const OPERATIONS: Readonly<Record<S3Op, Operation>> = {
   PutObject: objects.PutObject,
   GetObject: objects.GetObject,
   HeadObject: objects.HeadObject,
+  GetObjectAttributes: objects.GetObjectAttributes,
   DeleteObject: objects.DeleteObject,
   DeleteObjects: objects.DeleteObjects,
   CopyObject: objects.CopyObject,

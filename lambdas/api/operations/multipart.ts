@@ -3,8 +3,9 @@
 import { InvalidArgumentError, InvalidRequestError } from '../../core/errors';
 import { MAX_PART_SIZE } from '../../core/format';
 import { checkIfNoneMatchForm } from '../../core/object-commit';
+import type { PartChecksum } from '../../core/object-service';
 import { extractStoredHeaders, extractUserMetadata } from '../../http/headers';
-import { checksumHeaderName } from '../../http/checksums';
+import { checkEncoding, checksumHeaderAlgorithm, checksumHeaderName, parseChecksumAlgorithm } from '../../http/checksums';
 import { lookup } from '../../http/request';
 import * as xml from '../../http/xml';
 import { partLimit } from '../payload-limits';
@@ -17,6 +18,8 @@ export const CreateMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
   const protections = writeProtections(ctx);
   const h = ctx.req.headers;
+  const algorithmHeader = lookup(h, 'x-amz-checksum-algorithm');
+  const typeHeader = lookup(h, 'x-amz-checksum-type');
   const upload = await ctx.service.createMultipartUpload({
     ...protections,
     bucket: ctx.bucket,
@@ -24,11 +27,13 @@ export const CreateMultipartUpload: Operation = async (ctx) => {
     contentType: lookup(h, 'content-type'),
     headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
+    ...(algorithmHeader !== undefined ? { checksumAlgorithm: parseChecksumAlgorithm(algorithmHeader, 'x-amz-checksum-algorithm') } : {}),
+    ...(typeHeader !== undefined ? { checksumType: typeHeader.trim().toUpperCase() } : {}),
   });
-  const algorithm = lookup(h, 'x-amz-checksum-algorithm');
   return xmlResponse(ctx.requestId, xml.renderInitiateMultipartUpload({ bucket: ctx.bucket, key: ctx.key, uploadId: upload.uploadId }), {
     ...sseHeaders(upload.keyId),
-    ...(algorithm ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {}),
+    ...(upload.checksumAlgorithm !== undefined ? { 'x-amz-checksum-algorithm': upload.checksumAlgorithm } : {}),
+    ...(upload.checksumType !== undefined ? { 'x-amz-checksum-type': upload.checksumType } : {}),
   });
 };
 
@@ -94,18 +99,41 @@ export const CompleteMultipartUpload: Operation = async (ctx) => {
   const h = ctx.req.headers;
   checkIfNoneMatchForm(lookup(h, 'if-none-match'));
   const request = xml.parseCompleteMultipartUpload(await ctx.document());
+  const checksum = wholeObjectChecksum(h);
+  const typeHeader = lookup(h, 'x-amz-checksum-type');
   const record = await ctx.service.completeMultipartUpload({
     bucket: ctx.bucket,
     key: ctx.key,
     uploadId: ctx.route.uploadId ?? '',
     parts: request.parts,
     preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
+    ...(checksum ? { checksum } : {}),
+    ...(typeHeader !== undefined ? { checksumType: typeHeader.trim().toUpperCase() } : {}),
   });
   const host = lookup(h, 'host') ?? 'localhost';
   const encodedKey = ctx.key.split('/').map(encodeURIComponent).join('/');
   const location = `${lookup(h, 'x-forwarded-proto') ?? 'http'}://${host}/${encodeURIComponent(ctx.bucket)}/${encodedKey}`;
-  return xmlResponse(ctx.requestId, xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag }), sseHeaders(record.keyId));
+  return xmlResponse(
+    ctx.requestId,
+    xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag, ...(record.checksum ? { checksum: record.checksum } : {}) }),
+    sseHeaders(record.keyId),
+  );
 };
+
+/** The whole-object checksum a completion names in an x-amz-checksum-* header (at most one). */
+function wholeObjectChecksum(headers: Readonly<Record<string, string>>): PartChecksum | undefined {
+  const sent: PartChecksum[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const algorithm = checksumHeaderAlgorithm(name);
+    if (algorithm === undefined) continue;
+    // A composite value carries "-N"; the digest before it must still be well formed.
+    const digest = value.trim().replace(/-[0-9]+$/, '');
+    checkEncoding(name.toLowerCase(), algorithm, digest);
+    sent.push({ algorithm, value: value.trim() });
+  }
+  if (sent.length > 1) throw new InvalidRequestError('Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  return sent[0];
+}
 
 export const AbortMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);

@@ -1,8 +1,10 @@
-// Object operations: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
-import { IntegrityError, InvalidArgumentError, InvalidRequestError, NotImplementedError, PreconditionFailedError, StoreError } from '../../core/errors';
+// Object operations: PutObject, GetObject, HeadObject, GetObjectAttributes, DeleteObject, DeleteObjects, CopyObject.
+import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, NotImplementedError, PreconditionFailedError, StoreError } from '../../core/errors';
 import { checkIfNoneMatchForm } from '../../core/object-commit';
+import type { StoredChecksum } from '../../core/object-service';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
+import { checksumHeaderName, type ChecksumAlgorithm } from '../../http/checksums';
 import { evaluateConditions } from '../../http/conditional';
 import { extractStoredHeaders, extractUserMetadata, putContentType, responseOverrides } from '../../http/headers';
 import { checkAclHeaders } from '../../http/acl';
@@ -47,19 +49,55 @@ export const PutObject: Operation = async (ctx) => {
   const limit = objectLimit(ctx.limits);
   ctx.checkPayloadLength(limit);
   const protections = writeProtections(ctx);
+  let opened: ReturnType<typeof ctx.payload> | undefined;
   const record = await ctx.service.putObject({
     ...protections,
     bucket: ctx.bucket,
     key: ctx.key,
-    body: () => ctx.payload(limit),
+    body: () => (opened = ctx.payload(limit)),
+    checksum: () => opened?.checksum(),
     contentType: putContentType(h, ctx.req.query),
     headers: extractStoredHeaders(h),
     userMetadata: extractUserMetadata(h),
     ifNoneMatch: lookup(h, 'if-none-match'),
     ifMatch: lookup(h, 'if-match'),
   });
-  return respond(200, { etag: `"${record.etag}"`, ...sseHeaders(record.keyId), 'x-amz-request-id': ctx.requestId });
+  // The checksum the body verified against (header or aws-chunked trailer), echoed as S3 does.
+  const verified = opened?.checksum();
+  return respond(200, {
+    etag: `"${record.etag}"`,
+    ...sseHeaders(record.keyId),
+    'x-amz-request-id': ctx.requestId,
+    ...(verified ? checksumHeaders({ ...verified, type: 'FULL_OBJECT' }) : {}),
+  });
 };
+
+/** x-amz-checksum-<alg> and x-amz-checksum-type of a stored checksum. */
+export function checksumHeaders(c: StoredChecksum): Record<string, string> {
+  return { [checksumHeaderName(c.algorithm as ChecksumAlgorithm)]: c.value, 'x-amz-checksum-type': c.type };
+}
+
+/**
+ * The bytes GET/HEAD ?partNumber=N select: that part of a multipart object, or (S3's rule) the whole of a
+ * single-part object for N = 1. Any other N is 416 InvalidPartNumber.
+ */
+function partRange(record: ObjectRecord, partNumber: number): { start: number; end: number } | undefined {
+  const notSatisfiable = () => new InvalidPartNumberError('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: String(record.parts.length) });
+  if (!isMultipart(record)) {
+    if (partNumber !== 1) throw notSatisfiable();
+    return record.size === 0 ? undefined : { start: 0, end: record.size - 1 };
+  }
+  let start = 0;
+  for (const p of record.parts) {
+    if (p.partNumber === partNumber) return p.plaintextSize === 0 ? undefined : { start, end: start + p.plaintextSize - 1 };
+    start += p.plaintextSize;
+  }
+  throw notSatisfiable();
+}
+
+function isMultipart(record: ObjectRecord): boolean {
+  return record.etag.includes('-');
+}
 
 async function readObject(ctx: OperationContext, withBody: boolean) {
   ctx.can('ReadObject', ctx.bucket);
@@ -79,18 +117,32 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
     if (verdict === 'not-modified') {
       return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': ctx.requestId });
     }
-    const range = parseRange(lookup(h, 'range'), record.size);
-    const length = range ? range.end - range.start + 1 : record.size;
+    const partNumber = ctx.route.partNumber;
+    if (partNumber !== undefined && lookup(h, 'range') !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter.');
+    const range = partNumber !== undefined ? partRange(record, partNumber) : parseRange(lookup(h, 'range'), record.size);
+    const length = range ? range.end - range.start + 1 : partNumber !== undefined && isMultipart(record) ? 0 : record.size;
+    // The stored checksum describes the whole object: S3 returns it only for whole-object reads.
+    const wantsChecksum = (lookup(h, 'x-amz-checksum-mode') ?? '').toUpperCase() === 'ENABLED' && range === undefined && partNumber === undefined;
     const headers: Record<string, string> = {
       ...objectHeaders(record),
       ...overrides,
       'x-amz-request-id': ctx.requestId,
       'content-length': String(length),
       ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {}),
+      ...(partNumber !== undefined && isMultipart(record) ? { 'x-amz-mp-parts-count': String(record.parts.length) } : {}),
     };
     const status = range ? 206 : 200;
-    if (!withBody) return respond(status, headers);
+    if (!withBody) {
+      // HEAD has no data key at hand: returning the sealed checksum costs one KMS Decrypt, only when asked.
+      const checksum = wantsChecksum ? (await ctx.service.objectChecksums(record)).object : undefined;
+      return respond(status, { ...headers, ...(checksum ? checksumHeaders(checksum) : {}) });
+    }
     try {
+      if (wantsChecksum) {
+        const { body, checksum } = await ctx.service.openObjectWithChecksum(record, range);
+        return respond(status, { ...headers, ...(checksum ? checksumHeaders(checksum) : {}) }, body);
+      }
+      if (range === undefined && length === 0) return respond(status, headers, await ctx.service.openObject({ ...record, size: 0 }));
       return respond(status, headers, await ctx.service.openObject(record, range));
     } catch (e) {
       if (!(e instanceof ObjectChangedError) || attempt >= 3) throw e;
@@ -196,3 +248,69 @@ export const CopyObject: Operation = async (ctx) => {
   });
   return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyObjectResult', { etag: record.etag, lastModified: record.lastModified }), sseHeaders(record.keyId));
 };
+
+const OBJECT_ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
+
+/**
+ * GetObjectAttributes (GET ?attributes): the attributes x-amz-object-attributes names. Checksums are sealed under
+ * the data key, so asking for Checksum or ObjectParts of an object that has checksums costs one KMS Decrypt.
+ */
+export const GetObjectAttributes: Operation = async (ctx) => {
+  ctx.can('ReadObject', ctx.bucket);
+  const h = ctx.req.headers;
+  const asked = new Set(
+    (lookup(h, 'x-amz-object-attributes') ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== ''),
+  );
+  if (asked.size === 0) {
+    throw new InvalidArgumentError('The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty', { ArgumentName: 'x-amz-object-attributes' });
+  }
+  for (const a of asked) {
+    if (!OBJECT_ATTRIBUTES.has(a)) throw new InvalidArgumentError('Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: a });
+  }
+  const maxParts = parseCount(lookup(h, 'x-amz-max-parts'), 'x-amz-max-parts', 1000);
+  const marker = parseCount(lookup(h, 'x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
+  const record = await ctx.service.headObject(ctx.bucket, ctx.key);
+  const verdict = evaluateConditions(h, { etag: record.etag, lastModified: record.lastModified }, 'read');
+  if (verdict === 'not-modified') return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': ctx.requestId });
+  const multipart = isMultipart(record);
+  const wantsParts = asked.has('ObjectParts') && multipart;
+  const checksums = asked.has('Checksum') || wantsParts ? await ctx.service.objectChecksums(record) : undefined;
+  const after = record.parts.filter((p) => p.partNumber > marker);
+  const page = after.slice(0, maxParts);
+  const isTruncated = after.length > page.length;
+  return xmlResponse(
+    ctx.requestId,
+    xml.renderObjectAttributes({
+      ...(asked.has('ETag') ? { etag: record.etag } : {}),
+      ...(asked.has('Checksum') && checksums?.object ? { checksum: checksums.object } : {}),
+      ...(wantsParts
+        ? {
+            objectParts: {
+              totalPartsCount: record.parts.length,
+              partNumberMarker: marker,
+              nextPartNumberMarker: page.length > 0 ? (page[page.length - 1]?.partNumber ?? marker) : marker,
+              maxParts,
+              isTruncated,
+              parts: page.map((p) => {
+                const c = checksums?.parts.get(p.partNumber);
+                return { partNumber: p.partNumber, size: p.plaintextSize, ...(c ? { checksum: c } : {}) };
+              }),
+            },
+          }
+        : {}),
+      ...(asked.has('StorageClass') ? { storageClass: 'STANDARD' } : {}),
+      ...(asked.has('ObjectSize') ? { objectSize: record.size } : {}),
+    }),
+    { 'last-modified': record.lastModified.toUTCString() },
+  );
+};
+
+/** A non-negative integer header; `fallback` when absent. */
+function parseCount(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^[0-9]{1,9}$/.test(raw.trim())) throw new InvalidArgumentError(`${name} must be a non-negative integer.`, { ArgumentName: name, ArgumentValue: raw });
+  return Number(raw.trim());
+}
