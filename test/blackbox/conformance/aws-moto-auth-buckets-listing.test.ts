@@ -1,5 +1,5 @@
 // The owners / ListBuckets / listing / presign conformance suite with the AWS adapters against moto_server.
-import { describeAuthBucketsListingSuite } from './conformance/auth-buckets-listing-suite';
-import { awsBackendUnavailable, startAwsOnMoto } from '../support/aws-target';
+import { describeAuthBucketsListingSuite } from './auth-buckets-listing-suite';
+import { awsBackendUnavailable, startAwsOnMoto } from '../../support/aws-target';
 
 describeAuthBucketsListingSuite('aws-on-moto', () => startAwsOnMoto(), awsBackendUnavailable);
