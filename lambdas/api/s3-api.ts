@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger';
 import type { ObjectService } from '../core/object-service';
 import type { S3Request } from '../http/request';
 import { routeS3 } from '../http/router';
-import { refuseCustomerKeys } from '../http/sse';
+import { refuseCustomerKeys, refuseSseOnReads } from '../http/sse';
 import { authenticate, type Authenticated, type PayloadLimit } from '../http/sigv4';
 import type { BodySpool } from '../http/spool';
 import type { AdminApi } from './admin-api';
@@ -89,8 +89,10 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
           checkPayloadLength: checkLength,
           document,
         };
-        // SSE-C is refused on every operation, after authentication and before any body is read or anything written.
+        // SSE-C is refused on every operation, and SSE-KMS headers on reads, after authentication and before any body
+        // is read or anything written.
         refuseCustomerKeys(route.op, req.headers);
+        refuseSseOnReads(route.op, req.headers);
         response = await OPERATIONS[route.op](ctx);
       }
       deps.logger?.info('request', { requestId, op: route.op, bucket: route.bucket, status: response.statusCode });

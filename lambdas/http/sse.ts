@@ -46,6 +46,24 @@ export function refuseCustomerKeys(op: S3Op, headers: Headers): void {
   throw new InvalidRequestError(`${NOT_APPLICABLE} No object in this store is encrypted with a customer-provided key (SSE-C); send the request without the x-amz-server-side-encryption-customer-* headers.`);
 }
 
+/** Reads: an object's encryption is fixed when it is written, so S3 answers 400 to a GET or HEAD that names one. */
+const READS: ReadonlySet<S3Op> = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes']);
+
+/**
+ * Refuses the SSE-KMS request headers on GET, HEAD and GetObjectAttributes with 400 InvalidArgument, as S3 documents
+ * for HeadObject ("you'll get an HTTP 400 Bad Request error ... the encryption method can't be changed when you
+ * retrieve the object"), rather than reading as if the header asked for nothing.
+ */
+export function refuseSseOnReads(op: S3Op, headers: Headers): void {
+  if (!READS.has(op)) return;
+  const sent = [SSE, KMS_KEY_ID, SSE_CONTEXT, BUCKET_KEY].find((name) => lookup(headers, name) !== undefined);
+  if (sent === undefined) return;
+  throw new InvalidArgumentError(
+    `${sent} applies to writes (PutObject, CopyObject, CreateMultipartUpload); an object's encryption cannot change when it is read. Send the ${op} without it: responses say the object's encryption and CMK.`,
+    { ArgumentName: sent, ArgumentValue: lookup(headers, sent) ?? '' },
+  );
+}
+
 /** What a write asked of server-side encryption, once validated. */
 export interface SseRequest {
   /** The CMK named by x-amz-server-side-encryption-aws-kms-key-id, as sent (key id, key ARN, alias name or alias ARN). */

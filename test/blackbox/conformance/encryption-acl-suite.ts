@@ -64,8 +64,14 @@ const sseCHeaders = {
   'x-amz-server-side-encryption-customer-key-md5': sseC.SSECustomerKeyMD5,
 };
 
-export function describeEncryptionAclSuite(name: string, start: () => Promise<EncryptionTarget>, skipReason?: string): void {
+/**
+ * `untrusted` says whether the backend has a key the store does not trust: the AWS backend does (SEALSTORE_TRUSTED_KEY_IDS
+ * lists some CMKs of the account); the embedded vault trusts every key it holds, so those cases are skipped there, saying so.
+ */
+export function describeEncryptionAclSuite(name: string, start: () => Promise<EncryptionTarget>, skipReason?: string, untrusted = true): void {
   const describeOrSkip = skipReason === undefined ? describe : describe.skip;
+  const withUntrusted = untrusted ? it : it.skip;
+  const untrustedNote = untrusted ? '' : ' — SKIPPED: this backend trusts every key it holds (no untrusted key to name)';
   describeOrSkip(`encryption and ACL headers (${name})${skipReason === undefined ? '' : ` — SKIPPED: ${skipReason}`}`, () => {
     let t: EncryptionTarget;
     let s3: S3Client;
@@ -115,6 +121,18 @@ export function describeEncryptionAclSuite(name: string, start: () => Promise<En
         // A HEAD answer has no body, so the SDK cannot name the code: the status is what it sees.
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'plain', ...sseC })).then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
         expect(head).toBe(400);
+      });
+
+      it('answers GET and HEAD that send SSE-KMS request headers with 400 InvalidArgument (encryption is fixed at write), and no data', async () => {
+        const variants: Record<string, string>[] = [{ 'x-amz-server-side-encryption': 'aws:kms' }, { 'x-amz-server-side-encryption-aws-kms-key-id': activeKey }];
+        for (const headers of variants) {
+          const get = await signedRequest(t.target.url, t.target.creds, { method: 'GET', path: s3Path(bucket, 'plain'), headers });
+          expect({ status: get.status, code: errorCode(get), leaked: get.body.toString().includes('plain body') }).toEqual({ status: 400, code: 'InvalidArgument', leaked: false });
+          const head = await signedRequest(t.target.url, t.target.creds, { method: 'HEAD', path: s3Path(bucket, 'plain'), headers });
+          expect(head.status).toBe(400);
+        }
+        // Without them the same reads work (the refusal is the header's, not the object's).
+        expect((await signedRequest(t.target.url, t.target.creds, { method: 'GET', path: s3Path(bucket, 'plain') })).body.toString()).toBe('plain body');
       });
 
       it('refuses CopyObject with copy-source SSE-C headers (400 InvalidRequest) and with target SSE-C (403)', async () => {
@@ -174,12 +192,8 @@ export function describeEncryptionAclSuite(name: string, start: () => Promise<En
         await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kms-missing' })), 'NotFound', 404);
       });
 
-      it('refuses a CMK the store does not trust with 403 AccessDenied saying how to trust it', async () => {
-        if (t.untrustedKeyArn === undefined) {
-          // The embedded vault trusts every key it holds: there is no untrusted key to name.
-          expect(t.untrustedKeyArn).toBeUndefined();
-          return;
-        }
+      withUntrusted(`refuses a CMK the store does not trust with 403 AccessDenied saying how to trust it${untrustedNote}`, async () => {
+        if (t.untrustedKeyArn === undefined) throw new Error('the target made no untrusted key');
         const res = await signedRequest(t.target.url, t.target.creds, {
           method: 'PUT',
           path: s3Path(bucket, 'kms-untrusted'),
@@ -288,11 +302,8 @@ export function describeEncryptionAclSuite(name: string, start: () => Promise<En
         expect(rule?.ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: activeKey });
       });
 
-      it('refuses a default CMK the store does not trust (403 AccessDenied)', async () => {
-        if (t.untrustedKeyArn === undefined) {
-          expect(t.untrustedKeyArn).toBeUndefined(); // embedded: every key of the vault is trusted
-          return;
-        }
+      withUntrusted(`refuses a default CMK the store does not trust (403 AccessDenied)${untrustedNote}`, async () => {
+        if (t.untrustedKeyArn === undefined) throw new Error('the target made no untrusted key');
         await expectS3Error(
           s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: t.untrustedKeyArn } }] } })),
           'AccessDenied',

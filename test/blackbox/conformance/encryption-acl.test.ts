@@ -4,10 +4,15 @@ import { startEmbedded } from '../../support/embedded-target';
 import { awsBackendUnavailable, startAwsOnMoto } from '../../support/aws-target';
 import { createKeyByAdmin, describeEncryptionAclSuite } from './encryption-acl-suite';
 
-describeEncryptionAclSuite('embedded', async () => {
-  const target = await startEmbedded();
-  return { target, trustedKey: await createKeyByAdmin(target, 'tenant-a') };
-});
+describeEncryptionAclSuite(
+  'embedded',
+  async () => {
+    const target = await startEmbedded();
+    return { target, trustedKey: await createKeyByAdmin(target, 'tenant-a') };
+  },
+  undefined,
+  false,
+);
 
 describeEncryptionAclSuite(
   'aws-on-moto',
