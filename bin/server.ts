@@ -124,28 +124,8 @@ async function main(): Promise<void> {
   // The local stand-in for the housekeeping schedule: idle uploads aborted, unreferenced blobs deleted.
   const housekeepingConfig = housekeepingConfigFromEnv(env);
   const housekeepingTimer = every(5 * 60 * 1000, 'housekeeping run', () => runHousekeeping(server.service, housekeepingConfig));
-  const url = server.url;
-  process.stdout.write(
-    [
-      `sealstore (${values.backend}) listening on ${url}${lambdaLimits ? ' with the deployed stack\'s request limits (--lambda-limits)' : ''}`,
-      `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
-      `addressing: path style, or virtual-hosted as bucket.${server.domains.join(' / bucket.')} (--domain adds more)`,
-      showCredentials
-        ? `root credentials (printed once${created ? '' : ': the start that created them stopped before printing them'}; saved in ${dataDir}/${ROOT_CREDENTIALS_FILE}, mode 0600):`
-        : `root credentials: ${credentialsFromEnv ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/${ROOT_CREDENTIALS_FILE}`}`,
-      ...(showCredentials ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
-      '',
-      'Try it:',
-      `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_DEFAULT_REGION=${region}`,
-      `  aws --endpoint-url ${url} s3 mb s3://demo`,
-      `  aws --endpoint-url ${url} s3 cp ./README.md s3://demo/README.md`,
-      `  curl --aws-sigv4 "aws:amz:${region}:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${url}/demo/README.md`,
-      '',
-    ].join('\n'),
-  );
-
-  if (showCredentials) await markRootCredentialsShown(dataDir);
-
+  // Signals are handled from the moment the server listens: a SIGTERM that lands while the banner is printed (or the
+  // credentials marked shown) still drains and exits 0 instead of killing the process mid-write.
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -176,6 +156,28 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const url = server.url;
+  process.stdout.write(
+    [
+      `sealstore (${values.backend}) listening on ${url}${lambdaLimits ? ' with the deployed stack\'s request limits (--lambda-limits)' : ''}`,
+      `data: ${values.backend === 'embedded' ? dataDir : 'AWS endpoint from the SDK environment'}`,
+      `addressing: path style, or virtual-hosted as bucket.${server.domains.join(' / bucket.')} (--domain adds more)`,
+      showCredentials
+        ? `root credentials (printed once${created ? '' : ': the start that created them stopped before printing them'}; saved in ${dataDir}/${ROOT_CREDENTIALS_FILE}, mode 0600):`
+        : `root credentials: ${credentialsFromEnv ? 'from SEALSTORE_ACCESS_KEY_ID' : `${dataDir}/${ROOT_CREDENTIALS_FILE}`}`,
+      ...(showCredentials ? [`  access key id:     ${credentials.accessKeyId}`, `  secret access key: ${credentials.secretAccessKey}`] : []),
+      '',
+      'Try it:',
+      `  export AWS_ACCESS_KEY_ID=${credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=<secret> AWS_DEFAULT_REGION=${region}`,
+      `  aws --endpoint-url ${url} s3 mb s3://demo`,
+      `  aws --endpoint-url ${url} s3 cp ./README.md s3://demo/README.md`,
+      `  curl --aws-sigv4 "aws:amz:${region}:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" ${url}/demo/README.md`,
+      '',
+    ].join('\n'),
+  );
+
+  if (showCredentials) await markRootCredentialsShown(dataDir);
+
 }
 
 /** "2 requests in flight", "1 request in flight"; with a lead (", cutting"), nothing when there are none. */
