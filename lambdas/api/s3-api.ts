@@ -2,7 +2,7 @@
 // ./operations. Every front (node:http, Lambda) calls this with the same transport-neutral request.
 // Protocol details (routing, SigV4, ranges, XML) live in lambdas/http; storage lives behind the service.
 import { authorize, type CredentialStore, type Principal } from '../core/access';
-import { causeOf, ClientDisconnectedError, InvalidArgumentError, StoreError } from '../core/errors';
+import { causeOf, ClientDisconnectedError, InvalidArgumentError, NotImplementedError, StoreError } from '../core/errors';
 import { newRequestId } from '../core/ids';
 import type { Logger } from '../core/logger';
 import type { ObjectService } from '../core/object-service';
@@ -101,7 +101,8 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
       // A client that hangs up mid-upload is routine, not something an operator must act on.
       if (e instanceof ClientDisconnectedError) deps.logger?.info('client disconnected mid-request', { requestId, method: req.method, path: req.path, error: e.message });
       else if (!(e instanceof StoreError)) deps.logger?.error('unexpected error', { requestId, error: e instanceof Error ? e.stack : String(e) });
-      else if (e.statusCode >= 500) deps.logger?.error('request failed', { requestId, code: e.code, status: e.statusCode, error: e.message, ...causeOf(e) });
+      // 501 answers a client that asked for something this store does not do: the client's to act on, not the operator's.
+      else if (e.statusCode >= 500 && !(e instanceof NotImplementedError)) deps.logger?.error('request failed', { requestId, code: e.code, status: e.statusCode, error: e.message, ...causeOf(e) });
       else deps.logger?.info('request failed', { requestId, code: e.code, status: e.statusCode });
       return errorResponse(e, req.path, requestId, req.method);
     } finally {

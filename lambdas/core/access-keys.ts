@@ -137,7 +137,8 @@ export class AccessKeyStore implements CredentialStore {
     // S3 answers a deactivated key like an unknown one: InvalidAccessKeyId. The caller may hold only the key id, not
     // the secret, so telling it "disabled" would confirm the key exists; the operator's log says so instead.
     if (stored.status !== 'Active') {
-      this.deps.logger?.warn('refused a request signed with a disabled access key (the caller is answered InvalidAccessKeyId, as S3 answers for an inactive key)', {
+      // info, not warn: this runs before the signature is checked, so anyone who knows the key id can cause it.
+      this.deps.logger?.info('refused a request signed with a disabled access key (the caller is answered InvalidAccessKeyId, as S3 answers for an inactive key)', {
         accessKeyId,
         enableWith: `sealstore access-keys enable ${accessKeyId}`,
       });

@@ -151,8 +151,14 @@ export class ObjectService {
     return this.buckets.head(name);
   }
 
-  deleteBucket(name: string): Promise<void> {
-    return this.buckets.delete(name);
+  /**
+   * Deletes an empty bucket, then ends the multipart uploads it still held (S3 deletes a bucket with uploads in
+   * progress and drops them): their parts are crypto-shredded rather than left under a name nobody can list.
+   */
+  async deleteBucket(name: string): Promise<void> {
+    const deletedAt = this.deps.now();
+    await this.buckets.delete(name);
+    await this.cleanup.removeAll(name, deletedAt);
   }
 
   /**

@@ -133,6 +133,31 @@ export class UploadCleanup {
     }
   }
 
+  /**
+   * Ends every upload a deleted bucket still holds, as S3 drops a deleted bucket's multipart uploads: open ones are
+   * aborted (their part blobs crypto-shredded), completed ones lose their kept row (a copy of the object's wrapped key
+   * that would otherwise outlive the bucket) at once. Only uploads initiated by `initiatedBefore` (the deletion):
+   * a bucket of the same name created since is someone else's, and so are its uploads.
+   */
+  async removeAll(bucket: string, initiatedBefore: Date): Promise<number> {
+    let ended = 0;
+    for await (const item of walk(this.d.index, uploadsPk(bucket))) {
+      const u = uploadFromItem(item);
+      if (u.initiated.getTime() > initiatedBefore.getTime()) continue;
+      if (u.state === 'completed') {
+        const used = decodePartRanges(u.usedParts ?? '');
+        await this.drainParts(u, (p) => !used.has(p.partNumber));
+        await this.deleteUploadItem(u, 'completed');
+      } else if (u.state === 'aborting') {
+        await this.finishAborted(u);
+      } else if (!(await this.abortRecord(u))) {
+        continue; // it changed under us (a part, a completion): the upload sweep ends it later
+      }
+      ended++;
+    }
+    return ended;
+  }
+
   /** Aborts uploads idle past `maxAgeMs` (a stuck completion counts as idle) and finishes interrupted ones. */
   async sweep(buckets: readonly BucketRecord[], maxAgeMs: number): Promise<UploadSweepResult> {
     const cutoff = this.d.now().getTime() - maxAgeMs;

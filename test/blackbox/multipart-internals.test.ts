@@ -175,6 +175,33 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect((await readAll(await svc.openObject(await svc.headObject(b, 'retry')))).equals(body)).toBe(true);
   });
 
+  it('deleting a bucket ends the uploads it still held: open ones shredded, a completed one\'s kept row (a wrapped-key copy) dropped', async () => {
+    const svc = service();
+    const b = await newBucket(svc);
+    const filesBefore = await blobFiles();
+    const open = await svc.createMultipartUpload({ bucket: b, key: 'open' });
+    await svc.uploadPart({ bucket: b, key: 'open', uploadId: open.uploadId, partNumber: 1, body: bytes(randomBytes(3000)) });
+    await svc.uploadPart({ bucket: b, key: 'open', uploadId: open.uploadId, partNumber: 2, body: bytes(randomBytes(3000)) });
+    const done = await svc.createMultipartUpload({ bucket: b, key: 'done' });
+    const part = await svc.uploadPart({ bucket: b, key: 'done', uploadId: done.uploadId, partNumber: 1, body: bytes(randomBytes(3000)) });
+    await svc.completeMultipartUpload({ bucket: b, key: 'done', uploadId: done.uploadId, parts: [{ partNumber: 1, etag: part.etag }] });
+    await svc.deleteObject(b, 'done');
+    // The completed upload's row stays for retries (with the object's wrapped key); the open one holds two part blobs.
+    expect((await index.query(uploadsPk(b), { limit: 10 })).items).toHaveLength(2);
+    expect(await blobFiles()).toBe(filesBefore + 2);
+
+    await svc.deleteBucket(b);
+    expect((await index.query(uploadsPk(b), { limit: 10 })).items).toEqual([]);
+    expect((await index.query(uploadPartsPk(open.uploadId), { limit: 10 })).items).toEqual([]);
+    expect(await blobFiles()).toBe(filesBefore);
+    expect(await ledger()).toEqual([]);
+
+    // A bucket of the same name made again starts with no uploads, and its own are not touched by the old deletion.
+    await svc.createBucket(b);
+    expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads).toEqual([]);
+    await svc.deleteBucket(b);
+  });
+
   it('sweeps: aborts idle uploads, and finishes completions and aborts that were interrupted', async () => {
     const svc = service();
     const b = await newBucket(svc);

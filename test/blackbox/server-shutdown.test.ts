@@ -1,7 +1,7 @@
 // `npm start` (bin/server.ts, a real child process) under Ctrl-C and impatient clients: SIGINT lets an upload in
 // flight finish and be stored, a second SIGINT exits at once, and a client that hangs up mid-upload is routine
 // (info), not an error an operator must act on.
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketTaggingCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
@@ -87,6 +87,8 @@ describe('npm start: shutting down and hung-up clients', () => {
     abandoned.req.write(body.subarray(0, body.length / 2));
     abandoned.req.destroy();
     await printed(server, '"message":"client disconnected mid-request"');
+    // A client asking for what the store does not do (501) is the client's to act on: info, not error.
+    await expect(s3.send(new GetBucketTaggingCommand({ Bucket: BUCKET }))).rejects.toMatchObject({ name: 'NotImplemented' });
 
     // Ctrl-C during an upload: the server stops accepting, the upload finishes and is answered 200.
     const upload = await beginUpload(server.url, 'in-flight.bin', body.length);
@@ -105,6 +107,7 @@ describe('npm start: shutting down and hung-up clients', () => {
     expect(levels.filter((l) => l.level === 'error')).toEqual([]);
     const disconnect = levels.find((l) => l.message === 'client disconnected mid-request');
     expect(disconnect).toMatchObject({ level: 'info' });
+    expect(levels.find((l) => (l as { code?: string }).code === 'NotImplemented')).toMatchObject({ level: 'info', message: 'request failed' });
     expect(JSON.stringify(disconnect)).not.toContain('    at '); // no stack for a routine event
   }, 90_000);
 
