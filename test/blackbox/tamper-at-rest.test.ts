@@ -5,7 +5,7 @@
 // Here the attacker is stronger than the threat model's: the forged rows go through the store's own row
 // authentication (as if the index key had leaked, say with the rotation role's one Decrypt right), so what is
 // tested is the layer beneath it: the name tag, the object MAC and KMS's encryption context, which need the data
-// key. Row authentication itself is proven in tamper-index.test.ts.
+// key. Row authentication itself is proven in tamper-index-suite.ts.
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
