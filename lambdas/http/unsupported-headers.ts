@@ -1,5 +1,5 @@
 // Request headers that ask for a protection or a behaviour this store does not have (Object Lock, tagging, storage
-// classes, website redirects, object ownership other than BucketOwnerEnforced, appends): refused with S3's error
+// classes, website redirects, object ownership other than BucketOwnerEnforced, appends, conditional aborts): refused with S3's error
 // before any body is read or anything written, never accepted and ignored. One table, one step.
 import { InvalidArgumentError, InvalidRequestError, NotImplementedError, type StoreError } from '../core/errors';
 import { InvalidStorageClassError } from './errors';
@@ -113,6 +113,12 @@ const RULES: readonly HeaderRule[] = [
     on: ['PutObject'],
     // Ignoring it would replace the whole object with the bytes meant to be appended.
     refuse: () => new NotImplementedError(`${NOT_IMPLEMENTED} Appending to an object (x-amz-write-offset-bytes) is a feature of S3 directory buckets; this store replaces objects whole. Send the request without it, or upload the whole object.`, { Header: 'x-amz-write-offset-bytes' }),
+  },
+  {
+    header: 'x-amz-if-match-initiated-time',
+    on: ['AbortMultipartUpload'],
+    // A condition: ignoring it would abort an upload the caller meant to keep.
+    refuse: () => new NotImplementedError(`${NOT_IMPLEMENTED} x-amz-if-match-initiated-time is a condition of S3 directory buckets; this store cannot make an abort conditional on it. Check the upload's Initiated time with ListMultipartUploads, then abort without the header.`, { Header: 'x-amz-if-match-initiated-time' }),
   },
 ];
 

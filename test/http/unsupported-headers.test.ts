@@ -32,6 +32,7 @@ describe('refuseUnsupportedHeaders', () => {
     ['PutObject', { 'x-amz-write-offset-bytes': '0' }, { code: 'NotImplemented', status: 501 }],
     ['CreateBucket', { 'x-amz-object-ownership': 'BucketOwnerEnforced' }, undefined],
     ['CreateBucket', { 'x-amz-object-ownership': 'ObjectWriter' }, { code: 'InvalidArgument', status: 400 }],
+    ['AbortMultipartUpload', { 'x-amz-if-match-initiated-time': 'Wed, 02 Dec 2026 10:00:00 GMT' }, { code: 'NotImplemented', status: 501 }],
     // Headers an operation does not take are not its business (S3 ignores them there too).
     ['GetObject', { 'x-amz-object-lock-mode': 'COMPLIANCE', 'x-amz-storage-class': 'GLACIER' }, undefined],
     ['DeleteObject', { 'x-amz-bypass-governance-retention': 'true', 'x-amz-mfa': '1 2' }, undefined],

@@ -6,6 +6,7 @@
 // status code 403 Forbidden"; Object Lock headers in a bucket without Object Lock: 400 InvalidRequest "Bucket is
 // missing ObjectLockConfiguration"; the error table: InvalidStorageClass, 400). SDK v3 and raw signed requests.
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -224,7 +225,7 @@ export function describeRefusedHeadersSuite(backend: string, setup: () => Promis
       expect((await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'std', ObjectAttributes: ['StorageClass'] }))).StorageClass).toBe('STANDARD');
     });
 
-    it('refuses x-amz-website-redirect-location (501) and x-amz-write-offset-bytes (501): nothing stored, nothing replaced', async () => {
+    it('refuses x-amz-website-redirect-location, x-amz-write-offset-bytes and x-amz-if-match-initiated-time (501): nothing stored, replaced or aborted', async () => {
       const b = await newBucket();
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'page', Body: 'x', WebsiteRedirectLocation: '/elsewhere' })), 'NotImplemented', 501);
       await expectNoObject(b, 'page');
@@ -232,6 +233,10 @@ export function describeRefusedHeadersSuite(backend: string, setup: () => Promis
       const append = await raw('PUT', s3Path(b, 'log'), { 'x-amz-write-offset-bytes': '5' }, 'second');
       expect([append.status, errorCode(append)]).toEqual([501, 'NotImplemented']);
       expect(await bodyOf(b, 'log')).toBe('first');
+      // A conditional abort (directory buckets only) is refused rather than run unconditionally: the upload stays.
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu' }));
+      await expectS3Error(s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'mpu', UploadId, IfMatchInitiatedTime: new Date() })), 'NotImplemented', 501);
+      expect((await uploadsIn(b)).map((u) => u.UploadId)).toEqual([UploadId]);
     });
 
     it('takes x-amz-object-ownership BucketOwnerEnforced on CreateBucket and refuses ObjectWriter / BucketOwnerPreferred with 400 InvalidArgument, creating nothing', async () => {
