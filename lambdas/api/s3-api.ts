@@ -9,11 +9,13 @@ import type { ObjectService } from '../core/object-service';
 import type { S3Request } from '../http/request';
 import { routeS3 } from '../http/router';
 import { refuseCustomerKeys, refuseSseOnReads } from '../http/sse';
+import { refuseUnsupportedHeaders } from '../http/unsupported-headers';
 import { authenticate, type Authenticated, type PayloadLimit } from '../http/sigv4';
 import type { BodySpool } from '../http/spool';
 import type { AdminApi } from './admin-api';
 import { readAll, type OperationContext } from './operations/context';
 import { OPERATIONS } from './operations';
+import { refuseUnexpectedOwner } from './operations/expected-owner';
 import { anyBodyLimit, documentLimit, type LimitsContext } from './payload-limits';
 import { errorResponse, type ApiResponse } from './response';
 
@@ -89,10 +91,13 @@ export function makeS3Api(deps: S3ApiDeps): S3Api {
           checkPayloadLength: checkLength,
           document,
         };
-        // SSE-C is refused on every operation, and SSE-KMS headers on reads, after authentication and before any body
-        // is read or anything written.
+        // SSE-C is refused on every operation, SSE-KMS headers on reads, and every header asking for what this store
+        // does not have (Object Lock, tagging, storage classes...); an expected bucket owner is checked against the
+        // bucket's. All after authentication and before any body is read or anything written.
         refuseCustomerKeys(route.op, req.headers);
         refuseSseOnReads(route.op, req.headers);
+        refuseUnsupportedHeaders(route.op, req.headers);
+        await refuseUnexpectedOwner(ctx);
         response = await OPERATIONS[route.op](ctx);
       }
       deps.logger?.info('request', { requestId, op: route.op, bucket: route.bucket, status: response.statusCode });

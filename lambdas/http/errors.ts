@@ -15,3 +15,4 @@ export class PresignedExpiresError extends make('AuthorizationQueryParametersErr
 export class InvalidURIError extends make('InvalidURI', 400) {}
 export class MissingContentLengthError extends make('MissingContentLength', 411) {}
 export class AccessControlListNotSupportedError extends make('AccessControlListNotSupported', 400) {}
+export class InvalidStorageClassError extends make('InvalidStorageClass', 400) {}

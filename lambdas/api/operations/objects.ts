@@ -15,6 +15,7 @@ import * as xml from '../../http/xml';
 import { objectLimit } from '../payload-limits';
 import { respond, xmlResponse } from '../response';
 import type { Operation, OperationContext } from './context';
+import { refuseUnexpectedSourceOwner } from './expected-owner';
 
 /** The headers S3 returns for SSE-KMS objects, naming the CMK that wraps the data key. */
 export const sseHeaders = sseResponseHeaders;
@@ -206,6 +207,7 @@ export async function copySource(ctx: OperationContext): Promise<ObjectRecord> {
   const src = ctx.route.copySource;
   if (!src) throw new InvalidArgumentError('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
   ctx.can('ReadObject', src.bucket);
+  await refuseUnexpectedSourceOwner(ctx, src.bucket);
   const source = await ctx.service.headObject(src.bucket, src.key);
   const conditions: Record<string, string> = {};
   for (const name of ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since']) {

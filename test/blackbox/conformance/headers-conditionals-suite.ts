@@ -51,7 +51,7 @@ async function rawStandardHeaders(target: { url: string; creds: Creds }, bucket:
  * A signed request that declares its body's size in headers and waits for 100 Continue before sending a byte: what a
  * client sees when the server refuses from the headers alone. Fails if the server asks for the body.
  */
-async function refusedFromHeaders(target: { url: string; creds: Creds }, method: string, path: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+export async function refusedFromHeaders(target: { url: string; creds: Creds }, method: string, path: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   const signed = await signedHeaders(target.url, target.creds, { method, path, query, unsignedPayload: true, headers: { ...headers, expect: '100-continue' } });
   const url = new URL(target.url);
   const search = new URLSearchParams(query).toString();
