@@ -2,7 +2,7 @@
 // by every request), listed by name through gsi1. Every object operation checks its bucket here first.
 // A bucket from before per-bucket partitions lives in the one legacy partition until first read, when it moves.
 import { ROOT_OWNER } from './access';
-import { BucketAlreadyExistsError, BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError } from './errors';
+import { BucketAlreadyExistsError, BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError, OperationAbortedError } from './errors';
 import { walk, walkGsi1 } from './index-walk';
 import type { IndexItem, RecordIndex } from './ports';
 import { BUCKET_SK, BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, bucketItem, bucketPk, objectsPk, type BucketRecord } from './records';
@@ -69,15 +69,26 @@ export class Buckets {
     return record;
   }
 
-  /** Sets or clears the bucket's default CMK (an ARN already resolved and trusted); conditional on the bucket existing. */
+  /**
+   * Sets or clears the bucket's default CMK (an ARN already resolved and checked). Conditional on the very bucket read:
+   * a bucket deleted and created again in between (perhaps by another owner) keeps its own row, never this one's owner
+   * and creation date; the caller gets NoSuchBucket, or OperationAborted to retry against the bucket as it is now.
+   */
   async setDefaultKey(name: string, keyId: string | undefined): Promise<BucketRecord> {
-    const { defaultKeyId: _old, ...current } = await this.head(name);
+    const read = await this.head(name);
+    const { defaultKeyId: _old, ...current } = read;
     const record: BucketRecord = { ...current, ...(keyId === undefined ? {} : { defaultKeyId: keyId }) };
     try {
-      await this.index.put(bucketItem(record), { kind: 'present' });
+      // createdAt (ms) tells one life of a bucket name from the next; concurrent settings of one bucket keep it, so
+      // they do not conflict (the last one wins, as in S3).
+      await this.index.put(bucketItem(record), { kind: 'equals', attr: 'createdAt', value: read.createdAt.getTime() });
     } catch (e) {
-      if (e instanceof ConditionFailedError) throw new NoSuchBucketError(`Bucket ${name} does not exist. Create it first.`, { BucketName: name });
-      throw e;
+      if (!(e instanceof ConditionFailedError)) throw e;
+      await this.head(name); // NoSuchBucket when it is gone for good
+      throw new OperationAbortedError(
+        `Bucket ${name} was deleted and created again while its default encryption was being set; nothing was changed. Check who owns it now, then retry.`,
+        { BucketName: name },
+      );
     }
     return record;
   }

@@ -47,6 +47,8 @@ export class InvalidRangeError extends storeErrorClass('InvalidRange', 416) {}
 export class InvalidPartNumberError extends storeErrorClass('InvalidPartNumber', 416) {}
 export class PreconditionFailedError extends storeErrorClass('PreconditionFailed', 412) {}
 export class ConditionalRequestConflictError extends storeErrorClass('ConditionalRequestConflict', 409) {}
+/** S3's answer to a bucket operation that raced another one on the same bucket: nothing was changed, retry. */
+export class OperationAbortedError extends storeErrorClass('OperationAborted', 409) {}
 export class AccessDeniedError extends storeErrorClass('AccessDenied', 403) {}
 export class SignatureDoesNotMatchError extends storeErrorClass('SignatureDoesNotMatch', 403) {}
 export class InvalidAccessKeyIdError extends storeErrorClass('InvalidAccessKeyId', 403) {}
@@ -68,6 +70,13 @@ export class InsufficientStorageError extends storeErrorClass('InsufficientStora
 export class KmsDisabledError extends storeErrorClass('KMS.DisabledException', 403) {}
 export class KmsInvalidStateError extends storeErrorClass('KMS.KMSInvalidStateException', 403) {}
 export class KmsNotFoundError extends storeErrorClass('KMS.NotFoundException', 400) {}
+/**
+ * A CMK a request or a bucket's default encryption names for new objects that cannot take them: disabled, or in a
+ * state (pending deletion, being retired by this store) where nothing new may be sealed under it. Refused before any
+ * KMS call with 400, the status S3 answers these codes with on a write naming such a key.
+ */
+export class KmsChosenKeyDisabledError extends storeErrorClass('KMS.DisabledException', 400) {}
+export class KmsChosenKeyInvalidStateError extends storeErrorClass('KMS.KMSInvalidStateException', 400) {}
 export class KmsAccessDeniedError extends storeErrorClass('AccessDenied', 403) {}
 /** A wrapped key opened under a CMK this store does not trust (a foreign key placed in its records). */
 export class KmsUntrustedKeyError extends KmsAccessDeniedError {}

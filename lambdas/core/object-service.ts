@@ -168,7 +168,7 @@ export class ObjectService {
   async setBucketDefaultKey(name: string, keyRef: string | undefined): Promise<BucketRecord> {
     await this.buckets.head(name);
     if (keyRef !== undefined && !this.chosenKeys) throw new NotImplementedError('This store cannot seal objects under a CMK of your choice.');
-    const keyId = keyRef === undefined || !this.chosenKeys ? undefined : await this.chosenKeys.resolve(keyRef);
+    const keyId = keyRef === undefined || !this.chosenKeys ? undefined : await this.chosenKeys.resolve(keyRef, 'set-bucket-default');
     return this.buckets.setDefaultKey(name, keyId);
   }
 

@@ -37,6 +37,20 @@ export async function anyObjectUnderKey(index: RecordIndex, keyId: string): Prom
   return false;
 }
 
+/**
+ * Whether an object under `keyId` is there by choice (keyChosen: its request or bucket named that CMK), looking at
+ * no more than `cap` objects. Under a retiring CMK the job moves the others away, so the chosen ones soon come first.
+ */
+export async function anyChosenObjectUnderKey(index: RecordIndex, keyId: string, cap: number): Promise<boolean> {
+  let seen = 0;
+  for await (const page of objectsUnderKey(index, keyId, { pageSize: Math.min(cap, 1000) }).pages()) {
+    if (page.items.some((item) => item.attrs['keyChosen'] === true && item.attrs['keyId'] === keyId)) return true;
+    seen += page.items.length;
+    if (seen >= cap) return false;
+  }
+  return false;
+}
+
 /** How many objects `keyId` wraps, counting at most `cap` (then `capped`: the figure is a lower bound). */
 export async function countObjectsUnderKey(index: RecordIndex, keyId: string, cap: number): Promise<{ count: number; capped: boolean }> {
   let count = 0;

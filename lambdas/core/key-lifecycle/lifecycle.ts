@@ -1,11 +1,18 @@
 // The key lifecycle's front: what the admin API and the rotation job call. Operator actions (create, adopt,
 // rotate, rollover, disable/enable, deletion) and one scheduled run, all recorded in the key-state records.
 import { ENV } from '../deployment-names';
-import { AccessDeniedError, InvalidArgumentError, InvalidRequestError, KmsNotFoundError } from '../errors';
+import {
+  AccessDeniedError,
+  InvalidArgumentError,
+  InvalidRequestError,
+  KmsChosenKeyDisabledError,
+  KmsChosenKeyInvalidStateError,
+  KmsNotFoundError,
+} from '../errors';
 import { Buckets } from '../buckets';
-import type { ChosenKeys } from '../write-keys';
+import type { ChosenKeys, ChosenKeyUse } from '../write-keys';
 import type { Logger } from '../logger';
-import type { BlobStore, KeyAdmin, KeyDescription, KeyVault, RecordIndex } from '../ports';
+import type { BlobStore, KeyAdmin, KeyDescription, KeyState, KeyVault, RecordIndex } from '../ports';
 import { anyObjectUnderKey, countObjectsUnderKey } from '../objects-by-key';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
 import { DEFAULT_LIFECYCLE_CONFIG, ON_DEMAND_COUNT_CAP, validateLifecycleConfig, type LifecycleConfig } from './config';
@@ -87,25 +94,32 @@ export class KeyLifecycle {
   readonly chosenKeys: ChosenKeys;
   private readonly now: () => Date;
   /** Key references a write named, resolved: a PUT naming a CMK costs no KMS or index call while cached. */
-  private readonly chosenCache = new Map<string, { keyId: string; until: number }>();
+  private readonly chosenCache = new Map<string, ChosenKeyFacts>();
 
   constructor(private readonly deps: KeyLifecycleDeps) {
     this.config = validateLifecycleConfig({ ...DEFAULT_LIFECYCLE_CONFIG, ...deps.config });
     this.now = deps.now ?? (() => new Date());
     this.states = new KeyStateStore(deps.index);
     this.activeKeys = new IndexedActiveKeySource(this.states, deps.vault, deps.defaultKeyId, this.config.activeKeyCacheMs, this.now);
-    this.chosenKeys = { resolve: (ref) => this.resolveChosen(ref) };
+    this.chosenKeys = { resolve: (ref, use) => this.resolveChosen(ref, use) };
   }
 
   /**
    * A CMK a client named for its objects (the request's key-id header or its bucket's default encryption): resolved
    * from any form S3 accepts (key id, key ARN, alias name, alias ARN) to its ARN, refused unless the store trusts
-   * it, and recorded as a known key, so the job counts, rewraps and keeps it like any other.
+   * it and it can take new objects, and recorded as a known key, so the job counts, rewraps and keeps it like any other.
    */
-  private async resolveChosen(ref: string): Promise<string> {
+  private async resolveChosen(ref: string, use: ChosenKeyUse): Promise<string> {
     const at = this.now().getTime();
     const cached = this.chosenCache.get(ref);
-    if (cached && cached.until > at) return cached.keyId;
+    // PutBucketEncryption always reads afresh: a bucket admin must never pin a key the lifecycle just retired.
+    const facts = cached && cached.until > at && use !== 'set-bucket-default' ? cached : await this.chosenFacts(ref, at);
+    refuseUnusable(facts, ref, use);
+    return facts.keyId;
+  }
+
+  /** What resolveChosen decides on: the key's ARN, its role to the store and its KMS state, read now (and cached). */
+  private async chosenFacts(ref: string, at: number): Promise<ChosenKeyFacts> {
     let keyId: string;
     try {
       keyId = await this.deps.admin.resolveKeyId(ref);
@@ -120,9 +134,17 @@ export class KeyLifecycle {
       throw new AccessDeniedError(untrustedMessage(keyId, 'seal objects under'), { KeyId: keyId });
     }
     await this.bootstrap();
-    if (!(await this.states.get(keyId))) await this.record(await this.deps.vault.describeKey(keyId), 'standby');
-    this.chosenCache.set(ref, { keyId, until: at + this.config.activeKeyCacheMs });
-    return keyId;
+    const d = await this.deps.vault.describeKey(keyId);
+    const rec = (await this.states.get(keyId)) ?? (await this.record(d, 'standby'));
+    const facts: ChosenKeyFacts = {
+      keyId,
+      role: rec.role,
+      kmsState: d.state,
+      until: at + this.config.activeKeyCacheMs,
+      ...(d.deletionDate === undefined ? {} : { deletionDate: d.deletionDate }),
+    };
+    this.chosenCache.set(ref, facts);
+    return facts;
   }
 
   /** One scheduled run: rotation, a rewrap batch, retirement. Safe to call concurrently. */
@@ -341,6 +363,45 @@ export class KeyLifecycle {
     const rec = await this.states.update(keyId, (cur) => (cur.kmsState === state ? undefined : { ...cur, kmsState: state }));
     return view(rec, d);
   }
+}
+
+/** A chosen CMK as resolveChosen last read it; cached per reference for `activeKeyCacheMs`. */
+interface ChosenKeyFacts {
+  readonly keyId: string;
+  readonly role: KeyStateRecord['role'];
+  readonly kmsState: KeyState;
+  readonly deletionDate?: Date;
+  readonly until: number;
+}
+
+/**
+ * New objects only go under a CMK the store means to keep. A retiring or retired CMK is on its way out (the job moves
+ * objects off it, then schedules its deletion): a request or a new bucket default naming it would either fail later
+ * or, worse, hold it back from deletion on a bucket admin's say. The one exception: writes under a bucket default
+ * set while the key was usable keep working while it is retiring (its chosen objects keep it, the job says so).
+ */
+function refuseUnusable(facts: ChosenKeyFacts, ref: string, use: ChosenKeyUse): void {
+  const { keyId, role } = facts;
+  const named = use === 'request' ? 'x-amz-server-side-encryption-aws-kms-key-id' : use === 'set-bucket-default' ? 'KMSMasterKeyID' : "the bucket's default encryption";
+  const instead =
+    use === 'bucket-default'
+      ? 'Set another default (PutBucketEncryption naming the active CMK or a standby one: sealstore keys ls lists them) or remove it (DeleteBucketEncryption).'
+      : 'Name the active CMK or a standby one instead (sealstore keys ls lists them), or none.';
+  if (role === 'retired' || (role === 'retiring' && use !== 'bucket-default')) {
+    const deletion = facts.deletionDate === undefined ? '' : ` (deletion scheduled for ${facts.deletionDate.toISOString()})`;
+    throw new KmsChosenKeyInvalidStateError(
+      `${keyId} (${named}: ${ref}) is ${role} in this store${deletion}: the store is moving objects off it to delete it, so nothing new may be sealed under it. ` +
+        `${instead} An operator who means to keep the key makes it active again: ${role === 'retired' ? `sealstore keys cancel-deletion ${keyId}, sealstore keys enable ${keyId}, then ` : ''}sealstore keys rollover --to ${keyId}.`,
+      { KeyId: keyId },
+    );
+  }
+  if (facts.kmsState === 'Enabled') return;
+  if (facts.kmsState === 'Disabled') {
+    throw new KmsChosenKeyDisabledError(`${keyId} (${named}: ${ref}) is disabled, so nothing can be sealed under it. ${instead} An operator can enable it: sealstore keys enable ${keyId}.`, {
+      KeyId: keyId,
+    });
+  }
+  throw new KmsChosenKeyInvalidStateError(`${keyId} (${named}: ${ref}) is ${facts.kmsState} in KMS, so nothing can be sealed under it. ${instead}`, { KeyId: keyId });
 }
 
 function untrustedMessage(keyId: string, action: string): string {

@@ -3,7 +3,7 @@
 // and every write is conditional so even overlapping runs lose nothing.
 import { Buckets } from '../buckets';
 import { KmsNotFoundError, StoreError } from '../errors';
-import { anyObjectUnderKey, objectsUnderKey } from '../objects-by-key';
+import { anyChosenObjectUnderKey, anyObjectUnderKey, objectsUnderKey } from '../objects-by-key';
 import type { Logger } from '../logger';
 import type { BlobStore, IndexItem, KeyAdmin, KeyVault, RecordIndex } from '../ports';
 import { ensureBootstrapped } from './active-key';
@@ -42,6 +42,8 @@ export interface RotationJobDeps {
 interface Count {
   readonly total: number;
   readonly needing: number;
+  /** Objects there by choice (keyChosen); 0 when the CMK was not walked (the active or a clean standby one). */
+  readonly chosen: number;
   readonly capped: boolean;
 }
 
@@ -158,12 +160,19 @@ export class RotationJob {
   }
 
   /**
-   * The CMKs new objects are sealed under: the active one, the ones buckets name as their default, and standby CMKs
-   * holding objects (only chosen objects land on a standby CMK). Each is rotated like the active one.
+   * The CMKs objects stay under: the active one, the ones buckets name as their default, standby CMKs holding objects
+   * (only chosen objects land on a standby CMK) and retiring CMKs holding chosen objects (rollover never moves those,
+   * so they would otherwise sit on one material for good). Each is rotated like the active one.
    */
   private async keysToRotate(activeId: string): Promise<string[]> {
-    const out = new Set([activeId, ...this.bucketDefaults.keys()]);
-    for (const rec of await this.deps.states.list()) if (rec.role === 'standby' && (rec.objectCount ?? 0) > 0) out.add(rec.keyId);
+    const out = new Set([activeId]);
+    for (const rec of await this.deps.states.list()) {
+      if (out.has(rec.keyId) || rec.kmsState === 'Deleted') continue;
+      // A retired CMK a bucket still names is on its way to deletion (retire() reports the bucket), not rotated.
+      if (rec.role !== 'retired' && this.bucketDefaults.has(rec.keyId)) out.add(rec.keyId);
+      if (rec.role === 'standby' && (rec.objectCount ?? 0) > 0) out.add(rec.keyId);
+      if (rec.role === 'retiring' && (await anyChosenObjectUnderKey(this.deps.index, rec.keyId, this.deps.config.countCap))) out.add(rec.keyId);
+    }
     return [...out];
   }
 
@@ -222,7 +231,7 @@ export class RotationJob {
       // Likewise a standby CMK (only chosen objects land there) clean through its current material.
       const walkable = rec.keyId === active.keyId || rec.role === 'standby';
       if (walkable && rec.currentMaterialId !== undefined && rec.rewrap.cleanThrough === rec.currentMaterialId && countFresh) {
-        out.set(rec.keyId, { total: rec.objectCount ?? 0, needing: 0, capped: false });
+        out.set(rec.keyId, { total: rec.objectCount ?? 0, needing: 0, chosen: 0, capped: false });
         continue;
       }
       const c = await this.count(rec.keyId, this.needs(rec, active));
@@ -241,14 +250,16 @@ export class RotationJob {
   private async count(keyId: string, needs: (item: IndexItem) => boolean): Promise<Count> {
     let total = 0;
     let needing = 0;
+    let chosen = 0;
     for await (const page of objectsUnderKey(this.deps.index, keyId, { pageSize: 1000 }).pages()) {
       for (const item of page.items) {
         total++;
         if (needs(item)) needing++;
+        if (item.attrs['keyChosen'] === true && item.attrs['keyId'] === keyId) chosen++;
       }
-      if (page.lastKey !== undefined && total >= this.deps.config.countCap) return { total, needing, capped: true };
+      if (page.lastKey !== undefined && total >= this.deps.config.countCap) return { total, needing, chosen, capped: true };
     }
-    return { total, needing, capped: false };
+    return { total, needing, chosen, capped: false };
   }
 
   /** Step 2: retiring CMKs first (they block retirement), then old material of the active one. */
@@ -361,19 +372,30 @@ export class RotationJob {
     }
   }
 
-  /** Step 3: a retiring CMK that wraps nothing becomes retired and its deletion is scheduled, never sooner. */
+  /**
+   * Step 3: a retiring CMK that wraps nothing becomes retired and its deletion is scheduled, never sooner. Data under a
+   * retired CMK (a very late write) revives it; a bucket's default encryption alone never does: any bucket admin can
+   * write one, and none may undo a deletion the lifecycle scheduled.
+   */
   private async retire(counts: Map<string, Count>): Promise<void> {
     const now = this.deps.now();
+    const heldByChoice: string[] = [];
+    let chosenTotal = 0;
     for (const rec of await this.deps.states.list()) {
       if (rec.role !== 'retiring' && rec.role !== 'retired') continue;
       if (rec.kmsState === 'Deleted') continue;
       const objects = (await anyObjectUnderKey(this.deps.index, rec.keyId)) ? 1 : 0;
       const secrets = (await this.deps.secrets?.countSealedUnder(rec.keyId)) ?? 0;
       const namedBy = this.bucketDefaults.get(rec.keyId);
-      const inUse = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0 || namedBy !== undefined;
+      const holdsData = objects > 0 || secrets > 0 || (counts.get(rec.keyId)?.total ?? 0) > 0;
       if (rec.role === 'retiring') {
+        const chosen = counts.get(rec.keyId)?.chosen ?? 0;
+        if (chosen > 0) {
+          chosenTotal += chosen;
+          heldByChoice.push(`${rec.keyId} (${chosen}${counts.get(rec.keyId)?.capped ? '+' : ''})`);
+        }
         if (namedBy) this.note('warn', `${rec.keyId} is not retired: it is the default encryption key of bucket(s) ${namedBy.join(', ')}`);
-        if (inUse) continue;
+        if (holdsData || namedBy) continue;
         const since = rec.retiringSince ?? rec.createdAt;
         const until = since.getTime() + this.deps.config.retireGraceMs;
         if (now.getTime() < until) {
@@ -386,11 +408,28 @@ export class RotationJob {
         continue;
       }
       // Retired.
-      if (inUse) {
+      if (holdsData) {
         await this.revive(rec);
         continue;
       }
+      if (namedBy) {
+        // Written after the key retired: by a bucket admin (PutBucketEncryption refuses a retired key, so only a
+        // tampered or legacy row gets here) or a default set long ago. The deletion stands; the buckets' writes fail.
+        this.note(
+          'error',
+          `${rec.keyId} is retired (deletion ${rec.deletionDate ? `scheduled for ${rec.deletionDate.toISOString()}` : 'being scheduled'}) but is the default encryption key of bucket(s) ${namedBy.join(', ')}: ` +
+            `their writes that name no key now fail. Point them at another key (aws s3api put-bucket-encryption, or delete-bucket-encryption for the active CMK). ` +
+            `To keep the key instead: sealstore keys cancel-deletion ${rec.keyId}, sealstore keys enable ${rec.keyId}.`,
+        );
+      }
       if (rec.kmsState !== 'PendingDeletion') await this.scheduleDeletion(rec.keyId);
+    }
+    if (chosenTotal > 0) {
+      this.note(
+        'warn',
+        `${chosenTotal} chosen object(s) keep CMK(s) retiring: ${heldByChoice.join(', ')}. Their request or bucket named that CMK, so rollover leaves them ` +
+          `under it (rewrapped within it on rotation); the CMK retires once they are deleted or copied under another key.`,
+      );
     }
   }
 
