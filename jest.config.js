@@ -11,8 +11,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   testTimeout: 60000,
-  // Jest's default on 2 cores is one worker; most suites wait on sockets, child processes, moto and fsync, so two
-  // workers take `npm test` from about 12 minutes to about 7 on the 2-core CI machine. The timing-sensitive suites
-  // assert counts and invariants, not rates, and memory is measured per server process.
+  // Jest's default on 2 cores is one worker; most suites wait on sockets, child processes, moto and fsync. With one
+  // worker the suites' times add up to about 12 minutes; two workers finish them in about 9 on 2 cores. The
+  // timing-sensitive suites assert counts and invariants, not rates, and memory is measured per server process.
   maxWorkers: 2,
 };
