@@ -1,13 +1,20 @@
 // Specification of how CDK context (cdk.json, `-c key=value`) becomes stack props.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { stackNameFromContext, stackPropsFromContext } from '../../lib/context';
 
-const propsFrom = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }).node);
+// Every App makes its output directory when constructed (a fresh cdk.out* in the temp folder unless told where).
+const outdir = mkdtempSync(join(tmpdir(), 'sealstore-context-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+const app = (context?: Record<string, unknown>) => new App({ outdir, ...(context ? { context } : {}) });
+const propsFrom = (context: Record<string, unknown>) => stackPropsFromContext(app(context).node);
 
 describe('stackPropsFromContext', () => {
   it('leaves every prop unset when no context is given, so the documented defaults apply', () => {
     expect(propsFrom({})).toEqual({});
-    expect(stackNameFromContext(new App().node)).toBe('Sealstore');
+    expect(stackNameFromContext(app().node)).toBe('Sealstore');
   });
 
   it('parses strings as the CLI passes them', () => {

@@ -1,5 +1,6 @@
 // Test helper: synthesizes a SealstoreStack with the app's feature flags and stub code (no esbuild), once per call.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -17,11 +18,25 @@ export interface Synthesized {
 export const CDK_CONTEXT = cdkJson.context;
 
 /**
+ * Where this test file's synths write their cloud assemblies: one directory, removed after the file's tests. An App
+ * without an outdir makes a fresh `cdk.out*` in the system temp folder for every synth and never removes it.
+ */
+let outRoot: string | undefined;
+function outdirForThisFile(): string {
+  if (outRoot === undefined) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sealstore-synth-'));
+    outRoot = root;
+    afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  }
+  return fs.mkdtempSync(path.join(outRoot, 'out-'));
+}
+
+/**
  * CDK's built-in CloudFormation schema validation costs ~8 s per test file on first use; the unit tests skip
  * it, and app.test.ts runs the app once with it on (as `cdk synth` does).
  */
 export function synth(props: SealstoreStackProps = {}, context: Record<string, unknown> = {}): Synthesized {
-  const app = new App({ context: { ...cdkJson.context, ...context }, builtinCloudFormationValidation: false, treeMetadata: false });
+  const app = new App({ outdir: outdirForThisFile(), context: { ...cdkJson.context, ...context }, builtinCloudFormationValidation: false, treeMetadata: false });
   const stack = new SealstoreStack(app, 'Sealstore', { bundle: false, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }
