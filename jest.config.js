@@ -12,7 +12,7 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 60000,
   // Jest's default on 2 cores is one worker; most suites wait on sockets, child processes, moto and fsync. With one
-  // worker the suites' times add up to well over 10 minutes; two workers finish them in about 9 on 2 cores. The
+  // worker the suites' times add up to well over 10 minutes; two workers finish them in about 6.5 on 2 cores. The
   // timing-sensitive suites assert counts and invariants, not rates, and memory is measured per server process.
   maxWorkers: 2,
 };
