@@ -21,13 +21,10 @@ export const CDK_CONTEXT = cdkJson.context;
  * Where this test file's synths write their cloud assemblies: one directory, removed after the file's tests. An App
  * without an outdir makes a fresh `cdk.out*` in the system temp folder for every synth and never removes it.
  */
-let outRoot: string | undefined;
+const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sealstore-synth-'));
+// Registered as the module loads (at a test file's top level): jest refuses hooks defined inside a running test.
+afterAll(() => fs.rmSync(outRoot, { recursive: true, force: true }));
 function outdirForThisFile(): string {
-  if (outRoot === undefined) {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sealstore-synth-'));
-    outRoot = root;
-    afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-  }
   return fs.mkdtempSync(path.join(outRoot, 'out-'));
 }
 
