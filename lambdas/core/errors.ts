@@ -57,6 +57,8 @@ export class MissingSecurityHeaderError extends storeErrorClass('MissingSecurity
 export class AuthorizationHeaderMalformedError extends storeErrorClass('AuthorizationHeaderMalformed', 400) {}
 export class MethodNotAllowedError extends storeErrorClass('MethodNotAllowed', 405) {}
 export class NotImplementedError extends storeErrorClass('NotImplemented', 501) {}
+/** S3's first sentence when a request header asks for something not implemented; a NotImplementedError message says what and why after it. */
+export const HEADER_NOT_IMPLEMENTED = 'A header you provided implies functionality that is not implemented';
 export class SlowDownError extends storeErrorClass('SlowDown', 503) {}
 export class ServiceUnavailableError extends storeErrorClass('ServiceUnavailable', 503) {}
 export class InternalError extends storeErrorClass('InternalError', 500) {}

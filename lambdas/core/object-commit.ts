@@ -7,6 +7,7 @@ import {
   ConditionalRequestConflictError,
   InternalError,
   NoSuchKeyError,
+  HEADER_NOT_IMPLEMENTED,
   NotImplementedError,
   PreconditionFailedError,
 } from './errors';
@@ -144,7 +145,7 @@ function tooManyWriters(key: string): PreconditionFailedError {
  */
 export function checkIfNoneMatchForm(ifNoneMatch: string | undefined): void {
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-    throw new NotImplementedError('A header you provided implies functionality that is not implemented: If-None-Match on a write takes only * (create the object only if the key is free).', { Header: 'If-None-Match' });
+    throw new NotImplementedError(`${HEADER_NOT_IMPLEMENTED}: If-None-Match on a write takes only * (create the object only if the key is free).`, { Header: 'If-None-Match' });
   }
 }
 

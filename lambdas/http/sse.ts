@@ -1,6 +1,6 @@
 // Server-side encryption request headers: which CMK a write asks for, and the protections this store refuses rather
 // than ignore. Every object is sealed under a KMS data key (SSE-KMS); SSE-C and S3's other variants are not offered.
-import { AccessDeniedError, InvalidArgumentError, InvalidRequestError, NotImplementedError } from '../core/errors';
+import { AccessDeniedError, InvalidArgumentError, InvalidRequestError, NotImplementedError, HEADER_NOT_IMPLEMENTED } from '../core/errors';
 import { lookup } from './request';
 import type { S3Op } from './router';
 
@@ -20,7 +20,7 @@ const WRITES: ReadonlySet<S3Op> = new Set(['PutObject', 'CopyObject', 'CreateMul
 /** S3's message when SSE-C parameters name an object that is not SSE-C encrypted (no object here is). */
 const NOT_APPLICABLE = 'The encryption parameters are not applicable to this object.';
 /** S3's message for a header asking for something it does not implement. */
-const NOT_IMPLEMENTED = 'A header you provided implies functionality that is not implemented.';
+const NOT_IMPLEMENTED = `${HEADER_NOT_IMPLEMENTED}.`;
 
 /**
  * Refuses SSE-C (customer-provided keys) on every operation, before any body is read: a write asking for it gets

@@ -1,7 +1,7 @@
 // Request headers that ask for a protection or a behaviour this store does not have (Object Lock, tagging, storage
 // classes, website redirects, object ownership other than BucketOwnerEnforced, appends, conditional aborts): refused with S3's error
 // before any body is read or anything written, never accepted and ignored. One table, one step.
-import { InvalidArgumentError, InvalidRequestError, NotImplementedError, type StoreError } from '../core/errors';
+import { InvalidArgumentError, InvalidRequestError, NotImplementedError, HEADER_NOT_IMPLEMENTED, type StoreError } from '../core/errors';
 import { InvalidStorageClassError } from './errors';
 import { lookup } from './request';
 import type { S3Op } from './router';
@@ -12,7 +12,7 @@ type Headers = Readonly<Record<string, string>>;
 const OBJECT_WRITES: readonly S3Op[] = ['PutObject', 'CopyObject', 'CreateMultipartUpload'];
 
 /** S3's message for a header asking for something it does not implement. */
-const NOT_IMPLEMENTED = 'A header you provided implies functionality that is not implemented.';
+const NOT_IMPLEMENTED = `${HEADER_NOT_IMPLEMENTED}.`;
 /** S3's message, word for word, for Object Lock headers on PutObject/CopyObject/CreateMultipartUpload in a bucket without Object Lock. */
 const MISSING_LOCK = 'Bucket is missing ObjectLockConfiguration';
 const NO_LOCK = 'sealstore has no Object Lock (no retention, no legal hold, no versioning): nothing could keep this object from being overwritten or deleted.';

@@ -1,5 +1,5 @@
 // Object operations: PutObject, GetObject, HeadObject, GetObjectAttributes, DeleteObject, DeleteObjects, CopyObject.
-import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, NotImplementedError, PreconditionFailedError, StoreError } from '../../core/errors';
+import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, NotImplementedError, HEADER_NOT_IMPLEMENTED, PreconditionFailedError, StoreError } from '../../core/errors';
 import { checkIfNoneMatchForm } from '../../core/object-commit';
 import type { StoredChecksum } from '../../core/object-service';
 import { ObjectChangedError } from '../../core/part-reader';
@@ -159,7 +159,7 @@ export const HeadObject: Operation = (ctx) => readObject(ctx, false);
 const DIRECTORY_BUCKET_DELETE_HEADERS = ['x-amz-if-match-last-modified-time', 'x-amz-if-match-size'];
 
 function directoryBucketOnly(what: string): NotImplementedError {
-  return new NotImplementedError(`A header you provided implies functionality that is not implemented: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
+  return new NotImplementedError(`${HEADER_NOT_IMPLEMENTED}: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
 }
 
 /**
