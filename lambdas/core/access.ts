@@ -33,8 +33,12 @@ export function ownerIdOf(principal: Principal): string {
  * they hold a grant on (any role, or a grant on every bucket).
  */
 export function canSeeBucket(principal: Principal, bucket: { readonly name: string; readonly owner: string }): boolean {
-  if (principal.root || bucket.owner === ownerIdOf(principal)) return true;
-  return principal.grants.some((g) => g.bucket === '*' || g.bucket === bucket.name);
+  return bucket.owner === ownerIdOf(principal) || holdsGrantOn(principal, bucket.name);
+}
+
+/** Whether any grant of the principal (any role) touches the bucket; root holds every bucket. */
+export function holdsGrantOn(principal: Principal, bucket: string): boolean {
+  return principal.root === true || principal.grants.some((g) => g.bucket === '*' || g.bucket === bucket);
 }
 
 /** What an action needs. Bucket-less actions (ListBuckets, the admin API) are checked against '*'. */

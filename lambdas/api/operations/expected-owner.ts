@@ -1,7 +1,7 @@
 // x-amz-expected-bucket-owner and x-amz-source-expected-bucket-owner, honoured: a request naming an owner the bucket
 // does not have is refused with S3's 403 AccessDenied before anything is read or written. Owners are the ids
 // access.ts ownerIdOf gives (what ListBuckets shows as Owner/ID), not AWS account ids.
-import { ownerIdOf, type Principal } from '../../core/access';
+import { holdsGrantOn, ownerIdOf, type Principal } from '../../core/access';
 import { AccessDeniedError } from '../../core/errors';
 import type { ObjectService } from '../../core/object-service';
 import { lookup } from '../../http/request';
@@ -10,11 +10,6 @@ import type { OperationContext } from './context';
 const EXPECTED = 'x-amz-expected-bucket-owner';
 const SOURCE_EXPECTED = 'x-amz-source-expected-bucket-owner';
 
-/** Whether any grant of the principal touches the bucket: without one, every operation on it is denied anyway. */
-function holdsGrantOn(principal: Principal, bucket: string): boolean {
-  return principal.root === true || principal.grants.some((g) => g.bucket === '*' || g.bucket === bucket);
-}
-
 function mismatch(header: string, bucket: string): AccessDeniedError {
   return new AccessDeniedError(`Access Denied: bucket ${bucket} is not owned by the owner ${header} names. Owners here are the ids ListBuckets shows as Owner/ID (the access key id that created the bucket, or sealstore-root), not AWS account ids.`);
 }
@@ -22,6 +17,7 @@ function mismatch(header: string, bucket: string): AccessDeniedError {
 async function checkOwner(service: ObjectService, principal: Principal, bucket: string, header: string, expected: string): Promise<void> {
   // Only a caller who could act on the bucket learns anything from the answer (exists or not, whose it is): to any
   // other caller it is the AccessDenied the operation itself would give.
+  // Without a grant on the bucket every operation on it is denied anyway.
   if (!holdsGrantOn(principal, bucket)) throw new AccessDeniedError(`Access key ${principal.accessKeyId} is not allowed to act on bucket ${bucket}; ask an admin for a key with the right role.`);
   const record = await service.headBucket(bucket);
   if (record.owner !== expected) throw mismatch(header, bucket);
