@@ -24,6 +24,15 @@ interface HeaderRule {
   readonly refuse: (value: string, op: S3Op) => StoreError | undefined;
 }
 
+/**
+ * Delete conditions S3 honours in directory buckets only (as headers on DeleteObject, as elements in DeleteObjects
+ * entries): refused, so a caller never believes they protected a delete.
+ */
+export function directoryBucketCondition(what: string): NotImplementedError {
+  return new NotImplementedError(`${HEADER_NOT_IMPLEMENTED}: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
+}
+const directoryBucketDelete = (header: string): HeaderRule => ({ header, on: ['DeleteObject'], refuse: () => directoryBucketCondition(header) });
+
 const objectLock = (header: string): HeaderRule => ({
   header,
   on: OBJECT_WRITES,
@@ -114,6 +123,8 @@ const RULES: readonly HeaderRule[] = [
     // Ignoring it would replace the whole object with the bytes meant to be appended.
     refuse: () => new NotImplementedError(`${NOT_IMPLEMENTED} Appending to an object (x-amz-write-offset-bytes) is a feature of S3 directory buckets; this store replaces objects whole. Send the request without it, or upload the whole object.`, { Header: 'x-amz-write-offset-bytes' }),
   },
+  directoryBucketDelete('x-amz-if-match-last-modified-time'),
+  directoryBucketDelete('x-amz-if-match-size'),
   {
     header: 'x-amz-if-match-initiated-time',
     on: ['AbortMultipartUpload'],

@@ -1,10 +1,11 @@
 // Object operations: PutObject, GetObject, HeadObject, GetObjectAttributes, DeleteObject, DeleteObjects, CopyObject.
-import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, NotImplementedError, HEADER_NOT_IMPLEMENTED, PreconditionFailedError, StoreError } from '../../core/errors';
+import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, PreconditionFailedError, StoreError } from '../../core/errors';
 import { checkIfNoneMatchForm } from '../../core/object-commit';
 import type { StoredChecksum } from '../../core/object-service';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { checksumHeaderName, type ChecksumAlgorithm } from '../../http/checksums';
+import { directoryBucketCondition } from '../../http/unsupported-headers';
 import { evaluateConditions } from '../../http/conditional';
 import { extractStoredHeaders, extractUserMetadata, putContentType, responseOverrides } from '../../http/headers';
 import { checkAclHeaders } from '../../http/acl';
@@ -155,13 +156,6 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
 export const GetObject: Operation = (ctx) => readObject(ctx, true);
 export const HeadObject: Operation = (ctx) => readObject(ctx, false);
 
-/** Delete conditions S3 honours in directory buckets only: refused, so a caller never believes they protected a delete. */
-const DIRECTORY_BUCKET_DELETE_HEADERS = ['x-amz-if-match-last-modified-time', 'x-amz-if-match-size'];
-
-function directoryBucketOnly(what: string): NotImplementedError {
-  return new NotImplementedError(`${HEADER_NOT_IMPLEMENTED}: ${what} is a condition of S3 directory buckets; this store checks If-Match (the ETag) only.`, { Header: what });
-}
-
 /**
  * A delete conditional on an ETag tells the caller whether the object has that ETag: S3 asks for s3:GetObject as
  * well as s3:DeleteObject for it, so a delete-only key cannot probe ETags. `*` only asks whether the key exists.
@@ -173,7 +167,6 @@ function canDeleteIf(ctx: OperationContext, ifMatch: string | undefined): void {
 export const DeleteObject: Operation = async (ctx) => {
   ctx.can('DeleteObject', ctx.bucket);
   const h = ctx.req.headers;
-  for (const name of DIRECTORY_BUCKET_DELETE_HEADERS) if (lookup(h, name) !== undefined) throw directoryBucketOnly(name);
   const ifMatch = lookup(h, 'if-match');
   canDeleteIf(ctx, ifMatch);
   await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch });
@@ -189,7 +182,7 @@ export const DeleteObjects: Operation = async (ctx) => {
   for (const { key, etag, directoryBucketConditions } of request.objects) {
     try {
       const [unsupported] = directoryBucketConditions ?? [];
-      if (unsupported !== undefined) throw directoryBucketOnly(unsupported);
+      if (unsupported !== undefined) throw directoryBucketCondition(unsupported);
       canDeleteIf(ctx, etag);
       // Each entry's <ETag> is judged inside its own removing transaction, as If-Match on DeleteObject is.
       await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag });
