@@ -55,14 +55,15 @@ export async function expectS3Error(p: Promise<unknown>, code: string, status?: 
 }
 
 /**
- * A signed PUT that declares `length` body bytes (UNSIGNED-PAYLOAD) and waits for 100 Continue before sending any:
- * what a client sees when the server refuses a body from its headers alone.
+ * A signed request that declares its body's size in headers and waits for 100 Continue before sending a byte: what a
+ * client sees when the server refuses from the headers alone. Fails if the server asks for the body.
  */
-export async function declaredOnly(target: { url: string; creds: Creds }, method: string, path: string, length: number): Promise<{ status: number; body: string }> {
-  const signed = await signedHeaders(target.url, target.creds, { method, path, unsignedPayload: true, headers: { 'content-length': String(length), expect: '100-continue' } });
-  const url = new URL(path, target.url);
+export async function refusedFromHeaders(target: { url: string; creds: Creds }, method: string, path: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const signed = await signedHeaders(target.url, target.creds, { method, path, query, unsignedPayload: true, headers: { ...headers, expect: '100-continue' } });
+  const url = new URL(target.url);
+  const search = new URLSearchParams(query).toString();
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method, headers: signed });
+    const req = httpRequest({ host: url.hostname, port: url.port, path: search ? `${path}?${search}` : path, method, headers: signed });
     req.on('continue', () => reject(new Error('the server asked for a body it should refuse from the headers')));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -75,6 +76,11 @@ export async function declaredOnly(target: { url: string; creds: Creds }, method
     req.on('error', reject);
     req.flushHeaders();
   });
+}
+
+/** A signed request that declares `length` body bytes (UNSIGNED-PAYLOAD) and nothing else: see refusedFromHeaders. */
+export function declaredOnly(target: { url: string; creds: Creds }, method: string, path: string, length: number): Promise<{ status: number; body: string }> {
+  return refusedFromHeaders(target, method, path, {}, { 'content-length': String(length) });
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');

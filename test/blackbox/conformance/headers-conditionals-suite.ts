@@ -17,10 +17,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
-import { expectS3Error, s3Client, type S3Target } from '../s3-suite';
-import { errorCode, s3Path, signedHeaders, signedRequest, type Creds } from '../../support/signed-fetch';
+import { expectS3Error, refusedFromHeaders, s3Client, type S3Target } from '../s3-suite';
+import { errorCode, s3Path, signedRequest, type Creds } from '../../support/signed-fetch';
 
 /** The five headers S3 keeps with an object, as a client sets them, and as GET/HEAD must give them back. */
 const STANDARD = {
@@ -45,30 +44,6 @@ async function rawStandardHeaders(target: { url: string; creds: Creds }, bucket:
     expires: pick('expires'),
     'content-type': pick('content-type'),
   };
-}
-
-/**
- * A signed request that declares its body's size in headers and waits for 100 Continue before sending a byte: what a
- * client sees when the server refuses from the headers alone. Fails if the server asks for the body.
- */
-export async function refusedFromHeaders(target: { url: string; creds: Creds }, method: string, path: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const signed = await signedHeaders(target.url, target.creds, { method, path, query, unsignedPayload: true, headers: { ...headers, expect: '100-continue' } });
-  const url = new URL(target.url);
-  const search = new URLSearchParams(query).toString();
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: search ? `${path}?${search}` : path, method, headers: signed });
-    req.on('continue', () => reject(new Error('the server asked for a body it should refuse from the headers')));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    req.on('error', reject);
-    req.flushHeaders();
-  });
 }
 
 const element = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];

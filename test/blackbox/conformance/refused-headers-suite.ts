@@ -28,7 +28,7 @@ import {
 import { expectS3Error, s3Client } from '../s3-suite';
 import type { OwnedTarget } from './auth-buckets-listing-suite';
 import { errorCode, s3Path, signedRequest } from '../../support/signed-fetch';
-import { refusedFromHeaders } from './headers-conditionals-suite';
+import { refusedFromHeaders } from '../s3-suite';
 
 /** An AWS account id: never the owner of a bucket here (owners are access key ids, or sealstore-root). */
 const FOREIGN_ACCOUNT = '111122223333';
