@@ -140,7 +140,6 @@ export class MultipartUploads {
       throw new InvalidRequestError('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     }
     if (input.checksumAlgorithm !== undefined) multipartChecksumType(input.checksumAlgorithm, input.checksumType);
-    await this.d.buckets.head(input.bucket);
     const { upload, dataKey } = await this.open(input, false);
     dataKey.fill(0);
     return upload;
