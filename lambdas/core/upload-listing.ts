@@ -38,6 +38,8 @@ export interface ListUploadsResult {
   readonly isTruncated: boolean;
   readonly nextKeyMarker?: string;
   readonly nextUploadIdMarker?: string;
+  /** The bucket's owner, read with the bucket: it owns every upload in it (ACLs disabled). */
+  readonly owner: string;
 }
 
 export async function listParts(index: RecordIndex, uploads: UploadRecords, input: ListPartsInput): Promise<ListPartsResult> {
@@ -58,7 +60,7 @@ export function allParts(index: RecordIndex, uploadId: string): Promise<Uploaded
 }
 
 export async function listUploads(index: RecordIndex, buckets: Buckets, input: ListUploadsInput): Promise<ListUploadsResult> {
-  await buckets.head(input.bucket);
+  const { owner } = await buckets.head(input.bucket);
   const prefix = input.prefix ?? '';
   const uploads: UploadRecord[] = [];
   const commonPrefixes: string[] = [];
@@ -77,8 +79,8 @@ export async function listUploads(index: RecordIndex, buckets: Buckets, input: L
     if (cp !== undefined && cp === lastPrefix) continue;
     if (uploads.length + commonPrefixes.length >= input.maxUploads) {
       return lastPrefix !== undefined && last === undefined
-        ? { uploads, commonPrefixes, isTruncated: true, nextKeyMarker: lastPrefix }
-        : { uploads, commonPrefixes, isTruncated: true, nextKeyMarker: last?.key ?? lastPrefix, nextUploadIdMarker: last?.uploadId };
+        ? { uploads, commonPrefixes, isTruncated: true, nextKeyMarker: lastPrefix, owner }
+        : { uploads, commonPrefixes, isTruncated: true, nextKeyMarker: last?.key ?? lastPrefix, nextUploadIdMarker: last?.uploadId, owner };
     }
     if (cp !== undefined) {
       commonPrefixes.push(cp);
@@ -89,5 +91,5 @@ export async function listUploads(index: RecordIndex, buckets: Buckets, input: L
       last = u;
     }
   }
-  return { uploads, commonPrefixes, isTruncated: false };
+  return { uploads, commonPrefixes, isTruncated: false, owner };
 }

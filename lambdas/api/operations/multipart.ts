@@ -151,7 +151,6 @@ export const ListMultipartUploads: Operation = async (ctx) => {
   const uploadIdMarker = lookup(q, 'upload-id-marker');
   const encodingType = parseEncodingType(lookup(q, 'encoding-type'));
   const result = await ctx.service.listMultipartUploads({ bucket: ctx.bucket, prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
-  const { owner } = await ctx.service.headBucket(ctx.bucket);
   return xmlResponse(
     ctx.requestId,
     xml.renderListMultipartUploads({
@@ -165,7 +164,7 @@ export const ListMultipartUploads: Operation = async (ctx) => {
       maxUploads,
       isTruncated: result.isTruncated,
       encodingType,
-      uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: owner } })),
+      uploads: result.uploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated, owner: { id: result.owner } })),
       commonPrefixes: result.commonPrefixes,
     }),
   );
