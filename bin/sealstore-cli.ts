@@ -11,6 +11,7 @@ import { ON_DEMAND_COUNT_CAP } from '../lambdas/core/key-lifecycle/config';
 import { parseRootCredentials, ROOT_CREDENTIALS_FILE } from '../lambdas/core/root-credentials';
 import { s3Signer } from '../lambdas/http/signer';
 import { AbortedError, S3Client, S3Error } from './transfer/s3-client';
+import { formatBytes } from './transfer/progress';
 import { Interrupted, parseSize, runCp, runSync, stateDir, TransferUsageError } from './transfer/transfer';
 
 const HELP = `sealstore — transfer and admin CLI for a sealstore endpoint
@@ -39,6 +40,9 @@ Usage: sealstore <command> [options]
                                             --wait repeats until nothing is left, with a progress bar
   keys disable|enable <alias|arn>
   keys schedule-deletion <alias|arn> [--days N] [--force]
+                                            refused while the key still wraps objects unless --force (it says how many)
+      --dry-run                             list every object its deletion would make unreadable, with totals;
+                                            schedules nothing
   keys cancel-deletion <alias|arn>
   access-keys create --bucket B --role read|write|delete|rewrap|admin [--description D]
                                             prints the secret once
@@ -325,6 +329,62 @@ const INACTIVE_NOTE =
   "the secret cannot tell a disabled key from an unknown one; `sealstore access-keys enable <id>` restores one.\n";
 
 /** Below `keys ls`: what a figure counted just now means, since the job's own count may not have run yet. */
+function impactFigure(impact: Record<string, unknown>): string {
+  const objects = Number(impact['objects'] ?? 0);
+  const bytes = Number(impact['bytes'] ?? 0);
+  return `${impact['capped'] ? 'at least ' : ''}${objects} object(s), ${formatBytes(bytes)} (${bytes} bytes)`;
+}
+
+function afterScheduleDeletion(r: Record<string, unknown>): string {
+  const k = r['key'] as Record<string, unknown>;
+  const impact = (r['impact'] ?? {}) as Record<string, unknown>;
+  const when = `when the pending window ends (${s(k['deletionDate'])})`;
+  if (Number(impact['objects'] ?? 0) === 0) return `it wraps no objects; the key is deleted ${when} unless you run sealstore keys cancel-deletion ${s(k['keyId'])}\n`;
+  return `${impactFigure(impact)} become unreadable ${when}; until then sealstore keys cancel-deletion ${s(k['keyId'])} keeps them\n`;
+}
+
+/**
+ * keys schedule-deletion --dry-run: follows the admin API's pages to the end, printing each object as its page
+ * arrives (in --json, one document written as it goes), so a key that wraps millions of objects needs no more
+ * memory than one page.
+ */
+async function deletionDryRun(t: Target, ref: string, io: CliIo, json: boolean): Promise<number> {
+  let cursor: string | undefined;
+  let objects = 0;
+  let bytes = 0;
+  let first = true;
+  let head: Record<string, unknown> = {};
+  do {
+    const page = await call(t, 'POST', '/keys/deletion-impact', { key: ref, ...(cursor === undefined ? {} : { cursor }) });
+    if (first) {
+      head = page;
+      if (json) io.out(`{"keyId":${JSON.stringify(page['keyId'])},"objects":[`);
+      else io.out(`(dry run) deleting ${s(page['keyId'])} would make these objects unreadable:\n${'SIZE'.padStart(14)}  CHOSEN  OBJECT-ID                         BUCKET/KEY\n`);
+    }
+    for (const o of (page['objects'] ?? []) as Array<Record<string, unknown>>) {
+      const size = Number(o['size'] ?? 0);
+      if (json) io.out(`${objects === 0 ? '\n' : ',\n'}${JSON.stringify(o)}`);
+      else io.out(`${String(size).padStart(14)}  ${o['keyChosen'] ? 'yes   ' : 'no    '}  ${s(o['objectId']).padEnd(32)}  ${s(o['bucket'])}/${s(o['key'])}\n`);
+      objects++;
+      bytes += size;
+    }
+    cursor = typeof page['nextCursor'] === 'string' ? page['nextCursor'] : undefined;
+    first = false;
+  } while (cursor !== undefined);
+  const uploads = (head['uploads'] ?? []) as Array<Record<string, unknown>>;
+  const secrets = Number(head['sealedSecrets'] ?? 0);
+  const buckets = (head['bucketDefaults'] ?? []) as string[];
+  if (json) {
+    io.out(`\n],"uploads":${JSON.stringify(uploads)},"sealedSecrets":${secrets},"bucketDefaults":${JSON.stringify(buckets)},"totals":${JSON.stringify({ objects, bytes })}}\n`);
+    return 0;
+  }
+  for (const u of uploads) io.out(`multipart upload ${s(u['uploadId'])} (${s(u['state'])}) of ${s(u['bucket'])}/${s(u['key'])}: could never complete\n`);
+  if (secrets > 0) io.out(`${secrets} stored secret(s) sealed under it (access-key secrets, the index key): the job rewraps them onto the active key; do not delete the key before it has\n`);
+  if (buckets.length > 0) io.out(`default encryption key of bucket(s) ${buckets.join(', ')}: their writes that name no key would fail\n`);
+  io.out(`total: ${impactFigure({ objects, bytes })} would become unreadable; ${uploads.length} upload(s). Nothing was scheduled.\n`);
+  return 0;
+}
+
 function countNote(keys: ReadonlyArray<Record<string, unknown>>): string {
   if (!keys.some((k) => k['countedOnDemand'] === true)) return '';
   return (
@@ -439,7 +499,11 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
       case 'keys schedule-deletion': {
         const days = v.days === undefined ? undefined : Number(v.days);
         if (days !== undefined && !Number.isInteger(days)) throw new UsageError('--days takes a whole number of days (7..30)');
-        showKey(await call(t(), 'POST', '/keys/schedule-deletion', { key: need(arg, '<alias|arn>'), ...(days === undefined ? {} : { days }), force: v.force }));
+        const ref = need(arg, '<alias|arn>');
+        if (v['dry-run']) return await deletionDryRun(t(), ref, io, json);
+        const r = await call(t(), 'POST', '/keys/schedule-deletion', { key: ref, ...(days === undefined ? {} : { days }), force: v.force });
+        showKey(r);
+        if (!json) io.out(afterScheduleDeletion(r));
         return 0;
       }
       case 'access-keys create': {

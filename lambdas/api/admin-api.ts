@@ -90,7 +90,16 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
       needs: 'Admin',
       run: async (b) => {
         const days = int(b, 'days');
-        return { key: await lifecycle.scheduleDeletion(keyRef(b), { ...(days === undefined ? {} : { days }), force: b['force'] === true }) };
+        return lifecycle.scheduleDeletion(keyRef(b), { ...(days === undefined ? {} : { days }), force: b['force'] === true });
+      },
+    },
+    // The dry run of schedule-deletion: a page of the objects the key's deletion would destroy, followed by cursor.
+    'POST /keys/deletion-impact': {
+      needs: 'Admin',
+      run: async (b) => {
+        const cursor = text(b, 'cursor', false);
+        const limit = int(b, 'limit');
+        return lifecycle.deletionImpact(keyRef(b), { ...(cursor === undefined ? {} : { cursor }), ...(limit === undefined ? {} : { limit }) });
       },
     },
     'POST /keys/cancel-deletion': { needs: 'Admin', run: async (b) => ({ key: await lifecycle.cancelDeletion(keyRef(b)) }) },

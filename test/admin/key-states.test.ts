@@ -76,16 +76,31 @@ describe('key states on the data path (embedded backend, over HTTP)', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'kst', Key: 'old', Body: 'under the first key' }));
     expect((await cli(target, 'keys', 'create', '--alias', 'second')).code).toBe(0);
     expect((await cli(target, 'keys', 'rollover', '--to', 'second')).code).toBe(0);
-    // Deleting a key that still wraps objects is refused unless forced.
+    await s3.send(new PutObjectCommand({ Bucket: 'kst', Key: 'new', Body: 'under the second key' }));
+    // The dry run lists what the deletion would destroy, in JSON and as text, and schedules nothing.
+    const dry = await cliJson<{ keyId: string; objects: Array<{ bucket: string; key: string; size: number; keyChosen: boolean }>; totals: { objects: number; bytes: number } }>(
+      target, 'keys', 'schedule-deletion', 'sealstore-default', '--dry-run',
+    );
+    expect(dry.objects).toEqual([expect.objectContaining({ bucket: 'kst', key: 'old', size: 19, keyChosen: false })]);
+    expect(dry.totals).toEqual({ objects: 1, bytes: 19 });
+    const dryText = await cli(target, 'keys', 'schedule-deletion', 'sealstore-default', '--dry-run');
+    expect(dryText.code).toBe(0);
+    expect(dryText.out).toMatch(/^\s+19 {2}no {6}\S+ {2}kst\/old$/m);
+    expect(dryText.out).toContain('total: 1 object(s), 19 B (19 bytes) would become unreadable; 0 upload(s). Nothing was scheduled.');
+    expect((await cliJson<{ keys: KeyJson[] }>(target, 'keys', 'ls')).keys.find((k) => k.keyId === dry.keyId)?.kmsState).toBe('Enabled');
+    // Deleting a key that still wraps objects is refused unless forced, naming how many.
     const refused = await cli(target, 'keys', 'schedule-deletion', 'sealstore-default', '--days', '7');
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/InvalidRequest: .*still wraps objects/);
-    const scheduled = await cliJson<{ key: KeyJson }>(target, 'keys', 'schedule-deletion', 'sealstore-default', '--days', '7', '--force');
+    expect(refused.err).toMatch(/InvalidRequest: .*still wraps 1 object\(s\), 19 bytes; .*--dry-run/);
+    const scheduled = await cliJson<{ key: KeyJson; impact: { objects: number; bytes: number } }>(target, 'keys', 'schedule-deletion', 'sealstore-default', '--days', '7', '--force');
     expect(scheduled.key.kmsState).toBe('PendingDeletion');
+    expect(scheduled.impact).toEqual({ objects: 1, bytes: 19, capped: false });
 
+    // What the dry run listed is what became unreadable; the object under the other key is still served.
     const read = await s3Error(get('old'));
     expect(read).toMatchObject({ code: 'KMS.KMSInvalidStateException', status: 403 });
     expect(read.message).toContain(scheduled.key.keyId);
+    expect(await get('new')).toBe('under the second key');
 
     expect((await cli(target, 'keys', 'cancel-deletion', 'sealstore-default')).code).toBe(0);
     expect((await s3Error(get('old'))).code).toBe('KMS.DisabledException'); // as in KMS: back Disabled

@@ -176,6 +176,12 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
     // New writes wrap under the new CMK at once.
     const fresh = await putObjects(s3, 1, 'fresh');
     await expectWrappedUnder(store, await store.record(BUCKET, 'fresh-00'), second.arn);
+    // The dry run of deleting either CMK lists what it wraps, through the gsi1 shards on DynamoDB.
+    type DryRun = { objects: Array<{ bucket: string; key: string; size: number }>; totals: { objects: number; bytes: number } };
+    const dryFirst = await cliJson<DryRun>(target, 'keys', 'schedule-deletion', firstKey, '--dry-run');
+    expect(dryFirst.objects.map((o) => [o.bucket, o.key, o.size]).sort()).toEqual([...bodies].map(([k, b]) => [BUCKET, k, b.length]).sort());
+    expect(dryFirst.totals).toEqual({ objects: 10, bytes: [...bodies.values()].reduce((n, b) => n + b.length, 0) });
+    expect((await cliJson<DryRun>(target, 'keys', 'schedule-deletion', second.arn, '--dry-run')).objects.map((o) => o.key)).toEqual(['fresh-00']);
 
     const scheduledAfter = Date.now();
     const waited = await cliJson<{ rewrapped: number; remaining: number; reports: JobReport[] }>(target, 'keys', 'rewrap', '--wait');
@@ -192,6 +198,7 @@ describeOnMoto(`key lifecycle on the AWS backend (moto_server)${skipped}`, () =>
       for (const part of rec.parts) expect(await store.blobDigest(part.blobId)).toBe(digests.get(part.blobId));
     }
     expect(await objectsUnder(store, firstKey)).toBe(0);
+    expect((await cliJson<DryRun>(target, 'keys', 'schedule-deletion', firstKey, '--dry-run')).totals).toEqual({ objects: 0, bytes: 0 });
 
     const deletionDate = await expectDeletionScheduled(store, firstKey, scheduledAfter);
     expect(retired[0]?.deletionDate).toBe(deletionDate.toISOString());

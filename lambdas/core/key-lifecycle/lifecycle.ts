@@ -13,9 +13,10 @@ import { Buckets } from '../buckets';
 import type { ChosenKeys, ChosenKeyUse } from '../write-keys';
 import type { Logger } from '../logger';
 import type { BlobStore, KeyAdmin, KeyDescription, KeyState, KeyVault, RecordIndex } from '../ports';
-import { anyObjectUnderKey, countObjectsUnderKey } from '../objects-by-key';
+import { countObjectsUnderKey } from '../objects-by-key';
 import { ensureBootstrapped, IndexedActiveKeySource } from './active-key';
 import { DEFAULT_LIFECYCLE_CONFIG, ON_DEMAND_COUNT_CAP, validateLifecycleConfig, type LifecycleConfig } from './config';
+import { deletionImpactPage, deletionImpactTotals, type DeletionImpactPage, type DeletionImpactTotals } from './deletion-impact';
 import { KeyStateStore, type KeyStateRecord } from './key-state';
 import type { JobReport } from './report';
 import type { RewrapHooks } from './rewrap';
@@ -244,17 +245,21 @@ export class KeyLifecycle {
 
   /**
    * Schedules deletion by hand. Refused for the active CMK, and for a CMK that still wraps objects unless
-   * `force` (deleting it crypto-shreds them).
+   * `force` (deleting it crypto-shreds them); either way the answer says how many objects and bytes that is.
    */
-  async scheduleDeletion(ref: string, options: { days?: number; force?: boolean } = {}): Promise<KeyView> {
+  async scheduleDeletion(ref: string, options: { days?: number; force?: boolean } = {}): Promise<ScheduledDeletion> {
     const keyId = await this.known(ref);
     const days = options.days ?? this.config.pendingWindowDays;
     if (!Number.isInteger(days) || days < 7 || days > 30) throw new InvalidArgumentError(`--days must be 7 to 30, got ${days}`);
     const rec = await this.states.get(keyId);
     if (rec?.role === 'active') throw new InvalidRequestError(`${keyId} is the active key; roll over to another key first.`);
-    const inUse = await anyObjectUnderKey(this.deps.index, keyId);
-    if (inUse && !options.force) {
-      throw new InvalidRequestError(`${keyId} still wraps objects; deleting it would destroy them. Roll over and rewrap first, or pass --force.`);
+    const impact = await deletionImpactTotals(this.deps.index, keyId, this.config.countCap);
+    if (impact.objects > 0 && !options.force) {
+      const figure = `${impact.capped ? 'at least ' : ''}${impact.objects} object(s), ${impact.bytes} bytes`;
+      throw new InvalidRequestError(
+        `${keyId} still wraps ${figure}; deleting it would destroy them. ` +
+          `List them with sealstore keys schedule-deletion ${ref} --dry-run. Roll over and rewrap first, or pass --force.`,
+      );
     }
     const buckets = (await new Buckets(this.deps.index, this.now).defaultKeys()).get(keyId);
     if (buckets && !options.force) {
@@ -265,7 +270,18 @@ export class KeyLifecycle {
     }
     const deletionDate = await this.deps.admin.scheduleKeyDeletion(keyId, days);
     await this.states.update(keyId, (cur) => ({ ...cur, kmsState: 'PendingDeletion', deletionDate }));
-    return this.refreshed(keyId);
+    return { key: await this.refreshed(keyId), impact };
+  }
+
+  /**
+   * The dry run of scheduleDeletion: one page of the objects that deleting the CMK would make unreadable (every
+   * object whose data key it wraps), and on the first page the uploads, secrets and bucket defaults that need it.
+   * Nothing is scheduled or changed.
+   */
+  async deletionImpact(ref: string, options: { cursor?: string; limit?: number } = {}): Promise<DeletionImpactPage> {
+    const keyId = await this.known(ref);
+    const secrets = this.deps.sealedSecrets;
+    return deletionImpactPage({ index: this.deps.index, now: this.now, ...(secrets ? { countSealedSecrets: (k: string) => secrets.countSealedUnder(k) } : {}) }, keyId, options);
   }
 
   /** Cancels a pending deletion. As in KMS the key comes back Disabled; a retired key goes back to standby. */
@@ -363,6 +379,12 @@ export class KeyLifecycle {
     const rec = await this.states.update(keyId, (cur) => (cur.kmsState === state ? undefined : { ...cur, kmsState: state }));
     return view(rec, d);
   }
+}
+
+/** A scheduled deletion: the key as it is now, and what its deletion destroys (objects, bytes) when the window ends. */
+export interface ScheduledDeletion {
+  readonly key: KeyView;
+  readonly impact: DeletionImpactTotals;
 }
 
 /** A chosen CMK as resolveChosen last read it; cached per reference for `activeKeyCacheMs`. */
