@@ -2,7 +2,7 @@
 // version changes: the vectors are a published contract, and vectors.test.ts checks them byte for byte.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeObjectMac, FORMAT_VERSION, sealBuffer } from '../../lambdas/core/format';
+import { computeObjectMac, FORMAT_VERSION_1, sealBuffer } from '../../lambdas/core/format';
 import { referenceObjectMac, referenceSeal } from './reference';
 import { VECTOR_INPUTS, vectorSalt } from './vector-inputs';
 
@@ -39,7 +39,7 @@ if (!reference.mac.equals(mac)) throw new Error('reference and library disagree 
 
 const document = {
   description: 'Known-answer vectors of the sealstore sealed object format; see docs/FORMAT.md.',
-  formatVersion: FORMAT_VERSION,
+  formatVersion: FORMAT_VERSION_1,
   dataKey: dataKey.toString('hex'),
   bucket,
   objectId,
