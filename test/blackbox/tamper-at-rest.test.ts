@@ -6,13 +6,23 @@
 // authentication (as if the index key had leaked, say with the rotation role's one Decrypt right), so what is
 // tested is the layer beneath it: the name tag, the object MAC and KMS's encryption context, which need the data
 // key. Row authentication itself is proven in tamper-index-suite.ts.
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { readSealedMetadata, type SealedMetadata } from '../../lambdas/core/format';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
+import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import { startServer, type RunningServer } from '../../local/server';
 import { s3Client } from './s3-suite';
 import { testCreds } from '../support/embedded-target';
@@ -110,5 +120,57 @@ describe('tampering with data at rest', () => {
       flipped = true;
     }
     expect(flipped).toBe(true);
+  });
+
+  /** What recovery will do: from the blob store alone (body and its metadata) and the vault, name the blob's object. */
+  const sealedMetadataOf = async (blobId: string, bytes?: Buffer): Promise<SealedMetadata> => {
+    const { metadata } = await backend.blobs.head(blobId);
+    const bucket = decodeURIComponent(metadata['sealstore-bucket']!);
+    const wrapped = Buffer.from(metadata['sealstore-wrapped-key']!, 'base64');
+    const { plaintext: dataKey } = await backend.vault.decrypt(wrapped, dataKeyContext(bucket, metadata['sealstore-object-id']!));
+    const body = bytes ?? Buffer.concat(await (await backend.blobs.get(blobId)).toArray());
+    try {
+      return readSealedMetadata(body, dataKey, blobId);
+    } finally {
+      dataKey.fill(0);
+    }
+  };
+
+  it('stores every blob with a sealed record naming its object, which opens from the blob store alone and refuses tampering', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'vault', Key: 'docs/ü.txt', Body: 'hello', ContentType: 'text/plain', CacheControl: 'no-cache', Metadata: { patient: 'p-1' } }));
+    const put = await record('docs/ü.txt');
+    const meta = await sealedMetadataOf(put.parts[0]!.blobId);
+    expect(meta).toMatchObject({
+      kind: 'object', bucket: 'vault', key: 'docs/ü.txt', objectId: put.objectId, versionId: '', uploadId: '', partNumber: 1, partCount: 1,
+      plaintextSize: 5, contentType: 'text/plain', headers: { 'cache-control': 'no-cache' }, userMetadata: { patient: 'p-1' }, keyChosen: false,
+    });
+    expect(meta.blobSize).toBe(put.parts[0]!.sealedSize);
+    expect(Math.abs(meta.writtenAt.getTime() - put.lastModified.getTime())).toBeLessThan(5_000);
+
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'vault', Key: 'big', ContentType: 'application/x-tar', Metadata: { backup: 'nightly' } }));
+    const uploadId = created.UploadId!;
+    const parts = [];
+    for (const [n, body] of [[1, Buffer.alloc(5 * 1024 * 1024, 1)], [2, Buffer.from('tail')]] as const) {
+      const up = await s3.send(new UploadPartCommand({ Bucket: 'vault', Key: 'big', UploadId: uploadId, PartNumber: n, Body: body }));
+      parts.push({ PartNumber: n, ETag: up.ETag! });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'vault', Key: 'big', UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    const big = await record('big');
+    for (const part of big.parts) {
+      expect(await sealedMetadataOf(part.blobId)).toMatchObject({
+        kind: 'upload-part', key: 'big', objectId: big.objectId, uploadId, partNumber: part.partNumber, partCount: 0,
+        plaintextSize: part.plaintextSize, contentType: 'application/x-tar', userMetadata: { backup: 'nightly' },
+      });
+    }
+
+    // The last byte of the record's tag, one byte of its ciphertext, and this body put in the place of another object's blob.
+    const blobId = put.parts[0]!.blobId;
+    const body = Buffer.concat(await (await backend.blobs.get(blobId)).toArray());
+    for (const at of [body.length - 5, body.length - 30]) {
+      const bad = Buffer.from(body);
+      bad[at] = (bad[at] as number) ^ 0x01;
+      await expect(sealedMetadataOf(blobId, bad)).rejects.toThrow(/does not open|impossible|truncated/);
+    }
+    await expect(sealedMetadataOf(big.parts[1]!.blobId, body)).rejects.toThrow(/not committed/);
   });
 });
