@@ -8,6 +8,7 @@
 // key. Row authentication itself is proven in tamper-index-suite.ts.
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
@@ -137,7 +138,9 @@ describe('tampering with data at rest', () => {
   };
 
   it('stores every blob with a sealed record naming its object, which opens from the blob store alone and refuses tampering', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: 'vault', Key: 'docs/ü.txt', Body: 'hello', ContentType: 'text/plain', CacheControl: 'no-cache', Metadata: { patient: 'p-1' } }));
+    const sent = await s3.send(new PutObjectCommand({
+      Bucket: 'vault', Key: 'docs/ü.txt', Body: 'hello', ContentType: 'text/plain', CacheControl: 'no-cache', Metadata: { patient: 'p-1' }, ChecksumAlgorithm: 'CRC32',
+    }));
     const put = await record('docs/ü.txt');
     const meta = await sealedMetadataOf(put.parts[0]!.blobId);
     expect(meta).toMatchObject({
@@ -145,7 +148,16 @@ describe('tampering with data at rest', () => {
       plaintextSize: 5, contentType: 'text/plain', headers: { 'cache-control': 'no-cache' }, userMetadata: { patient: 'p-1' }, keyChosen: false,
     });
     expect(meta.blobSize).toBe(put.parts[0]!.sealedSize);
+    // The checksum the body was verified against is known when the sealer ends, so the record carries it.
+    expect(meta.checksum).toEqual({ algorithm: 'CRC32', type: 'FULL_OBJECT', value: sent.ChecksumCRC32 });
     expect(Math.abs(meta.writtenAt.getTime() - put.lastModified.getTime())).toBeLessThan(5_000);
+
+    // A copy is a new object with its own key and record: the destination's name, the source's metadata (COPY).
+    await s3.send(new CopyObjectCommand({ Bucket: 'vault', Key: 'copy', CopySource: 'vault/docs/%C3%BC.txt' }));
+    const copy = await record('copy');
+    expect(await sealedMetadataOf(copy.parts[0]!.blobId)).toMatchObject({
+      kind: 'object', key: 'copy', objectId: copy.objectId, plaintextSize: 5, contentType: 'text/plain', userMetadata: { patient: 'p-1' },
+    });
 
     const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'vault', Key: 'big', ContentType: 'application/x-tar', Metadata: { backup: 'nightly' } }));
     const uploadId = created.UploadId!;
