@@ -16,14 +16,14 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
-import { readSealedMetadata, type SealedMetadata } from '../../lambdas/core/format';
+import { readBlobRecord } from '../../lambdas/core/blob-record';
+import type { SealedMetadata } from '../../lambdas/core/format';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
-import { dataKeyContext } from '../../lambdas/core/sealing-context';
 import { startServer, type RunningServer } from '../../local/server';
 import { s3Client } from './s3-suite';
 import { testCreds } from '../support/embedded-target';
@@ -123,18 +123,21 @@ describe('tampering with data at rest', () => {
     expect(flipped).toBe(true);
   });
 
-  /** What recovery will do: from the blob store alone (body and its metadata) and the vault, name the blob's object. */
-  const sealedMetadataOf = async (blobId: string, bytes?: Buffer): Promise<SealedMetadata> => {
-    const { metadata } = await backend.blobs.head(blobId);
-    const bucket = decodeURIComponent(metadata['sealstore-bucket']!);
-    const wrapped = Buffer.from(metadata['sealstore-wrapped-key']!, 'base64');
-    const { plaintext: dataKey } = await backend.vault.decrypt(wrapped, dataKeyContext(bucket, metadata['sealstore-object-id']!));
-    const body = bytes ?? Buffer.concat(await (await backend.blobs.get(blobId)).toArray());
-    try {
-      return readSealedMetadata(body, dataKey, blobId);
-    } finally {
-      dataKey.fill(0);
-    }
+  /** What recovery will do: from the blob store alone (body, its metadata's wrapped key) and the vault, name the blob's object. */
+  const sealedMetadataOf = (blobId: string): Promise<SealedMetadata> => readBlobRecord(backend.blobs, backend.vault, blobId);
+  /** The embedded store names a blob's file by the SHA-256 of its id (lambdas/adapters/embedded/fs-blob-store.ts). */
+  const blobFile = async (blobId: string): Promise<string> => {
+    const name = `${createHash('sha256').update(blobId, 'utf8').digest('hex')}.blob`;
+    const found: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name));
+        else if (e.name === name) found.push(join(d, e.name));
+      }
+    };
+    await walk(join(dir, 'blobs'));
+    expect(found).toHaveLength(1);
+    return found[0]!;
   };
 
   it('stores every blob with a sealed record naming its object, which opens from the blob store alone and refuses tampering', async () => {
@@ -175,14 +178,19 @@ describe('tampering with data at rest', () => {
       });
     }
 
-    // The last byte of the record's tag, one byte of its ciphertext, and this body put in the place of another object's blob.
+    // One byte of the record's tag, one of its ciphertext, in the stored file: the record no longer opens.
     const blobId = put.parts[0]!.blobId;
-    const body = Buffer.concat(await (await backend.blobs.get(blobId)).toArray());
-    for (const at of [body.length - 5, body.length - 30]) {
-      const bad = Buffer.from(body);
-      bad[at] = (bad[at] as number) ^ 0x01;
-      await expect(sealedMetadataOf(blobId, bad)).rejects.toThrow(/does not open|impossible|truncated/);
+    const file = await blobFile(blobId);
+    const original = await readFile(file);
+    for (const back of [5, 30]) {
+      const bad = Buffer.from(original);
+      bad[bad.length - back] = (bad[bad.length - back] as number) ^ 0x01;
+      await writeFile(file, bad);
+      await expect(sealedMetadataOf(blobId)).rejects.toThrow(/does not open/);
     }
-    await expect(sealedMetadataOf(big.parts[1]!.blobId, body)).rejects.toThrow(/not committed/);
+    // A whole stored blob (body and the metadata the file carries) copied under another blob's name: the record is
+    // bound to its blob id, so recovery cannot restore one object twice.
+    await writeFile(await blobFile(big.parts[1]!.blobId), await readFile(await blobFile(copy.parts[0]!.blobId)));
+    await expect(sealedMetadataOf(big.parts[1]!.blobId)).rejects.toThrow(/metadata record of blob \w+ does not open/);
   });
 });
