@@ -25,7 +25,7 @@ import { nameTag } from './name-binding';
 import { backoff, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
-import { writePendingPart, type PendingPartDeps } from './part-writer';
+import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
 import type { KeyVault, RecordIndex, WriteOp } from './ports';
 import {
   ledgerPk,
@@ -213,7 +213,25 @@ export class MultipartUploads {
   ): Promise<UploadedPartRecord> {
     const owner = { bucket: upload.bucket, key: upload.key, objectId: upload.objectId, uploadId: upload.uploadId, partNumber };
     const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber };
-    const { part, replaced } = await writePendingPart(this.d, owner, dataKey, id, plaintext, blobMetadata(upload, partNumber), async (sealed) => {
+    // The part count is unknown until completion: 0 here; recovery learns it from the completion (FORMAT.md §14.4).
+    const fields: PartRecordFields = () => {
+      const sent = checksum?.();
+      return {
+        kind: 'upload-part',
+        key: upload.key,
+        versionId: '',
+        uploadId: upload.uploadId,
+        partCount: 0,
+        contentType: upload.contentType,
+        headers: presentHeaders(upload.headers),
+        userMetadata: upload.userMetadata,
+        createdAt: upload.initiated,
+        writtenAt: this.d.now(),
+        keyChosen: upload.keyChosen === true,
+        ...(sent ? { checksum: { algorithm: sent.algorithm, type: 'FULL_OBJECT', value: sent.value } } : {}),
+      };
+    };
+    const { part, replaced } = await writePendingPart(this.d, owner, dataKey, id, plaintext, blobMetadata(upload, partNumber), fields, async (sealed) => {
       const sent = checksum?.();
       requireUploadChecksum(upload, sent);
       // The keyed tag stays for older code reading these rows; the sealed value serves completions and reads.

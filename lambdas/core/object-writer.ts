@@ -7,7 +7,7 @@ import { computeObjectMac } from './format';
 import { newObjectId } from './ids';
 import { nameTag } from './name-binding';
 import { checkWritePreconditions, type ObjectCommitter, type WritePreconditions } from './object-commit';
-import { writePendingPart, type PendingPartDeps } from './part-writer';
+import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
 import type { KeyVault } from './ports';
 import type { ObjectRecord, StoredHeaders } from './records';
 import { blobMetadata, dataKeyContext } from './sealing-context';
@@ -74,7 +74,25 @@ export class ObjectWriter {
       };
       const owner = { bucket: target.bucket, key: target.key, objectId };
       const id = { bucket: target.bucket, objectId, partNumber: 1 };
-      return await writePendingPart(this.d, owner, dataKey.plaintext, id, plaintext, blobMetadata(wrapped, 1), async (part) => {
+      const startedAt = this.d.now();
+      const fields: PartRecordFields = () => {
+        const checksum = meta.checksum?.();
+        return {
+          kind: 'object',
+          key: target.key,
+          versionId: '',
+          uploadId: '',
+          partCount: 1,
+          contentType: meta.contentType,
+          headers: presentHeaders(meta.headers),
+          userMetadata: meta.userMetadata,
+          createdAt: startedAt,
+          writtenAt: this.d.now(),
+          keyChosen: choice.chosen,
+          ...(checksum ? { checksum } : {}),
+        };
+      };
+      return await writePendingPart(this.d, owner, dataKey.plaintext, id, plaintext, blobMetadata(wrapped, 1), fields, async (part) => {
         const now = this.d.now();
         const checksum = meta.checksum?.();
         const record: ObjectRecord = {

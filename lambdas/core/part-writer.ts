@@ -1,6 +1,6 @@
 // Seals one part from a plaintext stream and stores it as one blob; its ETag comes from the frame tags on the way.
 import type { Readable } from 'node:stream';
-import { createSealer, type PartIdentity } from './format';
+import { createSealer, type PartIdentity, type SealedRecordFields } from './format';
 import { InternalError } from './errors';
 import { sealedEtag } from './etag';
 import type { Garbage } from './garbage';
@@ -10,9 +10,23 @@ import type { PartRecord, PendingOwner } from './records';
 import { chain } from './stream-chain';
 
 /**
+ * What the blob's sealed metadata record says of its object (docs/FORMAT.md §14), read once the body has ended
+ * (the checksum is known then): with it, the blob store alone is enough to rebuild the index.
+ */
+export type PartRecordFields = () => SealedRecordFields;
+
+/** Stored headers as the record keeps them: only those present. */
+export function presentHeaders(headers: Readonly<Partial<Record<string, string>>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+/**
  * Streams `plaintext` through the sealer into the blob store. Memory stays at about one frame whatever the
  * part size. An error in the plaintext stream (a body that failed verification, a client gone) ends the
- * sealed stream with that error, so the blob store stores nothing.
+ * sealed stream with that error, so the blob store stores nothing. The blob is sealed as format version 2: its
+ * metadata record (`fields`) follows the last frame, bound to `blobId`.
  */
 export async function writeSealedPart(
   blobs: BlobStore,
@@ -21,10 +35,11 @@ export async function writeSealedPart(
   blobId: string,
   plaintext: Readable,
   metadata: BlobMetadata,
+  fields: PartRecordFields,
   frameSize?: number,
   options?: BlobWriteOptions,
 ): Promise<PartRecord> {
-  const sealer = createSealer(dataKey, id, { frameSize });
+  const sealer = createSealer(dataKey, id, { frameSize, record: { blobId, fields } });
   chain(plaintext, [sealer]); // an error in the plaintext reaches the store through `sealer`, destroyed with it
   const { size } = await blobs.put(blobId, sealer, metadata, options);
   const summary = sealer.summary();
@@ -62,12 +77,13 @@ export async function writePendingPart<T>(
   id: PartIdentity,
   plaintext: () => Readable | Promise<Readable>,
   metadata: BlobMetadata,
+  fields: PartRecordFields,
   commit: (part: PartRecord) => Promise<T>,
 ): Promise<T> {
   const blobId = newBlobId();
   const pending = deps.garbage.recordPending(blobId, deps.now(), owner);
   try {
-    const part = await writeSealedPart(deps.blobs, dataKey, id, blobId, await plaintext(), metadata, deps.frameSize, {
+    const part = await writeSealedPart(deps.blobs, dataKey, id, blobId, await plaintext(), metadata, fields, deps.frameSize, {
       beforePublish: () => pending,
     });
     return await commit(part);

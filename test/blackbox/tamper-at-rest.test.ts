@@ -6,12 +6,23 @@
 // authentication (as if the index key had leaked, say with the rotation role's one Decrypt right), so what is
 // tested is the layer beneath it: the name tag, the object MAC and KMS's encryption context, which need the data
 // key. Row authentication itself is proven in tamper-index-suite.ts.
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { readBlobRecord } from '../../lambdas/core/blob-record';
+import type { SealedMetadata } from '../../lambdas/core/format';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
 import { startServer, type RunningServer } from '../../local/server';
 import { s3Client } from './s3-suite';
@@ -110,5 +121,76 @@ describe('tampering with data at rest', () => {
       flipped = true;
     }
     expect(flipped).toBe(true);
+  });
+
+  /** What recovery will do: from the blob store alone (body, its metadata's wrapped key) and the vault, name the blob's object. */
+  const sealedMetadataOf = (blobId: string): Promise<SealedMetadata> => readBlobRecord(backend.blobs, backend.vault, blobId);
+  /** The embedded store names a blob's file by the SHA-256 of its id (lambdas/adapters/embedded/fs-blob-store.ts). */
+  const blobFile = async (blobId: string): Promise<string> => {
+    const name = `${createHash('sha256').update(blobId, 'utf8').digest('hex')}.blob`;
+    const found: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name));
+        else if (e.name === name) found.push(join(d, e.name));
+      }
+    };
+    await walk(join(dir, 'blobs'));
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('stores every blob with a sealed record naming its object, which opens from the blob store alone and refuses tampering', async () => {
+    const sent = await s3.send(new PutObjectCommand({
+      Bucket: 'vault', Key: 'docs/ü.txt', Body: 'hello', ContentType: 'text/plain', CacheControl: 'no-cache', Metadata: { patient: 'p-1' }, ChecksumAlgorithm: 'CRC32',
+    }));
+    const put = await record('docs/ü.txt');
+    const meta = await sealedMetadataOf(put.parts[0]!.blobId);
+    expect(meta).toMatchObject({
+      kind: 'object', bucket: 'vault', key: 'docs/ü.txt', objectId: put.objectId, versionId: '', uploadId: '', partNumber: 1, partCount: 1,
+      plaintextSize: 5, contentType: 'text/plain', headers: { 'cache-control': 'no-cache' }, userMetadata: { patient: 'p-1' }, keyChosen: false,
+    });
+    expect(meta.blobSize).toBe(put.parts[0]!.sealedSize);
+    // The checksum the body was verified against is known when the sealer ends, so the record carries it.
+    expect(meta.checksum).toEqual({ algorithm: 'CRC32', type: 'FULL_OBJECT', value: sent.ChecksumCRC32 });
+    expect(Math.abs(meta.writtenAt.getTime() - put.lastModified.getTime())).toBeLessThan(5_000);
+
+    // A copy is a new object with its own key and record: the destination's name, the source's metadata (COPY).
+    await s3.send(new CopyObjectCommand({ Bucket: 'vault', Key: 'copy', CopySource: 'vault/docs/%C3%BC.txt' }));
+    const copy = await record('copy');
+    expect(await sealedMetadataOf(copy.parts[0]!.blobId)).toMatchObject({
+      kind: 'object', key: 'copy', objectId: copy.objectId, plaintextSize: 5, contentType: 'text/plain', userMetadata: { patient: 'p-1' },
+    });
+
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'vault', Key: 'big', ContentType: 'application/x-tar', Metadata: { backup: 'nightly' } }));
+    const uploadId = created.UploadId!;
+    const parts = [];
+    for (const [n, body] of [[1, Buffer.alloc(5 * 1024 * 1024, 1)], [2, Buffer.from('tail')]] as const) {
+      const up = await s3.send(new UploadPartCommand({ Bucket: 'vault', Key: 'big', UploadId: uploadId, PartNumber: n, Body: body }));
+      parts.push({ PartNumber: n, ETag: up.ETag! });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'vault', Key: 'big', UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    const big = await record('big');
+    for (const part of big.parts) {
+      expect(await sealedMetadataOf(part.blobId)).toMatchObject({
+        kind: 'upload-part', key: 'big', objectId: big.objectId, uploadId, partNumber: part.partNumber, partCount: 0,
+        plaintextSize: part.plaintextSize, contentType: 'application/x-tar', userMetadata: { backup: 'nightly' },
+      });
+    }
+
+    // One byte of the record's tag, one of its ciphertext, in the stored file: the record no longer opens.
+    const blobId = put.parts[0]!.blobId;
+    const file = await blobFile(blobId);
+    const original = await readFile(file);
+    for (const back of [5, 30]) {
+      const bad = Buffer.from(original);
+      bad[bad.length - back] = (bad[bad.length - back] as number) ^ 0x01;
+      await writeFile(file, bad);
+      await expect(sealedMetadataOf(blobId)).rejects.toThrow(/does not open/);
+    }
+    // A whole stored blob (body and the metadata the file carries) copied under another blob's name: the record is
+    // bound to its blob id, so recovery cannot restore one object twice.
+    await writeFile(await blobFile(big.parts[1]!.blobId), await readFile(await blobFile(copy.parts[0]!.blobId)));
+    await expect(sealedMetadataOf(big.parts[1]!.blobId)).rejects.toThrow(/metadata record of blob \w+ does not open/);
   });
 });

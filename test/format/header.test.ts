@@ -1,16 +1,16 @@
 // The header: layout, strict parsing, and the commitment that authenticates it before any frame is opened.
 import { IntegrityError } from '../../lambdas/core/errors';
-import { createOpener, FORMAT_VERSION, HEADER_SIZE, parseHeader, sealBuffer } from '../../lambdas/core/format';
+import { createOpener, FORMAT_VERSION_1, HEADER_SIZE, parseHeader, sealBuffer } from '../../lambdas/core/format';
 import { dataKey, identity } from './helpers';
 
 describe('parseHeader', () => {
   const salt = Buffer.alloc(32, 0xab);
   const { summary } = sealBuffer(dataKey(), identity(), Buffer.from('hi'), { frameSize: 4096, salt });
 
-  it('reads version, frame size, salt and commitment from a 76-byte header', () => {
+  it('reads version, frame size, salt and commitment from a 76-byte header (version 1: sealed without a record)', () => {
     expect(HEADER_SIZE).toBe(76);
     const parsed = parseHeader(summary.header);
-    expect(parsed.version).toBe(FORMAT_VERSION);
+    expect(parsed.version).toBe(FORMAT_VERSION_1);
     expect(parsed.frameSize).toBe(4096);
     expect(parsed.salt.equals(salt)).toBe(true);
     expect(parsed.commitment.equals(summary.header.subarray(44, 76))).toBe(true);
@@ -19,7 +19,8 @@ describe('parseHeader', () => {
 
   it.each([
     ['a bad magic', 0, 0x41],
-    ['an unknown version', 4, 2],
+    ['an unknown version', 4, 3],
+    ['version 0', 4, 0],
     ['an unknown suite', 5, 9],
     ['non-zero reserved bytes', 7, 1],
   ])('rejects %s', (_what, offset, value) => {

@@ -17,3 +17,48 @@ export const VECTOR_INPUTS = {
 export function vectorSalt(partNumber: number): Buffer {
   return Buffer.from(Array.from({ length: 32 }, (_, j) => (j + 0x40 * partNumber) & 0xff));
 }
+
+/** Version 2 (FORMAT.md §14): the same key, names and frame size; each part also carries a record and a blob id. */
+export const VECTOR_INPUTS_V2 = {
+  parts: [
+    {
+      partNumber: 1,
+      description: 'a one-part object (PUT): one byte, headers, user metadata, a checksum, key chosen',
+      plaintextHex: Buffer.from('x').toString('hex'),
+      blobId: 'vector-blob-1',
+      record: {
+        kind: 'object',
+        keyChosen: true,
+        partCount: 1,
+        createdAtMs: 1_796_000_000_000,
+        writtenAtMs: 1_796_000_000_123,
+        key: 'records/ü.txt',
+        versionId: '',
+        uploadId: '',
+        contentType: 'text/plain',
+        headers: { 'content-language': 'en', 'cache-control': 'no-cache' },
+        userMetadata: { patient: 'p-1', 'ünï': 'cödé' },
+        checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: 'jKtRuw==' },
+      },
+    },
+    {
+      partNumber: 2,
+      description: 'a multipart upload part: frame + 1 bytes, part count unknown (0), no headers or checksum',
+      plaintextHex: Buffer.from('sealstore vector!').toString('hex'),
+      blobId: 'vector-blob-2',
+      record: {
+        kind: 'upload-part',
+        keyChosen: false,
+        partCount: 0,
+        createdAtMs: 1_796_000_000_000,
+        writtenAtMs: 1_796_000_001_000,
+        key: 'backups/nightly.tar',
+        versionId: '',
+        uploadId: 'vector-upload',
+        contentType: 'application/x-tar',
+        headers: {},
+        userMetadata: {},
+      },
+    },
+  ],
+} as const;

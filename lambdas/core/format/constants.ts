@@ -1,6 +1,16 @@
-// Fixed numbers of sealed format version 1: sizes, limits and the labels that separate derived keys.
+// Fixed numbers of the sealed format (versions 1 and 2): sizes, limits and the labels that separate derived keys.
 
-export const FORMAT_VERSION = 1;
+/** Version 1: header and frames only. Still opened; written only for its published test vectors. */
+export const FORMAT_VERSION_1 = 1;
+/** Version 2: version 1's layout plus a sealed metadata record after the last frame (docs/FORMAT.md §14). */
+export const FORMAT_VERSION_2 = 2;
+/** The version the service writes. */
+export const FORMAT_VERSION = FORMAT_VERSION_2;
+/**
+ * The object MAC (§9) keeps its version-1 construction whatever the parts' versions: one object may hold parts
+ * of both (a multipart upload begun before an upgrade), and the index of existing objects holds MACs made so.
+ */
+export const OBJECT_MAC_VERSION = 1;
 /** Magic bytes opening every sealed part: "SLSF" (sealstore sealed format). */
 export const MAGIC = Buffer.from('SLSF', 'ascii');
 /** Suite id 1 = AES-256-GCM frames, HKDF-SHA256 part keys, 96-bit counter nonces, 128-bit tags. */
@@ -39,3 +49,13 @@ export const LABEL_PART_KEY = 'sealstore/format/v1/part-key';
 export const LABEL_COMMITMENT = 'sealstore/format/v1/commitment';
 export const LABEL_OBJECT_MAC_KEY = 'sealstore/format/v1/object-mac-key';
 export const LABEL_OBJECT_MAC = 'sealstore/format/v1/object-mac';
+/** Version 2's metadata record: its AES-256-GCM key and the label opening its AAD. */
+export const LABEL_RECORD_KEY = 'sealstore/format/v2/record-key';
+export const LABEL_RECORD_AAD = 'sealstore/format/v2/record';
+
+/** The record's own layout number, first byte of its plaintext (a new field list bumps it, not the format). */
+export const RECORD_LAYOUT = 1;
+/** trailer = locator || ciphertext || tag || u32 trailerLength; the u32 closes the blob. */
+export const TRAILER_LENGTH_SIZE = 4;
+/** Bounds what a reader will take from the last four bytes (user metadata is at most 2 KB in S3). */
+export const MAX_TRAILER_SIZE = 1024 * 1024;

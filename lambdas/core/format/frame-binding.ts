@@ -1,5 +1,6 @@
 // Per-frame GCM inputs: the counter nonce and the AAD binding a frame to its object, part, position and finality.
-import { FORMAT_VERSION, NONCE_SIZE } from './constants';
+import { NONCE_SIZE } from './constants';
+import type { FormatVersion } from './header';
 import { encodeIdentity, type PartIdentity } from './identity';
 
 const TWO_32 = 2 ** 32;
@@ -20,8 +21,8 @@ export function frameNonce(frameIndex: number): Buffer {
 export class FrameAad {
   private readonly prefix: Buffer;
 
-  constructor(id: PartIdentity) {
-    this.prefix = Buffer.concat([Buffer.from([FORMAT_VERSION]), encodeIdentity(id)]);
+  constructor(id: PartIdentity, version: FormatVersion) {
+    this.prefix = Buffer.concat([Buffer.from([version]), encodeIdentity(id)]);
   }
 
   for(frameIndex: number, final: boolean): Buffer {

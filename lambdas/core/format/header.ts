@@ -2,7 +2,8 @@
 import { IntegrityError } from '../errors';
 import {
   COMMITMENT_SIZE,
-  FORMAT_VERSION,
+  FORMAT_VERSION_1,
+  FORMAT_VERSION_2,
   HEADER_PREFIX_SIZE,
   HEADER_SIZE,
   MAGIC,
@@ -13,7 +14,7 @@ import {
 } from './constants';
 
 export interface ParsedHeader {
-  readonly version: number;
+  readonly version: FormatVersion;
   readonly frameSize: number;
   readonly salt: Buffer;
   readonly commitment: Buffer;
@@ -25,12 +26,18 @@ export function assertFrameSize(frameSize: number): void {
   }
 }
 
-/** The 12 bytes before the salt; they enter key derivation, so the commitment authenticates them. */
-export function encodeHeaderPrefix(frameSize: number): Buffer {
+export type FormatVersion = typeof FORMAT_VERSION_1 | typeof FORMAT_VERSION_2;
+
+function isFormatVersion(version: number): version is FormatVersion {
+  return version === FORMAT_VERSION_1 || version === FORMAT_VERSION_2;
+}
+
+/** The 12 bytes before the salt; they enter key derivation, so the commitment authenticates them (and the version). */
+export function encodeHeaderPrefix(frameSize: number, version: FormatVersion): Buffer {
   assertFrameSize(frameSize);
   const prefix = Buffer.alloc(HEADER_PREFIX_SIZE);
   MAGIC.copy(prefix, 0);
-  prefix.writeUInt8(FORMAT_VERSION, 4);
+  prefix.writeUInt8(version, 4);
   prefix.writeUInt8(SUITE_AES256_GCM_HKDF_SHA256, 5);
   // bytes 6..7 reserved, zero
   prefix.writeUInt32BE(frameSize, 8);
@@ -50,7 +57,7 @@ export function parseHeader(bytes: Buffer): ParsedHeader {
   if (bytes.length < HEADER_SIZE) throw new IntegrityError('sealed header is truncated');
   if (!bytes.subarray(0, 4).equals(MAGIC)) throw new IntegrityError('sealed header has a bad magic');
   const version = bytes.readUInt8(4);
-  if (version !== FORMAT_VERSION) throw new IntegrityError(`unsupported sealed format version ${version}`);
+  if (!isFormatVersion(version)) throw new IntegrityError(`unsupported sealed format version ${version}`);
   if (bytes.readUInt8(5) !== SUITE_AES256_GCM_HKDF_SHA256) throw new IntegrityError('unknown sealed format suite');
   if (bytes.readUInt16BE(6) !== 0) throw new IntegrityError('sealed header reserved bytes are not zero');
   const frameSize = bytes.readUInt32BE(8);

@@ -2,20 +2,30 @@
 export {
   DEFAULT_FRAME_SIZE,
   FORMAT_VERSION,
+  FORMAT_VERSION_1,
+  FORMAT_VERSION_2,
   HEADER_SIZE,
   MAX_FRAME_SIZE,
   MAX_FRAMES_PER_PART,
   MAX_OBJECT_SIZE,
   MAX_PART_NUMBER,
   MAX_PART_SIZE,
+  MAX_TRAILER_SIZE,
   MIN_FRAME_SIZE,
   OBJECT_MAC_SIZE,
   SALT_SIZE,
   TAG_SIZE,
 } from './constants';
 export type { PartIdentity } from './identity';
-export { parseHeader, type ParsedHeader } from './header';
+export { parseHeader, type FormatVersion, type ParsedHeader } from './header';
 export { sealedRangeFor, sealedSize, type PlaintextRange, type SealedRange } from './geometry';
 export { createSealer, sealBuffer, Sealer, type SealedPartSummary, type SealOptions } from './sealer';
 export { createOpener, openBuffer, Opener, type OpenOptions } from './opener';
 export { computeObjectMac, verifyObjectMac, type PartDigestInput } from './object-mac';
+export {
+  openSealedTrailer,
+  readSealedMetadata,
+  type RecordInput,
+  type SealedMetadata,
+  type SealedRecordFields,
+} from './record';

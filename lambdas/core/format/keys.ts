@@ -5,6 +5,7 @@ import {
   LABEL_COMMITMENT,
   LABEL_OBJECT_MAC_KEY,
   LABEL_PART_KEY,
+  LABEL_RECORD_KEY,
   SALT_SIZE,
 } from './constants';
 import { encodeIdentity, encodeObjectName, type PartIdentity } from './identity';
@@ -44,23 +45,34 @@ export interface PartKeys {
   readonly frameKey: KeyObject;
   /** Published in the header; recomputed and compared before any frame is opened. */
   readonly commitment: Buffer;
+  /** Version 2 only (asked for with `withRecordKey`): the AES-256-GCM key of the part's metadata record. */
+  readonly recordKey?: Buffer;
 }
 
 /**
  * partKey    = HKDF-SHA256(ikm = dataKey, salt, info = "…/part-key"   || 0x00 || headerPrefix || identity, 32)
  * commitment = HKDF-SHA256(ikm = dataKey, salt, info = "…/commitment" || 0x00 || headerPrefix || identity, 32)
  */
-export function derivePartKeys(dataKey: Buffer, salt: Buffer, headerPrefix: Buffer, id: PartIdentity): PartKeys {
+export function derivePartKeys(
+  dataKey: Buffer,
+  salt: Buffer,
+  headerPrefix: Buffer,
+  id: PartIdentity,
+  withRecordKey = false,
+): PartKeys {
   assertDataKey(dataKey);
   assertSalt(salt);
   const identity = encodeIdentity(id);
   const prk = hkdfExtract(salt, dataKey);
   const partKey = hkdfExpand32(prk, hkdfInfo(LABEL_PART_KEY, headerPrefix, identity));
   const commitment = hkdfExpand32(prk, hkdfInfo(LABEL_COMMITMENT, headerPrefix, identity));
+  // recordKey = HKDF-SHA256(ikm = dataKey, salt, info = "…/v2/record-key" || 0x00 || headerPrefix || identity, 32):
+  // one more HMAC from the same PRK, unique per sealing like the part key.
+  const recordKey = withRecordKey ? hkdfExpand32(prk, hkdfInfo(LABEL_RECORD_KEY, headerPrefix, identity)) : undefined;
   const frameKey = createSecretKey(partKey);
   partKey.fill(0);
   prk.fill(0);
-  return { frameKey, commitment };
+  return { frameKey, commitment, ...(recordKey ? { recordKey } : {}) };
 }
 
 /** macKey = HKDF-SHA256(ikm = dataKey, salt = empty, info = "…/object-mac-key" || 0x00 || version || bucket || objectId, 32) */

@@ -2,12 +2,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IntegrityError } from '../errors';
 import {
-  FORMAT_VERSION,
   HEADER_SIZE,
   LABEL_OBJECT_MAC,
   MAX_OBJECT_SIZE,
   MAX_PART_NUMBER,
   OBJECT_MAC_SIZE,
+  OBJECT_MAC_VERSION,
 } from './constants';
 import { assertPlaintextSize } from './geometry';
 import { assertPartNumber } from './identity';
@@ -51,11 +51,11 @@ export function computeObjectMac(
   parts: readonly PartDigestInput[],
 ): Buffer {
   assertParts(parts);
-  const macKey = deriveObjectMacKey(dataKey, FORMAT_VERSION, bucket, objectId);
+  const macKey = deriveObjectMacKey(dataKey, OBJECT_MAC_VERSION, bucket, objectId);
   const hmac = createHmac('sha256', macKey);
   macKey.fill(0);
   const count = Buffer.allocUnsafe(5);
-  count.writeUInt8(FORMAT_VERSION, 0);
+  count.writeUInt8(OBJECT_MAC_VERSION, 0);
   count.writeUInt32BE(parts.length, 1);
   hmac.update(hkdfInfo(LABEL_OBJECT_MAC, count));
   const entry = Buffer.allocUnsafe(12);

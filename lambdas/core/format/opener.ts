@@ -2,7 +2,7 @@
 import { createDecipheriv, type DecipherGCM, timingSafeEqual } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { IntegrityError } from '../errors';
-import { HEADER_SIZE, TAG_SIZE } from './constants';
+import { FORMAT_VERSION_2, HEADER_SIZE, TAG_SIZE } from './constants';
 import { FrameAad, frameNonce } from './frame-binding';
 import {
   assertPlaintextSize,
@@ -11,10 +11,12 @@ import {
   type PlaintextRange,
   sealedRangeFor,
   sealedRangeOfPart,
+  sealedSize,
 } from './geometry';
 import { encodeHeaderPrefix, parseHeader } from './header';
 import type { PartIdentity } from './identity';
 import { derivePartKeys, type PartKeys } from './keys';
+import { trailerLength } from './record';
 import { transformStep } from './transform-step';
 
 export interface OpenOptions {
@@ -60,11 +62,12 @@ export class PartOpener {
     }
     this.frameSize = parsed.frameSize;
     this.plaintextSize = options.plaintextSize;
-    this.keys = derivePartKeys(dataKey, parsed.salt, encodeHeaderPrefix(parsed.frameSize), id);
+    // Versions 1 and 2 frame alike; the version byte enters the key derivation and every frame's AAD.
+    this.keys = derivePartKeys(dataKey, parsed.salt, encodeHeaderPrefix(parsed.frameSize, parsed.version), id);
     if (!timingSafeEqual(this.keys.commitment, parsed.commitment)) {
       throw new IntegrityError('sealed part is not committed to this data key and identity');
     }
-    this.aad = new FrameAad(id);
+    this.aad = new FrameAad(id, parsed.version);
     const range = options.range;
     const sealed = range
       ? sealedRangeFor(this.plaintextSize, this.frameSize, range)
@@ -184,6 +187,10 @@ export function createOpener(dataKey: Buffer, id: PartIdentity, options: OpenOpt
   return new Opener(dataKey, id, options);
 }
 
+/**
+ * Opens a whole blob held in memory. A version-2 blob's trailer must have the length its last four bytes give, but
+ * its record is not opened here (a GET reads frames only): readSealedMetadata does that.
+ */
 export async function openBuffer(
   dataKey: Buffer,
   id: PartIdentity,
@@ -191,8 +198,15 @@ export async function openBuffer(
   plaintextSize: number,
 ): Promise<Buffer> {
   const opener = new PartOpener(dataKey, id, { header: sealed.subarray(0, HEADER_SIZE), plaintextSize });
+  let frames = sealed.subarray(HEADER_SIZE);
+  if (parseHeader(sealed).version === FORMAT_VERSION_2) {
+    const end = sealedSize(plaintextSize, opener.frameSize);
+    const trailer = trailerLength(sealed.subarray(sealed.length - 4), sealed.length);
+    if (end + trailer + 4 !== sealed.length) throw new IntegrityError('sealed blob size does not match its frames and trailer');
+    frames = sealed.subarray(HEADER_SIZE, end);
+  }
   const pieces: Buffer[] = [];
-  opener.update(sealed.subarray(HEADER_SIZE), (bytes) => pieces.push(bytes));
+  opener.update(frames, (bytes) => pieces.push(bytes));
   opener.finish((bytes) => pieces.push(bytes));
   return Buffer.concat(pieces, plaintextSize);
 }

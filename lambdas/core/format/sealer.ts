@@ -2,23 +2,30 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { EntityTooLargeError } from '../errors';
-import { DEFAULT_FRAME_SIZE, MAX_PART_SIZE, SALT_SIZE, TAG_SIZE } from './constants';
+import { DEFAULT_FRAME_SIZE, FORMAT_VERSION_1, FORMAT_VERSION_2, MAX_PART_SIZE, SALT_SIZE, TAG_SIZE } from './constants';
 import { FrameAad, frameNonce } from './frame-binding';
 import { sealedSize } from './geometry';
 import { encodeHeader, encodeHeaderPrefix } from './header';
 import type { PartIdentity } from './identity';
 import { transformStep } from './transform-step';
 import { derivePartKeys, type PartKeys } from './keys';
+import { sealTrailer, type RecordInput } from './record';
 
 export interface SealOptions {
   readonly frameSize?: number;
   /** Fixed salt, for test vectors only: a repeated salt repeats the part key. */
   readonly salt?: Buffer;
+  /**
+   * The metadata record (docs/FORMAT.md §14): with it the part is sealed as version 2, the record after the last
+   * frame; without it, as version 1 (kept for its published vectors; the service always gives one).
+   */
+  readonly record?: RecordInput;
 }
 
 export interface SealedPartSummary {
   readonly partNumber: number;
   readonly plaintextSize: number;
+  /** The whole blob: header, frames and, in version 2, the trailer. */
   readonly sealedSize: number;
   readonly frameSize: number;
   /** The encoded header bytes; not secret. */
@@ -46,6 +53,9 @@ export class PartSealer {
   private readonly keys: PartKeys;
   private readonly aad: FrameAad;
   private readonly partNumber: number;
+  private readonly id: PartIdentity;
+  private readonly record: RecordInput | undefined;
+  private trailerSize = 0;
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private nextFrame = 0;
@@ -56,11 +66,14 @@ export class PartSealer {
 
   constructor(dataKey: Buffer, id: PartIdentity, options: SealOptions = {}) {
     this.frameSize = options.frameSize ?? DEFAULT_FRAME_SIZE;
-    const prefix = encodeHeaderPrefix(this.frameSize);
+    this.record = options.record;
+    const version = this.record ? FORMAT_VERSION_2 : FORMAT_VERSION_1;
+    const prefix = encodeHeaderPrefix(this.frameSize, version);
     const salt = options.salt ?? randomBytes(SALT_SIZE);
-    this.keys = derivePartKeys(dataKey, salt, prefix, id);
-    this.aad = new FrameAad(id);
+    this.keys = derivePartKeys(dataKey, salt, prefix, id, this.record !== undefined);
+    this.aad = new FrameAad(id, version);
     this.partNumber = id.partNumber;
+    this.id = id;
     this.header = encodeHeader(prefix, salt, this.keys.commitment);
     this.tags.update(this.header);
   }
@@ -84,6 +97,7 @@ export class PartSealer {
     this.sealFrame(this.pendingLength, true, emit);
     this.finished = true;
     this.digest = this.tags.digest();
+    if (this.record) this.sealRecord(this.record, this.digest, emit);
     return this.summary();
   }
 
@@ -92,11 +106,24 @@ export class PartSealer {
     return {
       partNumber: this.partNumber,
       plaintextSize: this.plaintextSize,
-      sealedSize: sealedSize(this.plaintextSize, this.frameSize),
+      sealedSize: sealedSize(this.plaintextSize, this.frameSize) + this.trailerSize,
       frameSize: this.frameSize,
       header: this.header,
       tagDigest: this.digest as Buffer,
     };
+  }
+
+  /** Seals the metadata record once the size and tags are known; one small AES-GCM seal per part. */
+  private sealRecord(record: RecordInput, tagDigest: Buffer, emit: Emit): void {
+    const recordKey = this.keys.recordKey as Buffer;
+    try {
+      const body = { ...record.fields(), ...this.id, plaintextSize: this.plaintextSize, tagDigest };
+      const trailer = sealTrailer(recordKey, this.header, this.id, record.blobId, body);
+      this.trailerSize = trailer.length;
+      emit(trailer);
+    } finally {
+      recordKey.fill(0);
+    }
   }
 
   /** Encrypts the next `length` pending bytes slice by slice: no concatenation of input chunks. */
