@@ -3,6 +3,7 @@ import { IntegrityError, isAlteredWrap, KmsNotFoundError } from './errors';
 import type { BlobMetadata, EncryptionContext, KeyVault, UnwrappedKey } from './ports';
 import type { ObjectRecord } from './records';
 import { DATA_KEY_CONTEXT_KEYS } from './encryption-context';
+import { FORMAT_VERSION, parseHeader } from './format';
 
 /** Encryption context binding a data key to the object it seals (KMS refuses any other). */
 export function dataKeyContext(bucket: string, objectId: string): EncryptionContext {
@@ -49,13 +50,18 @@ function namesNoOtherKey(message: string, keyId: string): boolean {
 /** What an object or upload record holds of its data key: objects and uploads open theirs the same way. */
 export type WrappedKeyRecord = Pick<ObjectRecord, 'wrappedKey' | 'bucket' | 'objectId' | 'keyId'>;
 
-/** Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS. */
+/**
+ * Blob metadata: the wrapped data key travels with the ciphertext, so a blob alone is recoverable with KMS.
+ * `formatVersion` is the blob's own (the version byte of its header): a hint for tools that list blobs, never
+ * trusted by a reader, which takes the version from the header it authenticates.
+ */
 export function blobMetadata(
   record: Pick<ObjectRecord, 'bucket' | 'objectId' | 'keyId' | 'keyMaterialId' | 'wrappedKey'>,
   partNumber: number,
+  formatVersion: number | '?' = FORMAT_VERSION,
 ): BlobMetadata {
   return {
-    'sealstore-format': '1',
+    'sealstore-format': String(formatVersion),
     'sealstore-bucket': encodeURIComponent(record.bucket),
     'sealstore-object-id': record.objectId,
     'sealstore-part': String(partNumber),
@@ -63,4 +69,13 @@ export function blobMetadata(
     'sealstore-key-material': record.keyMaterialId,
     'sealstore-wrapped-key': record.wrappedKey.toString('base64'),
   };
+}
+
+/** The format version a stored part header names (the blob metadata's hint); '?' when the header is unreadable. */
+export function formatVersionOf(header: Buffer): number | '?' {
+  try {
+    return parseHeader(header).version;
+  } catch {
+    return '?';
+  }
 }

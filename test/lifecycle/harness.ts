@@ -10,6 +10,7 @@ import type { KeyLifecycle, LifecycleConfig, RewrapHooks } from '../../lambdas/c
 import type { Logger } from '../../lambdas/core/logger';
 import type { ObjectService } from '../../lambdas/core/object-service';
 import { dataKeyContext } from '../../lambdas/core/sealing-context';
+import { parseHeader } from '../../lambdas/core/format';
 import type { RecordIndex } from '../../lambdas/core/ports';
 import { bytes } from '../support/bytes';
 import { objectFromItem, objectsPk, type ObjectRecord } from '../../lambdas/core/records';
@@ -121,5 +122,7 @@ export async function expectBlobCopiesValid(h: Harness, rec: ObjectRecord): Prom
     expect(fromBlob.plaintext.equals(fromIndex.plaintext)).toBe(true);
     expect(meta['sealstore-key-id']).toBe(fromBlob.keyId);
     expect(meta['sealstore-key-material']).toBe(fromBlob.keyMaterialId);
+    // The format hint follows the blob, not the writer of its last metadata (a rewrap keeps it).
+    expect(meta['sealstore-format']).toBe(String(parseHeader(part.header).version));
   }
 }

@@ -1,7 +1,7 @@
 // Rewraps one object's data key with KMS ReEncrypt: the plaintext key never leaves the vault and the body
 // is not rewritten. Order is what makes a crash harmless: blob copies first, index last (see docs/KEY-LIFECYCLE.md).
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
-import { blobMetadata, dataKeyContext } from '../sealing-context';
+import { blobMetadata, dataKeyContext, formatVersionOf } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
 
@@ -47,7 +47,7 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   };
   for (const part of record.parts) {
     try {
-      await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber));
+      await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber, formatVersionOf(part.header)));
     } catch (e) {
       // The blob went with a concurrent overwrite or delete; the index write below would fail too.
       if (e instanceof BlobNotFoundError) return 'gone';
