@@ -1,8 +1,9 @@
 // Reading the versions of a key (docs/design/VERSIONING-AND-RECOVERY.md §1.3): the latest entry is one read of
 // `O#<bucket>` / key, as before versioning; a noncurrent version is a second read in the key's version partition.
 import { InvalidArgumentError } from './errors';
+import { walk } from './index-walk';
 import type { RecordIndex } from './ports';
-import { latestFromItem, noncurrentFromItem, objectsPk, versionIdOf, versionsPk, type VersionRecord } from './records';
+import { isDeleteMarker, latestFromItem, noncurrentFromItem, objectsPk, versionIdOf, versionsPk, type ObjectRecord, type VersionRecord } from './records';
 import { isVersionKey, NULL_VERSION_ID } from './version-ids';
 
 /** The latest entry of a key (object or delete marker), or undefined when the key has no version at all. */
@@ -33,4 +34,23 @@ export async function findVersion(index: RecordIndex, latest: VersionRecord | un
   if (!item) return undefined;
   const found = noncurrentFromItem(item);
   return versionIdOf(found) === versionId ? found : undefined;
+}
+
+/**
+ * The version of a key that holds object `objectId`, latest or noncurrent, or undefined. Object ids are fresh per
+ * write, so this tells whether a write's object is still stored anywhere: the sweep and the upload cleanup ask it
+ * before deleting blobs an old ledger or upload row names, so a replayed row never gets a noncurrent version's data
+ * deleted. Walks the key's version partition (only when the latest entry counts any).
+ */
+export async function objectVersionWithId(index: RecordIndex, bucket: string, key: string, objectId: string): Promise<ObjectRecord | undefined> {
+  const latest = await latestVersion(index, bucket, key);
+  if (!latest) return undefined;
+  if (!isDeleteMarker(latest) && latest.objectId === objectId) return latest;
+  if ((latest.latest?.noncurrent ?? 0) === 0) return undefined;
+  for await (const item of walk(index, versionsPk(bucket, key))) {
+    if (item.attrs['objectId'] !== objectId) continue;
+    const found = noncurrentFromItem(item);
+    if (!isDeleteMarker(found)) return found;
+  }
+  return undefined;
 }

@@ -467,6 +467,17 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
         // afterEach reads alpha/doc back byte for byte.
       });
 
+      it('a pending ledger entry for a noncurrent version’s blob: the sweep keeps the blob, the version still reads', async () => {
+        const row = await edit.row(versionsPk('delta', 'v'), versions.v[0]!);
+        const blobId = (row.attrs['parts'] as Array<Record<string, AttrValue>>)[0]!['blobId'] as string;
+        await edit.remember(ledgerPk(blobId), blobId);
+        await h.server.store.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: new Date(0), owner: { bucket: 'delta', key: 'v', objectId: row.attrs['objectId'] as string } }));
+        await h.server.service.sweep(0);
+        expect(await h.raw.get(ledgerPk(blobId), blobId)).toBeUndefined();
+        const got = await call(req('GET', s3Path('delta', 'v'), {}, { versionId: versions.v[0]! }));
+        expect({ status: got.status, marked: got.body.includes(Buffer.from('<<delta-v1-plaintext>>')) }).toEqual({ status: 200, marked: true });
+      });
+
       it('an upload’s rows saved before its completion and put back after: the upload sweep leaves the object whole', async () => {
         const body = [marked('replay-part-1', 3000), marked('replay-part-2', 2000)];
         const created = await call(req('POST', s3Path('alpha', 'replayed'), {}, { uploads: '' }));
