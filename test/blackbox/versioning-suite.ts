@@ -204,6 +204,8 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
         expect([...seen].sort()).toEqual([...full].sort());
         expect(seen).toHaveLength(full.length);
       }
+      await expectS3Error(s3.send(new ListObjectVersionsCommand({ Bucket: b, VersionIdMarker: 'null' })), 'InvalidArgument', 400);
+      await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'b', VersionId: 'not-a-version' })), 'InvalidArgument', 400);
       const delimited = await fullListing(b, { Delimiter: '/' });
       expect(delimited.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/']);
       expect(entriesOf(delimited).every((e) => e.startsWith('b|'))).toBe(true);

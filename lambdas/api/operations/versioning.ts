@@ -1,6 +1,6 @@
 // Bucket versioning: PutBucketVersioning, GetBucketVersioning and ListObjectVersions (GET /?versions). Every version
 // keeps its own data key; a DELETE with versionId crypto-shreds one (objects.ts).
-import { MalformedXMLError, NotImplementedError } from '../../core/errors';
+import { InvalidArgumentError, MalformedXMLError, NotImplementedError } from '../../core/errors';
 import { MAX_LIST_KEYS } from '../../core/limits';
 import { isDeleteMarker, versionIdOf } from '../../core/records';
 import { lookup } from '../../http/request';
@@ -37,6 +37,9 @@ export const ListObjectVersions: Operation = async (ctx) => {
   const maxKeys = parseLimit(lookup(q, 'max-keys'), 'max-keys', MAX_LIST_KEYS);
   const keyMarker = lookup(q, 'key-marker') ?? '';
   const versionIdMarker = lookup(q, 'version-id-marker') ?? '';
+  if (versionIdMarker !== '' && keyMarker === '') {
+    throw new InvalidArgumentError('A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker });
+  }
   const result = await ctx.service.listObjectVersions({
     bucket: ctx.bucket,
     prefix,
