@@ -292,7 +292,14 @@ export class MultipartUploads {
     const upload = await this.lease(input.bucket, input.key, input.uploadId, input.parts);
     if (upload.state === 'completed' && upload.completedEtag !== undefined) {
       // A retry of a completion that succeeded (its answer was lost): the same answer, as S3 gives for a while.
-      return { bucket: upload.bucket, key: upload.key, objectId: upload.objectId, etag: upload.completedEtag, keyId: upload.keyId };
+      return {
+        bucket: upload.bucket,
+        key: upload.key,
+        objectId: upload.objectId,
+        etag: upload.completedEtag,
+        keyId: upload.keyId,
+        ...(upload.completedVersionId !== undefined ? { versionId: upload.completedVersionId } : {}),
+      };
     }
     let dataKey: Buffer | undefined;
     try {
@@ -463,6 +470,7 @@ export class MultipartUploads {
       completionId: undefined,
       usedParts: encodePartRanges(chosen.map((p) => p.partNumber)),
       completedEtag: record.etag,
+      ...(record.versionId !== undefined ? { completedVersionId: record.versionId } : {}),
       lastActivity: now,
     };
     await this.d.committer.commit(record, {

@@ -247,6 +247,8 @@ export interface UploadRecord {
   readonly checksumType?: ChecksumType;
   /** Once completed: the object's ETag, so a retried CompleteMultipartUpload gets the same answer. */
   readonly completedEtag?: string;
+  /** Once completed in a bucket with versioning: the object's version id, for the same answer to a retry. */
+  readonly completedVersionId?: string;
 }
 
 /** One uploaded part of an upload: a sealed blob, not yet part of any object. */
@@ -588,6 +590,7 @@ export function uploadItem(u: UploadRecord): IndexItem {
       ...(u.checksumAlgorithm !== undefined ? { checksumAlgorithm: u.checksumAlgorithm } : {}),
       ...(u.checksumType !== undefined ? { checksumType: u.checksumType } : {}),
       ...(u.completedEtag !== undefined ? { completedEtag: u.completedEtag } : {}),
+      ...(u.completedVersionId !== undefined ? { completedVersionId: u.completedVersionId } : {}),
     },
   };
 }
@@ -619,6 +622,7 @@ export function uploadFromItem(item: IndexItem): UploadRecord {
     ...(typeof a['checksumAlgorithm'] === 'string' ? { checksumAlgorithm: a['checksumAlgorithm'] } : {}),
     ...(a['checksumType'] === 'COMPOSITE' || a['checksumType'] === 'FULL_OBJECT' ? { checksumType: a['checksumType'] } : {}),
     ...(typeof a['completedEtag'] === 'string' ? { completedEtag: a['completedEtag'] } : {}),
+    ...(typeof a['completedVersionId'] === 'string' ? { completedVersionId: a['completedVersionId'] } : {}),
   };
 }
 

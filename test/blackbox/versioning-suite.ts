@@ -246,13 +246,19 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       expect(copy.CopySourceVersionId).toBe(v1);
       expect(copy.VersionId).toBeDefined();
       expect(await text(b, 'dst', copy.VersionId)).toBe('source one');
+      // Restoring a previous version: copied onto its own key, it becomes the latest (a new version).
+      const restored = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src?versionId=${v1}` }));
+      expect(await text(b, 'src')).toBe('source one');
+      expect(restored.VersionId).not.toBe(v1);
       const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'dst' }));
       const part = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: upload.UploadId, PartNumber: 1, CopySource: `${b}/src?versionId=${v1}` }));
       expect(part.CopySourceVersionId).toBe(v1);
-      const done = await s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: b, Key: 'dst', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult?.ETag }] } }),
-      );
+      const complete = () =>
+        s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'dst', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult?.ETag }] } }));
+      const done = await complete();
       expect(done.VersionId).toBeDefined();
+      // A retried completion (its answer lost) gets the same answer, version id included.
+      expect((await complete()).VersionId).toBe(done.VersionId);
       expect(done.VersionId).not.toBe(copy.VersionId);
       expect(await text(b, 'dst')).toBe('source one');
       expect(await text(b, 'dst', copy.VersionId)).toBe('source one');

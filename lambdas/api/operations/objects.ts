@@ -246,7 +246,9 @@ export const CopyObject: Operation = async (ctx) => {
   }
   // A copy onto itself that changes its CMK is a change, as S3 counts encryption attributes.
   const changesKey = protections.requestedKey !== undefined;
-  if (directive === 'COPY' && source.bucket === ctx.bucket && source.key === ctx.key && !changesKey) {
+  // Copying a named version onto its own key is how S3 restores a previous version: allowed.
+  const restoresVersion = ctx.route.copySource?.versionId !== undefined;
+  if (directive === 'COPY' && source.bucket === ctx.bucket && source.key === ctx.key && !changesKey && !restoresVersion) {
     throw new InvalidRequestError(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
