@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -123,6 +124,8 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'doc', VersionId: ids[0], IfMatch: old.ETag }))).Body?.transformToString()).toBe('one');
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'doc', VersionId: ids[1], IfMatch: old.ETag })), 'PreconditionFailed', 412);
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'doc', VersionId: '0'.repeat(28) })), 'NoSuchVersion', 404);
+      const attributes = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'doc', VersionId: ids[1], ObjectAttributes: ['ObjectSize', 'ETag'] }));
+      expect([attributes.ObjectSize, attributes.VersionId]).toEqual([4, ids[1]]);
       const listed = await fullListing(b);
       expect(entriesOf(listed)).toEqual([`doc|${ids[2]}|latest|version`, `doc|${ids[1]}|old|version`, `doc|${ids[0]}|old|version`]);
       expect(listed.Versions?.map((v) => v.Size)).toEqual([5, 4, 3]);
@@ -211,6 +214,14 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       expect(entriesOf(delimited).every((e) => e.startsWith('b|'))).toBe(true);
       const prefixed = await fullListing(b, { Prefix: 'a/2' });
       expect(entriesOf(prefixed)).toHaveLength(4);
+      // encoding-type=url encodes keys and markers as ListObjects does.
+      await put(b, 'c d/é', 'encoded');
+      const encoded = await signedRequest(target.url, target.creds, { method: 'GET', path: s3Path(b), query: { versions: '', 'encoding-type': 'url', prefix: 'c d/', 'max-keys': '1' } });
+      const xmlText = encoded.body.toString('utf8');
+      expect(encoded.status).toBe(200);
+      expect(xmlText).toContain('<Key>c+d/%C3%A9</Key>');
+      expect(xmlText).toContain('<EncodingType>url</EncodingType>');
+      expect(xmlText).toContain('<IsLatest>true</IsLatest>');
     });
 
     it('keeps one null version in a suspended bucket; objects from before versioning are the null version', async () => {
