@@ -33,7 +33,8 @@ export function isCurrent(item: IndexItem, destinationKeyId: string, destination
  * 1. ReEncrypt (old wrap stays valid: the old CMK is not deleted while the index names it).
  * 2. Blob metadata of every part → new wrap. A crash here leaves blobs on the new wrap, index on the old:
  *    both open, and the next run rewraps again from the index.
- * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone').
+ * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone'); for a
+ *    versioned key's latest entry, on the same revision, which the rewrap bumps.
  */
 export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
   const record = objectFromItem(item);
@@ -44,6 +45,9 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     keyMaterialId: moved.keyMaterialId,
     wrappedKey: moved.wrapped,
     wrappedAt: deps.now(),
+    // A key's latest entry in a versioned bucket: a change like any other (+1 revision), so a versioned commit that
+    // read the entry before the rewrap fails its condition and re-reads, instead of writing the old wrap back.
+    ...(record.latest ? { latest: { ...record.latest, rev: record.latest.rev + 1 } } : {}),
   };
   for (const part of record.parts) {
     try {
@@ -58,7 +62,8 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   try {
     // Written back where it stands (a latest entry, or a noncurrent version's row): a version that moved between the
     // read and this write fails the condition there and is rewrapped by a later pass from its new place.
-    await deps.index.put(rowAt(item, next), { kind: 'equals', attr: 'objectId', value: record.objectId });
+    const unchanged = record.latest ? { kind: 'equals' as const, attr: 'rev', value: record.latest.rev } : { kind: 'equals' as const, attr: 'objectId', value: record.objectId };
+    await deps.index.put(rowAt(item, next), unchanged);
   } catch (e) {
     if (e instanceof ConditionFailedError) return 'gone';
     throw e;
