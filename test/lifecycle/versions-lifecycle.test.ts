@@ -1,8 +1,14 @@
 // The key lifecycle over versions (issue 15): every version keeps its own data key and gsi1 entry, so rotation,
 // rollover, rewrap and retirement cover noncurrent versions too, and shredding one version removes both copies of its
 // wrapped key (index row and blob).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { composeCore } from '../../lambdas/compose-store';
 import { BlobNotFoundError } from '../../lambdas/core/errors';
-import { versionsPk } from '../../lambdas/core/records';
+import { S3_LIMITS } from '../../lambdas/core/limits';
+import { manifestPk, versionsPk } from '../../lambdas/core/records';
 import { bytes } from '../support/bytes';
 import { expectBlobCopiesValid, openHarness, readAll, type Harness } from './harness';
 
@@ -52,5 +58,31 @@ describe('key lifecycle over object versions (embedded backend)', () => {
     expect(await h.index.get(versionsPk('vshred', 'k'), b.versionId!)).toBeUndefined();
     await expect(h.backend.blobs.head(blobId)).rejects.toBeInstanceOf(BlobNotFoundError);
     expect([await read('vshred', 'k', a.versionId), await read('vshred', 'k', c.versionId), await read('vshred', 'k')]).toEqual(['aaa', 'ccc', 'ccc']);
+  });
+
+  it('keeps a many-part object (part list in manifest chunks) as a noncurrent version, and shreds it whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealstore-vmanifest-'));
+    const backend = await openEmbeddedBackend(dir);
+    try {
+      const { service } = composeCore(backend, { limits: { limits: { ...S3_LIMITS, minPartBytes: 1 } } });
+      await service.createBucket('vmany');
+      await service.setBucketVersioning('vmany', 'Enabled');
+      const upload = await service.createMultipartUpload({ bucket: 'vmany', key: 'k' });
+      const parts = [];
+      for (let n = 1; n <= 70; n++) parts.push({ partNumber: n, etag: (await service.uploadPart({ bucket: 'vmany', key: 'k', uploadId: upload.uploadId, partNumber: n, body: bytes(`part ${n};`) })).etag });
+      const many = await service.completeMultipartUpload({ bucket: 'vmany', key: 'k', uploadId: upload.uploadId, parts });
+      const expected = parts.map((p) => `part ${p.partNumber};`).join('');
+      await service.putObject({ bucket: 'vmany', key: 'k', body: bytes('small latest') });
+      const old = await service.headObject('vmany', 'k', many.versionId);
+      expect(old.parts).toHaveLength(70);
+      expect((await readAll(await service.openObject(old))).toString()).toBe(expected);
+      await service.deleteObject('vmany', 'k', {}, many.versionId);
+      expect((await backend.index.query(manifestPk(many.objectId), { limit: 10 })).items).toEqual([]);
+      for (const p of old.parts) await expect(backend.blobs.head(p.blobId)).rejects.toBeInstanceOf(BlobNotFoundError);
+      expect((await readAll(await service.openObject(await service.headObject('vmany', 'k')))).toString()).toBe('small latest');
+    } finally {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
