@@ -247,6 +247,12 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       // (The SDK lists Version elements before DeleteMarker elements.)
       expect(entriesOf(await fullListing(b))).toEqual([`k|${v1}|old|version`, 'k|null|latest|marker']);
       expect(await text(b, 'k', v1)).toBe('enabled');
+      const nullMarker = await raw('GET', b, 'k', { versionId: 'null' });
+      expect([nullMarker.status, nullMarker.headers['x-amz-delete-marker'], nullMarker.headers['x-amz-version-id']]).toEqual([405, 'true', 'null']);
+      // Removing the null marker by its id brings the enabled-time version back as the latest.
+      await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: 'null' }));
+      expect(entriesOf(await fullListing(b))).toEqual([`k|${v1}|latest|version`]);
+      expect(await text(b, 'k')).toBe('enabled');
     });
 
     it('copies from a named source version, completes multipart uploads as new versions, and deletes versions in batches', async () => {
