@@ -22,7 +22,7 @@ import { newObjectId } from './ids';
 import type { Logger } from './logger';
 import { withManifestShape, writeManifestChunks } from './manifest';
 import { nameTag } from './name-binding';
-import { backoff, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { backoff, versionFieldsFor, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
 import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
@@ -115,7 +115,7 @@ export interface CompleteInput {
 }
 
 /** What CompleteMultipartUpload answers: the object, and its checksum when the upload asked for one. */
-export interface CompletedUpload extends Pick<ObjectRecord, 'bucket' | 'key' | 'objectId' | 'etag' | 'keyId'> {
+export interface CompletedUpload extends Pick<ObjectRecord, 'bucket' | 'key' | 'objectId' | 'etag' | 'keyId' | 'versionId'> {
   readonly checksum?: StoredChecksum;
 }
 
@@ -292,7 +292,14 @@ export class MultipartUploads {
     const upload = await this.lease(input.bucket, input.key, input.uploadId, input.parts);
     if (upload.state === 'completed' && upload.completedEtag !== undefined) {
       // A retry of a completion that succeeded (its answer was lost): the same answer, as S3 gives for a while.
-      return { bucket: upload.bucket, key: upload.key, objectId: upload.objectId, etag: upload.completedEtag, keyId: upload.keyId };
+      return {
+        bucket: upload.bucket,
+        key: upload.key,
+        objectId: upload.objectId,
+        etag: upload.completedEtag,
+        keyId: upload.keyId,
+        ...(upload.completedVersionId !== undefined ? { versionId: upload.completedVersionId } : {}),
+      };
     }
     let dataKey: Buffer | undefined;
     try {
@@ -302,7 +309,15 @@ export class MultipartUploads {
       const chosen = this.choose(input.parts, stored, dataKey);
       const checksum = this.objectChecksum(upload, input, chosen, dataKey);
       const record = await this.commitUpload(upload, chosen, input.preconditions ?? {}, dataKey, checksum);
-      return { bucket: record.bucket, key: record.key, objectId: record.objectId, etag: record.etag, keyId: record.keyId, ...(checksum ? { checksum } : {}) };
+      return {
+        bucket: record.bucket,
+        key: record.key,
+        objectId: record.objectId,
+        etag: record.etag,
+        keyId: record.keyId,
+        ...(record.versionId !== undefined ? { versionId: record.versionId } : {}),
+        ...(checksum ? { checksum } : {}),
+      };
     } catch (e) {
       await this.release(upload);
       throw e;
@@ -424,6 +439,9 @@ export class MultipartUploads {
     checksum: StoredChecksum | undefined,
   ): Promise<ObjectRecord> {
     const now = this.d.now();
+    // The bucket's versioning state when the completion begins decides what the object becomes (§1.2).
+    const { versioning } = await this.d.buckets.head(upload.bucket);
+    const version = versionFieldsFor(versioning, now);
     const record = withManifestShape({
       bucket: upload.bucket,
       key: upload.key,
@@ -440,9 +458,10 @@ export class MultipartUploads {
       wrappedAt: upload.initiated,
       parts: chosen,
       mac: computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen),
-      nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId),
+      nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId, version.versionId),
       ...(upload.keyChosen ? { keyChosen: true } : {}),
       ...(checksum ? { sealedChecksum: sealChecksum(dataKey, { objectId: upload.objectId }, checksum) } : {}),
+      ...version,
     });
     await writeManifestChunks(this.d.index, record);
     const completed: UploadRecord = {
@@ -451,11 +470,13 @@ export class MultipartUploads {
       completionId: undefined,
       usedParts: encodePartRanges(chosen.map((p) => p.partNumber)),
       completedEtag: record.etag,
+      ...(record.versionId !== undefined ? { completedVersionId: record.versionId } : {}),
       lastActivity: now,
     };
     await this.d.committer.commit(record, {
       preconditions,
       newBlobs: [],
+      ...(versioning ? { versioning } : {}),
       extraOps: [{ op: 'put', item: uploadItem(completed), condition: stateCondition(upload) }],
       onConditionFailed: async () => {
         const fresh = await this.d.uploads.fresh(upload);

@@ -3,7 +3,7 @@
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext, formatVersionOf } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
-import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
+import { objectFromItem, rowAt, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
 export interface RewrapHooks {
@@ -33,7 +33,8 @@ export function isCurrent(item: IndexItem, destinationKeyId: string, destination
  * 1. ReEncrypt (old wrap stays valid: the old CMK is not deleted while the index names it).
  * 2. Blob metadata of every part → new wrap. A crash here leaves blobs on the new wrap, index on the old:
  *    both open, and the next run rewraps again from the index.
- * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone').
+ * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone'); for a
+ *    versioned key's latest entry, on the same revision, which the rewrap bumps.
  */
 export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
   const record = objectFromItem(item);
@@ -44,6 +45,9 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     keyMaterialId: moved.keyMaterialId,
     wrappedKey: moved.wrapped,
     wrappedAt: deps.now(),
+    // A key's latest entry in a versioned bucket: a change like any other (+1 revision), so a versioned commit that
+    // read the entry before the rewrap fails its condition and re-reads, instead of writing the old wrap back.
+    ...(record.latest ? { latest: { ...record.latest, rev: record.latest.rev + 1 } } : {}),
   };
   for (const part of record.parts) {
     try {
@@ -56,7 +60,10 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   }
   await deps.hooks?.afterBlobMetadata?.(next);
   try {
-    await deps.index.put(objectItem(next), { kind: 'equals', attr: 'objectId', value: record.objectId });
+    // Written back where it stands (a latest entry, or a noncurrent version's row): a version that moved between the
+    // read and this write fails the condition there and is rewrapped by a later pass from its new place.
+    const unchanged = record.latest ? { kind: 'equals' as const, attr: 'rev', value: record.latest.rev } : { kind: 'equals' as const, attr: 'objectId', value: record.objectId };
+    await deps.index.put(rowAt(item, next), unchanged);
   } catch (e) {
     if (e instanceof ConditionFailedError) return 'gone';
     throw e;
@@ -64,9 +71,10 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   return 'rewrapped';
 }
 
-/** Re-reads an object item by its primary key (the gsi1 copy may lag in DynamoDB). */
+/**
+ * Re-reads an object item by its own primary key (the gsi1 copy may lag in DynamoDB): a latest entry at `O#`, a
+ * noncurrent version at `V#`. Every version keeps its gsi1 entry, so rewrap covers them all.
+ */
 export async function freshObjectItem(index: RecordIndex, item: IndexItem): Promise<IndexItem | undefined> {
-  const bucket = item.attrs['bucket'];
-  if (typeof bucket !== 'string') return undefined;
-  return index.get(objectsPk(bucket), item.sk);
+  return index.get(item.pk, item.sk);
 }

@@ -1,0 +1,88 @@
+// The key lifecycle over versions (issue 15): every version keeps its own data key and gsi1 entry, so rotation,
+// rollover, rewrap and retirement cover noncurrent versions too, and shredding one version removes both copies of its
+// wrapped key (index row and blob).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
+import { composeCore } from '../../lambdas/compose-store';
+import { BlobNotFoundError } from '../../lambdas/core/errors';
+import { S3_LIMITS } from '../../lambdas/core/limits';
+import { manifestPk, versionsPk } from '../../lambdas/core/records';
+import { bytes } from '../support/bytes';
+import { expectBlobCopiesValid, openHarness, readAll, type Harness } from './harness';
+
+describe('key lifecycle over object versions (embedded backend)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await openHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const read = async (bucket: string, key: string, versionId?: string) => (await readAll(await h.service.openObject(await h.service.headObject(bucket, key, versionId)))).toString();
+
+  it('rewraps noncurrent versions and delete-marked keys on rollover, and the job retires the old CMK after moving every version (4 rows) off it', async () => {
+    await h.service.createBucket('vlife');
+    await h.service.setBucketVersioning('vlife', 'Enabled');
+    const texts = ['v one', 'v two', 'v three'];
+    const versions = [];
+    for (const t of texts) versions.push(await h.service.putObject({ bucket: 'vlife', key: 'k', body: bytes(t) }));
+    const hidden = await h.service.putObject({ bucket: 'vlife', key: 'hidden', body: bytes('under a marker') });
+    await h.service.deleteObject('vlife', 'hidden');
+    const from = versions[0]!.keyId;
+    await h.lifecycle.create({ alias: 'vlife-next' });
+    await h.lifecycle.rollover('vlife-next');
+    const report = await h.lifecycle.runJob();
+    expect(report).toMatchObject({ rewrapped: 4, remaining: 0, errors: 0 });
+    expect(report.retired.map((r) => r.keyId)).toEqual([from]);
+    for (const [i, v] of versions.entries()) {
+      const rec = await h.service.headObject('vlife', 'k', v.versionId);
+      expect(rec.keyId).not.toBe(from);
+      expect(await read('vlife', 'k', v.versionId)).toBe(texts[i]);
+      await expectBlobCopiesValid(h, rec);
+    }
+    expect(await read('vlife', 'hidden', hidden.versionId)).toBe('under a marker');
+  });
+
+  it('shreds one version: its index row and its blob (both copies of its wrapped key) are gone, the others read', async () => {
+    await h.service.createBucket('vshred');
+    await h.service.setBucketVersioning('vshred', 'Enabled');
+    const a = await h.service.putObject({ bucket: 'vshred', key: 'k', body: bytes('aaa') });
+    const b = await h.service.putObject({ bucket: 'vshred', key: 'k', body: bytes('bbb') });
+    const c = await h.service.putObject({ bucket: 'vshred', key: 'k', body: bytes('ccc') });
+    const blobId = b.parts[0]!.blobId;
+    expect(await h.index.get(versionsPk('vshred', 'k'), b.versionId!)).toBeDefined();
+    await h.service.deleteObject('vshred', 'k', {}, b.versionId);
+    expect(await h.index.get(versionsPk('vshred', 'k'), b.versionId!)).toBeUndefined();
+    await expect(h.backend.blobs.head(blobId)).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect([await read('vshred', 'k', a.versionId), await read('vshred', 'k', c.versionId), await read('vshred', 'k')]).toEqual(['aaa', 'ccc', 'ccc']);
+  });
+
+  it('keeps a many-part object (part list in manifest chunks) as a noncurrent version, and shreds it whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealstore-vmanifest-'));
+    const backend = await openEmbeddedBackend(dir);
+    try {
+      const { service } = composeCore(backend, { limits: { limits: { ...S3_LIMITS, minPartBytes: 1 } } });
+      await service.createBucket('vmany');
+      await service.setBucketVersioning('vmany', 'Enabled');
+      const upload = await service.createMultipartUpload({ bucket: 'vmany', key: 'k' });
+      const parts = [];
+      for (let n = 1; n <= 70; n++) parts.push({ partNumber: n, etag: (await service.uploadPart({ bucket: 'vmany', key: 'k', uploadId: upload.uploadId, partNumber: n, body: bytes(`part ${n};`) })).etag });
+      const many = await service.completeMultipartUpload({ bucket: 'vmany', key: 'k', uploadId: upload.uploadId, parts });
+      const expected = parts.map((p) => `part ${p.partNumber};`).join('');
+      await service.putObject({ bucket: 'vmany', key: 'k', body: bytes('small latest') });
+      const old = await service.headObject('vmany', 'k', many.versionId);
+      expect(old.parts).toHaveLength(70);
+      expect((await readAll(await service.openObject(old))).toString()).toBe(expected);
+      await service.deleteObject('vmany', 'k', {}, many.versionId);
+      expect((await backend.index.query(manifestPk(many.objectId), { limit: 10 })).items).toEqual([]);
+      for (const p of old.parts) await expect(backend.blobs.head(p.blobId)).rejects.toBeInstanceOf(BlobNotFoundError);
+      expect((await readAll(await service.openObject(await service.headObject('vmany', 'k')))).toString()).toBe('small latest');
+    } finally {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
