@@ -3,6 +3,7 @@
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
+import { MANIFEST_PART_NUMBER } from '../format';
 import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
@@ -45,7 +46,9 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     wrappedKey: moved.wrapped,
     wrappedAt: deps.now(),
   };
-  for (const part of record.parts) {
+  // The completion manifest carries the same wrapped key: it moves with the parts, or a rebuild could not open it.
+  const blobs = [...record.parts, ...(record.manifestBlobId === undefined ? [] : [{ blobId: record.manifestBlobId, partNumber: MANIFEST_PART_NUMBER }])];
+  for (const part of blobs) {
     try {
       await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber));
     } catch (e) {
