@@ -358,6 +358,12 @@ async function deletionDryRun(t: Target, ref: string, io: CliIo, json: boolean):
   let bytes = 0;
   let first = true;
   let head: Record<string, unknown> = {};
+  // Versions other than a latest null version say which they are: every version has its own data key.
+  const versionNote = (o: Record<string, unknown>): string => {
+    const versionId = o['versionId'];
+    if (o['isLatest'] !== false && (versionId === undefined || versionId === 'null')) return '';
+    return ` (version ${s(versionId)}${o['isLatest'] === false ? ', noncurrent' : ''})`;
+  };
   do {
     const page = await call(t, 'POST', '/keys/deletion-impact', { key: ref, ...(cursor === undefined ? {} : { cursor }) });
     if (first) {
@@ -368,7 +374,7 @@ async function deletionDryRun(t: Target, ref: string, io: CliIo, json: boolean):
     for (const o of (page['objects'] ?? []) as Array<Record<string, unknown>>) {
       const size = Number(o['size'] ?? 0);
       if (json) io.out(`${objects === 0 ? '\n' : ',\n'}${JSON.stringify(o)}`);
-      else io.out(`${String(size).padStart(14)}  ${o['keyChosen'] ? 'yes   ' : 'no    '}  ${s(o['objectId']).padEnd(32)}  ${s(o['bucket'])}/${s(o['key'])}\n`);
+      else io.out(`${String(size).padStart(14)}  ${o['keyChosen'] ? 'yes   ' : 'no    '}  ${s(o['objectId']).padEnd(32)}  ${s(o['bucket'])}/${s(o['key'])}${versionNote(o)}\n`);
       objects++;
       bytes += size;
     }

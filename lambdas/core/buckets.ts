@@ -5,7 +5,7 @@ import { ROOT_OWNER } from './access';
 import { BucketAlreadyExistsError, BucketAlreadyOwnedByYouError, BucketNotEmptyError, ConditionFailedError, NoSuchBucketError, OperationAbortedError } from './errors';
 import { walk, walkGsi1 } from './index-walk';
 import type { IndexItem, RecordIndex } from './ports';
-import { BUCKET_SK, BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, bucketItem, bucketPk, objectsPk, type BucketRecord } from './records';
+import { BUCKET_SK, BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, bucketItem, bucketPk, objectsPk, type BucketRecord, type VersioningState } from './records';
 
 export class Buckets {
   constructor(
@@ -93,6 +93,23 @@ export class Buckets {
     return record;
   }
 
+  /**
+   * Sets the bucket's versioning state, conditional on the very bucket read (as setDefaultKey). A bucket never goes
+   * back to having no versioning: S3 offers only Enabled and Suspended once it was enabled.
+   */
+  async setVersioning(name: string, state: VersioningState): Promise<BucketRecord> {
+    const read = await this.head(name);
+    const record: BucketRecord = { ...read, versioning: state };
+    try {
+      await this.index.put(bucketItem(record), { kind: 'equals', attr: 'createdAt', value: read.createdAt.getTime() });
+    } catch (e) {
+      if (!(e instanceof ConditionFailedError)) throw e;
+      await this.head(name);
+      throw new OperationAbortedError(`Bucket ${name} was deleted and created again while its versioning was being set; nothing was changed. Retry.`, { BucketName: name });
+    }
+    return record;
+  }
+
   /** The names of buckets whose default encryption names each CMK: the key lifecycle keeps those CMKs. */
   async defaultKeys(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
@@ -107,7 +124,8 @@ export class Buckets {
     await this.head(name);
     const page = await this.index.query(objectsPk(name), { limit: 1 });
     if (page.items.length > 0) {
-      throw new BucketNotEmptyError(`Bucket ${name} is not empty; delete its objects first.`, { BucketName: name });
+      // A key whose versions are all noncurrent or delete markers keeps its latest entry: such a bucket is not empty (as S3).
+      throw new BucketNotEmptyError(`Bucket ${name} is not empty; delete its objects (and, if it has versioning, every version and delete marker) first.`, { BucketName: name });
     }
     await this.index.delete(bucketPk(name), BUCKET_SK);
   }

@@ -13,6 +13,14 @@ export class StoreError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** Headers S3 answers this error with besides its XML (a delete marker's x-amz-delete-marker, x-amz-version-id). */
+  responseHeaders: Readonly<Record<string, string>> = {};
+
+  withResponseHeaders(headers: Readonly<Record<string, string>>): this {
+    this.responseHeaders = { ...this.responseHeaders, ...headers };
+    return this;
+  }
 }
 
 /** A StoreError class for one S3 code and status; the protocol layer makes its own codes with it too. */
@@ -25,6 +33,7 @@ export const storeErrorClass = (code: string, status: number) =>
 
 export class NoSuchBucketError extends storeErrorClass('NoSuchBucket', 404) {}
 export class NoSuchKeyError extends storeErrorClass('NoSuchKey', 404) {}
+export class NoSuchVersionError extends storeErrorClass('NoSuchVersion', 404) {}
 export class NoSuchUploadError extends storeErrorClass('NoSuchUpload', 404) {}
 export class BucketAlreadyOwnedByYouError extends storeErrorClass('BucketAlreadyOwnedByYou', 409) {}
 export class BucketAlreadyExistsError extends storeErrorClass('BucketAlreadyExists', 409) {}

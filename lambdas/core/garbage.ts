@@ -1,5 +1,6 @@
 // The blob ledger's garbage side: which ledger writes retire an object's blobs, and deleting what they retired.
 import { ConditionFailedError } from './errors';
+import { objectVersionWithId } from './versions';
 import type { Logger } from './logger';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, RecordIndex, WriteOp } from './ports';
@@ -9,8 +10,6 @@ import {
   ledgerItem,
   manifestGarbageItem,
   manifestLedgerSk,
-  objectFromItem,
-  objectsPk,
   uploadPartSk,
   uploadPartsPk,
   type LedgerRecord,
@@ -167,10 +166,10 @@ export class Garbage {
   async pendingIsLive(entry: LedgerRecord): Promise<boolean> {
     const owner = entry.owner;
     if (owner === undefined) return false;
-    const object = await this.index.get(objectsPk(owner.bucket), owner.key);
-    if (object !== undefined && object.attrs['objectId'] === owner.objectId) {
+    // Latest or noncurrent: a version of the key may hold it (./versions).
+    const record = await objectVersionWithId(this.index, owner.bucket, owner.key, owner.objectId);
+    if (record !== undefined) {
       if (owner.uploadId === undefined) return true;
-      const record = objectFromItem(object);
       const blobIds = record.manifest ? await manifestBlobIds(this.index, record.objectId) : record.parts.map((p) => p.blobId);
       if (blobIds.includes(entry.blobId)) return true;
     }

@@ -22,7 +22,7 @@ import { newObjectId } from './ids';
 import type { Logger } from './logger';
 import { withManifestShape, writeManifestChunks } from './manifest';
 import { nameTag } from './name-binding';
-import { backoff, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { backoff, versionFieldsFor, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
 import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
@@ -115,7 +115,7 @@ export interface CompleteInput {
 }
 
 /** What CompleteMultipartUpload answers: the object, and its checksum when the upload asked for one. */
-export interface CompletedUpload extends Pick<ObjectRecord, 'bucket' | 'key' | 'objectId' | 'etag' | 'keyId'> {
+export interface CompletedUpload extends Pick<ObjectRecord, 'bucket' | 'key' | 'objectId' | 'etag' | 'keyId' | 'versionId'> {
   readonly checksum?: StoredChecksum;
 }
 
@@ -302,7 +302,15 @@ export class MultipartUploads {
       const chosen = this.choose(input.parts, stored, dataKey);
       const checksum = this.objectChecksum(upload, input, chosen, dataKey);
       const record = await this.commitUpload(upload, chosen, input.preconditions ?? {}, dataKey, checksum);
-      return { bucket: record.bucket, key: record.key, objectId: record.objectId, etag: record.etag, keyId: record.keyId, ...(checksum ? { checksum } : {}) };
+      return {
+        bucket: record.bucket,
+        key: record.key,
+        objectId: record.objectId,
+        etag: record.etag,
+        keyId: record.keyId,
+        ...(record.versionId !== undefined ? { versionId: record.versionId } : {}),
+        ...(checksum ? { checksum } : {}),
+      };
     } catch (e) {
       await this.release(upload);
       throw e;
@@ -429,6 +437,9 @@ export class MultipartUploads {
     checksum: StoredChecksum | undefined,
   ): Promise<ObjectRecord> {
     const now = this.d.now();
+    // The bucket's versioning state when the completion begins decides what the object becomes (§1.2).
+    const { versioning } = await this.d.buckets.head(upload.bucket);
+    const version = versionFieldsFor(versioning, now);
     const shaped = withManifestShape({
       bucket: upload.bucket,
       key: upload.key,
@@ -445,9 +456,10 @@ export class MultipartUploads {
       wrappedAt: upload.initiated,
       parts: chosen,
       mac: computeObjectMac(dataKey, upload.bucket, upload.objectId, chosen),
-      nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId),
+      nameTag: nameTag(dataKey, upload.bucket, upload.key, upload.objectId, version.versionId),
       ...(upload.keyChosen ? { keyChosen: true } : {}),
       ...(checksum ? { sealedChecksum: sealChecksum(dataKey, { objectId: upload.objectId }, checksum) } : {}),
+      ...version,
     });
     await writeManifestChunks(this.d.index, shaped);
     const completed: UploadRecord = {
@@ -465,7 +477,8 @@ export class MultipartUploads {
     const fields: PartRecordFields = () => ({
       kind: 'manifest',
       key: upload.key,
-      versionId: '',
+      // As object-writer.ts: the format's null version is ''; a versioned completion seals its own id.
+      versionId: version.versionId === undefined || version.versionId === 'null' ? '' : version.versionId,
       uploadId: upload.uploadId,
       partCount: chosen.length,
       contentType: upload.contentType,
@@ -481,6 +494,7 @@ export class MultipartUploads {
       await this.d.committer.commit(published, {
         preconditions,
         newBlobs: [manifest.blobId],
+        ...(versioning ? { versioning } : {}),
         extraOps: [{ op: 'put', item: uploadItem(completed), condition: stateCondition(upload) }],
         onConditionFailed: async () => {
           const fresh = await this.d.uploads.fresh(upload);

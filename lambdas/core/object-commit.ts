@@ -13,7 +13,24 @@ import {
 } from './errors';
 import type { Garbage } from './garbage';
 import type { Condition, RecordIndex, WriteOp } from './ports';
-import { ledgerPk, objectFromItem, objectItem, objectsPk, type ObjectRecord } from './records';
+import {
+  isDeleteMarker,
+  latestItem,
+  ledgerPk,
+  noncurrentFromItem,
+  objectsPk,
+  versionIdOf,
+  versionItem,
+  versionKeyOf,
+  versionsPk,
+  type DeleteMarkerRecord,
+  type LatestState,
+  type ObjectRecord,
+  type VersioningState,
+  type VersionRecord,
+} from './records';
+import { newVersionKey, NULL_VERSION_ID } from './version-ids';
+import { findVersion, latestVersion } from './versions';
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
 export interface WritePreconditions {
@@ -37,6 +54,34 @@ export interface CommitOptions {
   readonly extraOps?: readonly WriteOp[];
   /** Runs when a condition failed, before retrying: throws when retrying cannot help. */
   readonly onConditionFailed?: () => Promise<void>;
+  /** The bucket's versioning state, read when the write began; absent while versioning was never enabled. */
+  readonly versioning?: VersioningState;
+}
+
+/** What a delete asks beyond its preconditions. */
+export interface RemoveOptions {
+  readonly versioning?: VersioningState;
+  /** DELETE ?versionId: remove (and shred) that one version instead of writing a delete marker. */
+  readonly versionId?: string;
+}
+
+/** What S3 tells the deleter: the version removed or the marker written (x-amz-version-id, x-amz-delete-marker). */
+export interface RemoveResult {
+  readonly versionId?: string;
+  readonly deleteMarker?: boolean;
+}
+
+/** The version fields a write in a bucket of this state carries: a fresh id when Enabled, 'null' when Suspended. */
+export function versionFieldsFor(versioning: VersioningState | undefined, at: Date): { versionId?: string; vk?: string } {
+  if (versioning === undefined) return {};
+  const vk = newVersionKey(at);
+  return { versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk };
+}
+
+/** How one versioned change lands: its index writes, and the versions it retires (their blobs become garbage). */
+interface Change {
+  readonly ops: WriteOp[];
+  readonly retired: ObjectRecord[];
 }
 
 const COMMIT_ATTEMPTS = 5;
@@ -50,10 +95,13 @@ export class ObjectCommitter {
     private readonly now: () => Date,
   ) {}
 
-  /** The current object under a key, without its chunked part list (enough for conditions and ETags). */
+  /**
+   * The current object under a key, without its chunked part list (enough for conditions and ETags). A delete
+   * marker as latest entry counts as no object, as S3's conditional writes see it.
+   */
   async current(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const item = await this.index.get(objectsPk(bucket), key);
-    return item ? objectFromItem(item) : undefined;
+    const latest = await latestVersion(this.index, bucket, key);
+    return latest && !isDeleteMarker(latest) ? latest : undefined;
   }
 
   /**
@@ -64,16 +112,18 @@ export class ObjectCommitter {
   async commit(record: ObjectRecord, options: CommitOptions): Promise<void> {
     const preconditions = options.preconditions ?? {};
     for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
-      const current = await this.current(record.bucket, record.key);
+      const latest = await latestVersion(this.index, record.bucket, record.key);
+      const current = latest && !isDeleteMarker(latest) ? latest : undefined;
       checkWritePreconditions(preconditions, record.key, current);
       const now = this.now();
+      const change = await this.place(record, latest, options.versioning);
       const ops: WriteOp[] = [
-        { op: 'put', item: objectItem(record), condition: sameObject(current) },
+        ...change.ops,
         // The pending entry must still be there: if the sweep judged this write dead and removed its blob,
         // the commit must fail rather than publish an object whose blob is gone.
         ...options.newBlobs.map((blobId): WriteOp => ({ op: 'delete', pk: ledgerPk(blobId), sk: blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } })),
         ...(options.extraOps ?? []),
-        ...(current ? this.garbage.opsFor(current, now) : []),
+        ...change.retired.flatMap((r) => this.garbage.opsFor(r, now)),
       ];
       if (ops.length > MAX_TRANSACTION_OPS) throw new InternalError(`a commit of ${ops.length} index writes exceeds one transaction`);
       try {
@@ -93,29 +143,96 @@ export class ObjectCommitter {
         continue;
       }
       // The replaced version is shredded in the background; its ledger entries make that survive a stop.
-      if (current) this.garbage.collectLater(current);
+      for (const r of change.retired) this.garbage.collectLater(r);
       return;
     }
     throw tooManyWriters(record.key);
   }
 
   /**
-   * Removes the object under a key and shreds it: the index item (one copy of the wrapped key) goes in the
-   * transaction that makes its blobs garbage, then the blobs (the other copy) are deleted before this returns.
-   * A missing key is not an error (S3 answers 204), unless `ifMatch` asks for an object. The condition is judged on
-   * the object the transaction removes (it is conditional on that object's id), so an overwrite that lands between
-   * the check and the delete fails the transaction and is judged again: a changed object is never removed.
+   * Where a new version (an object or a delete marker) goes, given the key's latest entry (§1.2 of the design):
+   * - never versioned: it replaces the latest entry, whose blobs become garbage (as before versioning);
+   * - Enabled: the latest entry moves to the version partition and the new one takes its place, nothing retired;
+   *   a version that began before the latest one did (its sort key is greater) goes straight to the partition, so
+   *   which version is latest depends on when writes began, never on which committed first;
+   * - Suspended: the new null version replaces the null version, wherever that is (it is shredded).
+   * Every change is conditional on the latest entry as read (its `rev`), so changes to one key are totally ordered.
    */
-  async remove(bucket: string, key: string, preconditions: DeletePreconditions = {}): Promise<void> {
+  private async place(v: VersionRecord, latest: VersionRecord | undefined, versioning: VersioningState | undefined): Promise<Change> {
+    const objectOf = (r: VersionRecord | undefined): ObjectRecord[] => (r && !isDeleteMarker(r) ? [r] : []);
+    if (versioning === undefined) return { ops: [{ op: 'put', item: latestItem(v), condition: sameEntry(latest) }], retired: objectOf(latest) };
+    if (latest === undefined) return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { rev: 1, noncurrent: 0 } }), condition: { kind: 'absent' } }], retired: [] };
+    const state = stateOf(latest);
+    const rev = state.rev + 1;
+    const isNull = versionIdOf(v) === NULL_VERSION_ID;
+    if (!isNull && versionKeyOf(v) > versionKeyOf(latest)) {
+      // Began before the latest entry did: a noncurrent version from the start.
+      return {
+        ops: [
+          { op: 'put', item: versionItem(v), condition: { kind: 'absent' } },
+          { op: 'put', item: latestItem(withState(latest, { ...state, rev, noncurrent: state.noncurrent + 1 })), condition: sameEntry(latest) },
+        ],
+        retired: [],
+      };
+    }
+    if (isNull && versionIdOf(latest) === NULL_VERSION_ID) {
+      const { nullVk: _none, ...kept } = state;
+      return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: sameEntry(latest) }], retired: objectOf(latest) };
+    }
+    const ops: WriteOp[] = [{ op: 'put', item: versionItem(withState(latest, undefined)), condition: { kind: 'absent' } }];
+    const retired: ObjectRecord[] = [];
+    let noncurrent = state.noncurrent + 1;
+    let nullVk = versionIdOf(latest) === NULL_VERSION_ID ? versionKeyOf(latest) : state.nullVk;
+    if (isNull && state.nullVk !== undefined) {
+      // Suspended: the noncurrent null version is replaced, so it goes (and is shredded).
+      const old = await this.index.get(versionsPk(v.bucket, v.key), state.nullVk);
+      if (old) {
+        ops.push({ op: 'delete', pk: old.pk, sk: old.sk, condition: { kind: 'present' } });
+        retired.push(...objectOf(noncurrentFromItem(old)));
+        noncurrent--;
+      }
+      nullVk = undefined;
+    }
+    if (isNull) nullVk = undefined;
+    ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent, ...(nullVk !== undefined ? { nullVk } : {}) } }), condition: sameEntry(latest) });
+    return { ops, retired };
+  }
+
+  /**
+   * Deletes under a key. Without a version id: in a bucket that never had versioning, removes the object and
+   * shreds it (the index item, one copy of the wrapped key, goes in the transaction that makes its blobs garbage,
+   * then the blobs, the other copy, are deleted before this returns); with versioning, writes a delete marker (a
+   * null one when Suspended, which shreds the null version it replaces). With a version id: removes that version
+   * and shreds it; if it was the latest, the newest noncurrent version takes its place.
+   * A missing key or version is not an error (S3 answers 204), unless `ifMatch` asks for an object. The condition is
+   * judged on the latest entry the transaction changes (conditional on it), so a change that lands between the check
+   * and the delete fails the transaction and is judged again.
+   */
+  async remove(bucket: string, key: string, preconditions: DeletePreconditions = {}, options: RemoveOptions = {}): Promise<RemoveResult> {
     for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
-      const current = await this.current(bucket, key);
+      const latest = await latestVersion(this.index, bucket, key);
+      const current = latest && !isDeleteMarker(latest) ? latest : undefined;
       if (preconditions.ifMatch !== undefined) checkIfMatch(preconditions.ifMatch, key, current);
-      if (!current) return;
+      let change: Change;
+      let result: RemoveResult;
+      const now = this.now();
+      if (options.versionId !== undefined) {
+        const target = await findVersion(this.index, latest, bucket, key, options.versionId);
+        if (!target || !latest) return { versionId: options.versionId };
+        change = await this.removeVersion(target, latest);
+        result = { versionId: options.versionId, ...(isDeleteMarker(target) ? { deleteMarker: true } : {}) };
+      } else if (options.versioning === undefined) {
+        if (!current) return {};
+        change = { ops: [{ op: 'delete', pk: objectsPk(bucket), sk: key, condition: sameEntry(current) }], retired: [current] };
+        result = {};
+      } else {
+        const vk = newVersionKey(now);
+        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: options.versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: now };
+        change = await this.place(marker, latest, options.versioning);
+        result = { versionId: marker.versionId, deleteMarker: true };
+      }
       try {
-        await this.index.transact([
-          { op: 'delete', pk: objectsPk(bucket), sk: key, condition: sameObject(current) },
-          ...this.garbage.opsFor(current, this.now()),
-        ]);
+        await this.index.transact([...change.ops, ...change.retired.flatMap((r) => this.garbage.opsFor(r, now))]);
       } catch (e) {
         if (e instanceof ConditionFailedError) continue;
         if (e instanceof ConditionalRequestConflictError) {
@@ -124,15 +241,56 @@ export class ObjectCommitter {
         }
         throw e;
       }
-      await this.garbage.collectObject(current);
-      return;
+      for (const r of change.retired) await this.garbage.collectObject(r);
+      return result;
     }
     throw tooManyWriters(key);
   }
+
+  /** Removing one version: from the version partition, or the latest entry (the newest noncurrent one takes its place). */
+  private async removeVersion(target: VersionRecord, latest: VersionRecord): Promise<Change> {
+    const retired = isDeleteMarker(target) ? [] : [target];
+    const state = stateOf(latest);
+    const rev = state.rev + 1;
+    const targetVk = versionKeyOf(target);
+    const nullVkAfter = (gone: string): { nullVk?: string } => (state.nullVk !== undefined && state.nullVk !== gone ? { nullVk: state.nullVk } : {});
+    if (target !== latest) {
+      return {
+        ops: [
+          { op: 'delete', pk: versionsPk(target.bucket, target.key), sk: targetVk, condition: { kind: 'present' } },
+          { op: 'put', item: latestItem(withState(latest, { rev, noncurrent: Math.max(0, state.noncurrent - 1), ...nullVkAfter(targetVk) })), condition: sameEntry(latest) },
+        ],
+        retired,
+      };
+    }
+    const next = state.noncurrent > 0 ? (await this.index.query(versionsPk(latest.bucket, latest.key), { limit: 1 })).items[0] : undefined;
+    if (!next) return { ops: [{ op: 'delete', pk: objectsPk(latest.bucket), sk: latest.key, condition: sameEntry(latest) }], retired };
+    const promoted = noncurrentFromItem(next);
+    return {
+      ops: [
+        { op: 'delete', pk: next.pk, sk: next.sk, condition: { kind: 'present' } },
+        { op: 'put', item: latestItem(withState(promoted, { rev, noncurrent: state.noncurrent - 1, ...nullVkAfter(versionKeyOf(promoted)) })), condition: sameEntry(latest) },
+      ],
+      retired,
+    };
+  }
 }
 
-function sameObject(current: ObjectRecord | undefined): Condition {
-  return current ? { kind: 'equals', attr: 'objectId', value: current.objectId } : { kind: 'absent' };
+/** A latest entry's state; a row from before versioning reads as revision 0 with no noncurrent version. */
+function stateOf(latest: VersionRecord): LatestState {
+  return latest.latest ?? { rev: 0, noncurrent: 0 };
+}
+
+function withState<T extends VersionRecord>(v: T, latest: LatestState | undefined): T {
+  const { latest: _old, ...rest } = v;
+  return (latest === undefined ? rest : { ...rest, latest }) as T;
+}
+
+/** The latest entry is still the one read: same revision (rows with one) or same object (rows from before). */
+function sameEntry(latest: VersionRecord | undefined): Condition {
+  if (latest === undefined) return { kind: 'absent' };
+  if (latest.latest !== undefined) return { kind: 'equals', attr: 'rev', value: latest.latest.rev };
+  return isDeleteMarker(latest) ? { kind: 'equals', attr: 'vk', value: latest.vk } : { kind: 'equals', attr: 'objectId', value: latest.objectId };
 }
 
 function tooManyWriters(key: string): PreconditionFailedError {

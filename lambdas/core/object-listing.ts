@@ -53,6 +53,8 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
     const key = item.sk;
     const cp = commonPrefixOf(key, prefix, input.delimiter);
     if (cp !== undefined && cp === lastReturned) continue;
+    // A key whose latest version is a delete marker is not listed (it still rolls up into a common prefix).
+    if (cp === undefined && item.attrs['deleteMarker'] === true) continue;
     if (returned() >= input.maxKeys) return { objects, commonPrefixes, isTruncated: true, lastReturned, owner };
     if (cp !== undefined) {
       commonPrefixes.push(cp);

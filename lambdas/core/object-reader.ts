@@ -14,7 +14,7 @@ export async function withObjectKey<T>(vault: KeyVault, record: ObjectRecord, us
   const { plaintext: dataKey } = await openStoredDataKey(vault, record);
   try {
     verifyObjectMac(dataKey, record.bucket, record.objectId, record.parts, record.mac);
-    verifyNameTag(dataKey, record.bucket, record.key, record.objectId, record.nameTag);
+    verifyNameTag(dataKey, record.bucket, record.key, record.objectId, record.nameTag, record.versionId);
     return await use(dataKey);
   } finally {
     dataKey.fill(0);

@@ -13,13 +13,15 @@ import type { Logger } from './logger';
 import { loadParts } from './manifest';
 import { MultipartUploads, type CompletedUpload, type CompleteInput, type CreateUploadInput, type PartChecksum, type StoredPart, type UploadPartInput } from './multipart';
 import { openChecksum, type StoredChecksum } from './object-checksum';
-import { ObjectCommitter, type DeletePreconditions, type WritePreconditions } from './object-commit';
+import { ObjectCommitter, type DeletePreconditions, type RemoveResult, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
 import { ObjectWriter, type ObjectWriteHooks } from './object-writer';
 import type { ActiveKeySource, BlobStore, ByteRange, KeyVault, RecordIndex } from './ports';
-import { NoSuchKeyError, NotImplementedError } from './errors';
-import { objectFromItem, objectsPk, type BucketRecord, type ObjectRecord, type StoredHeaders, type UploadRecord } from './records';
+import { MethodNotAllowedError, NoSuchKeyError, NoSuchVersionError, NotImplementedError } from './errors';
+import { isDeleteMarker, versionIdOf, type BucketRecord, type ObjectRecord, type StoredHeaders, type UploadRecord, type VersioningState } from './records';
+import { findVersion, latestVersion } from './versions';
+import { listObjectVersions, type ListVersionsInput, type ListVersionsResult } from './version-listing';
 import { sweepLedger, type SweepResult } from './ledger-sweep';
 import { UploadCleanup, type UploadSweepResult } from './upload-cleanup';
 import { listParts, listUploads, type ListPartsInput, type ListPartsResult, type ListUploadsInput, type ListUploadsResult } from './upload-listing';
@@ -92,7 +94,8 @@ export type { ListObjectsInput, ListObjectsResult } from './object-listing';
 export type { ListPartsInput, ListPartsResult, ListUploadsInput, ListUploadsResult } from './upload-listing';
 export type { SweepResult } from './ledger-sweep';
 export type { UploadSweepResult } from './upload-cleanup';
-export type { DeletePreconditions, WritePreconditions } from './object-commit';
+export type { DeletePreconditions, RemoveResult, WritePreconditions } from './object-commit';
+export type { ListVersionsInput, ListVersionsResult, ListedVersion } from './version-listing';
 export type { CompletedUpload, PartChecksum } from './multipart';
 export type { StoredChecksum } from './object-checksum';
 
@@ -172,6 +175,11 @@ export class ObjectService {
     return this.buckets.setDefaultKey(name, keyId);
   }
 
+  /** PutBucketVersioning: Enabled or Suspended (a bucket never goes back to having no versioning). */
+  setBucketVersioning(name: string, state: VersioningState): Promise<BucketRecord> {
+    return this.buckets.setVersioning(name, state);
+  }
+
   /** The CMK new objects go under when neither the request nor the bucket names one. */
   activeKeyId(): Promise<string> {
     return this.activeKeys.activeKeyId();
@@ -179,14 +187,27 @@ export class ObjectService {
 
   // ---- objects -------------------------------------------------------------------------------
 
-  /** The object with its whole part list: one index read, plus the manifest chunks of a many-part object. */
-  async headObject(bucket: string, key: string): Promise<ObjectRecord> {
-    const item = await this.deps.index.get(objectsPk(bucket), key);
-    if (!item) {
+  /**
+   * The object with its whole part list: one index read (two for a noncurrent `versionId`), plus the manifest chunks
+   * of a many-part object. A key whose latest entry is a delete marker is NoSuchKey with x-amz-delete-marker; a
+   * marker named by its version id is 405 MethodNotAllowed, as S3 answers both.
+   */
+  async headObject(bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
+    const latest = await latestVersion(this.deps.index, bucket, key);
+    const found = versionId === undefined ? latest : await findVersion(this.deps.index, latest, bucket, key, versionId);
+    if (!found) {
       await this.buckets.head(bucket);
+      if (versionId !== undefined) throw new NoSuchVersionError('The specified version does not exist.', { Key: key, VersionId: versionId });
       throw new NoSuchKeyError(`The key ${key} does not exist in bucket ${bucket}.`, { Key: key });
     }
-    return loadParts(this.deps.index, objectFromItem(item));
+    if (isDeleteMarker(found)) {
+      const headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(found), 'last-modified': found.lastModified.toUTCString() };
+      if (versionId !== undefined) {
+        throw new MethodNotAllowedError('The specified method is not allowed against this resource.', { Method: 'GET', ResourceType: 'DeleteMarker' }).withResponseHeaders({ ...headers, allow: 'DELETE' });
+      }
+      throw new NoSuchKeyError(`The key ${key} in bucket ${bucket} is deleted (its latest version is a delete marker).`, { Key: key }).withResponseHeaders(headers);
+    }
+    return loadParts(this.deps.index, found);
   }
 
   /** Seals `body` under a fresh data key and commits it; the previous object stays readable until the commit. */
@@ -263,13 +284,17 @@ export class ObjectService {
    * Removes the object and crypto-shreds it before answering; a missing key is not an error (S3: 204) unless the
    * delete is conditional (`ifMatch`), which is checked in the removing transaction itself.
    */
-  async deleteObject(bucket: string, key: string, preconditions: DeletePreconditions = {}): Promise<void> {
-    await this.buckets.head(bucket);
-    await this.committer.remove(bucket, key, preconditions);
+  async deleteObject(bucket: string, key: string, preconditions: DeletePreconditions = {}, versionId?: string): Promise<RemoveResult> {
+    const { versioning } = await this.buckets.head(bucket);
+    return this.committer.remove(bucket, key, preconditions, { ...(versioning ? { versioning } : {}), ...(versionId !== undefined ? { versionId } : {}) });
   }
 
   listObjects(input: ListObjectsInput): Promise<ListObjectsResult> {
     return listObjects(this.deps.index, this.buckets, input);
+  }
+
+  listObjectVersions(input: ListVersionsInput): Promise<ListVersionsResult> {
+    return listObjectVersions(this.deps.index, this.buckets, input);
   }
 
   // ---- multipart upload ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import type { Buckets } from './buckets';
 import { computeObjectMac } from './format';
 import { newObjectId } from './ids';
 import { nameTag } from './name-binding';
-import { checkWritePreconditions, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { checkWritePreconditions, versionFieldsFor, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
 import type { KeyVault } from './ports';
 import type { ObjectRecord, StoredHeaders } from './records';
@@ -75,12 +75,15 @@ export class ObjectWriter {
       const owner = { bucket: target.bucket, key: target.key, objectId };
       const id = { bucket: target.bucket, objectId, partNumber: 1 };
       const startedAt = this.d.now();
+      // The version is named when the write begins: its id goes into the blob's sealed record and orders it.
+      const version = versionFieldsFor(bucket.versioning, startedAt);
       const fields: PartRecordFields = () => {
         const checksum = meta.checksum?.();
         return {
           kind: 'object',
           key: target.key,
-          versionId: '',
+          // The format's null version is ''; a versioned write seals its own id.
+          versionId: version.versionId === undefined || version.versionId === 'null' ? '' : version.versionId,
           uploadId: '',
           partCount: 1,
           contentType: meta.contentType,
@@ -107,12 +110,13 @@ export class ObjectWriter {
           wrappedAt: now,
           parts: [part],
           mac: computeObjectMac(dataKey.plaintext, target.bucket, objectId, [part]),
-          nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId),
+          nameTag: nameTag(dataKey.plaintext, target.bucket, target.key, objectId, version.versionId),
           ...(choice.chosen ? { keyChosen: true } : {}),
           ...(checksum ? { sealedChecksum: sealChecksum(dataKey.plaintext, { objectId }, checksum) } : {}),
+          ...version,
         };
         await this.d.hooks?.afterBlobWrite?.(part.blobId);
-        await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId] });
+        await this.d.committer.commit(record, { preconditions, newBlobs: [part.blobId], ...(bucket.versioning ? { versioning: bucket.versioning } : {}) });
         return record;
       });
     } finally {

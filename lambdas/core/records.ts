@@ -5,6 +5,7 @@ import type { AttrValue, IndexItem } from './ports';
 import { ROOT_OWNER } from './access';
 import { IntegrityError, InternalError } from './errors';
 import type { ChecksumType } from './object-checksum';
+import { legacyVersionKey, NULL_VERSION_ID } from './version-ids';
 
 // Hot writes are spread so that no partition key takes a share of every request (DynamoDB serves at most 1,000
 // write and 3,000 read units per second per partition; docs/TABLE-DESIGN.md has the arithmetic):
@@ -34,6 +35,12 @@ export const ledgerPk = (sk: string): string => `L#${String(shardOf(sk, LEDGER_S
 /** Every partition the ledger may have entries in (the legacy one first). */
 export const ledgerPartitions = (): string[] => [LEGACY_LEDGER_PK, ...Array.from({ length: LEDGER_SHARDS }, (_, i) => `L#${String(i).padStart(3, '0')}`)];
 export const objectsPk = (bucket: string): string => `O#${bucket}`;
+/**
+ * The noncurrent versions of one key, newest first (sort key = version sort key). One partition per key: a key may
+ * take all 1,024 bytes DynamoDB allows a sort key, so key + version cannot be a sort key, but it fits a partition key.
+ * Bucket names hold no '#', so the key is everything after the second one.
+ */
+export const versionsPk = (bucket: string, key: string): string => `V#${bucket}#${key}`;
 /** Multipart uploads of a bucket, sorted by key, then by upload id (which starts with the initiation time). */
 export const uploadsPk = (bucket: string): string => `U#${bucket}`;
 /** Keys may hold any character; U+0001 only separates, and the upload id after the last one never contains it. */
@@ -91,6 +98,23 @@ export interface BucketRecord {
    * ListBuckets shows. Buckets made before owners were recorded read as the root's (ROOT_OWNER).
    */
   readonly owner: string;
+  /** PutBucketVersioning's state; absent while versioning was never enabled (it never goes back to absent). */
+  readonly versioning?: VersioningState;
+}
+
+export type VersioningState = 'Enabled' | 'Suspended';
+
+/**
+ * What only the latest entry of a key (its `O#` row) holds about the key's versions. Absent in rows of buckets that
+ * never had versioning.
+ */
+export interface LatestState {
+  /** +1 on every change to the key: every versioned change is conditional on it, which orders changes to one key. */
+  readonly rev: number;
+  /** How many rows the key's version partition holds (ListObjectVersions skips the partition when 0). */
+  readonly noncurrent: number;
+  /** Where the noncurrent null version sits in the version partition, when one does. */
+  readonly nullVk?: string;
 }
 
 /** One sealed part of an object: where its blob is and what a reader needs to open it. */
@@ -153,6 +177,45 @@ export interface ObjectRecord {
    * blob's record names them) and for multipart objects completed before manifests were written.
    */
   readonly manifestBlobId?: string;
+  /**
+   * Written in a bucket with versioning enabled (the version's sort key) or suspended ('null'). Absent: a null
+   * version written while the bucket had no versioning (versionIdOf reads it as 'null'). Bound by the name tag v2.
+   */
+  readonly versionId?: string;
+  /** The version's sort key (./version-ids); absent when versionId is (then derived: versionKeyOf). */
+  readonly vk?: string;
+  /** Set on the latest entry of a key in a bucket that has had versioning. */
+  readonly latest?: LatestState;
+}
+
+/**
+ * A delete marker: a version with no data, made by a DELETE without versionId in a bucket with versioning. It holds
+ * no data key (index-only, a simplification of the design's §1.4): the row MAC binds it to its place.
+ */
+export interface DeleteMarkerRecord {
+  readonly deleteMarker: true;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly vk: string;
+  readonly lastModified: Date;
+  readonly latest?: LatestState;
+}
+
+/** What one version of a key is: an object or a delete marker. */
+export type VersionRecord = ObjectRecord | DeleteMarkerRecord;
+
+export function isDeleteMarker(v: VersionRecord): v is DeleteMarkerRecord {
+  return 'deleteMarker' in v;
+}
+/** The S3 version id of a version: 'null' for rows written without one. */
+export function versionIdOf(v: VersionRecord): string {
+  return v.versionId ?? NULL_VERSION_ID;
+}
+/** The version's sort key among its key's versions: stored, or derived for rows from before versioning. */
+export function versionKeyOf(v: VersionRecord): string {
+  if (v.vk !== undefined) return v.vk;
+  return legacyVersionKey(v.lastModified, isDeleteMarker(v) ? '' : v.objectId);
 }
 
 export type UploadState = 'open' | 'completing' | 'aborting' | 'completed';
@@ -294,7 +357,12 @@ export function bucketItem(b: BucketRecord): IndexItem {
     sk: BUCKET_SK,
     gsi1pk: BUCKETS_GSI1PK,
     gsi1sk: b.name,
-    attrs: { createdAt: b.createdAt.getTime(), owner: b.owner, ...(b.defaultKeyId !== undefined ? { defaultKeyId: b.defaultKeyId } : {}) },
+    attrs: {
+      createdAt: b.createdAt.getTime(),
+      owner: b.owner,
+      ...(b.defaultKeyId !== undefined ? { defaultKeyId: b.defaultKeyId } : {}),
+      ...(b.versioning !== undefined ? { versioning: b.versioning } : {}),
+    },
   };
 }
 /** A bucket item of either layout: its own partition, or the one shared partition before it. */
@@ -302,19 +370,56 @@ export function bucketFromItem(item: IndexItem): BucketRecord {
   const name = item.pk === LEGACY_BUCKETS_PK ? item.sk : item.pk.slice('B#'.length);
   const owner = item.attrs['owner'];
   const defaultKeyId = item.attrs['defaultKeyId'];
+  const versioning = item.attrs['versioning'];
   // A bucket made before owners were recorded belongs to the deployment: its root.
   return {
     name,
     createdAt: new Date(num(item.attrs, 'createdAt')),
     owner: typeof owner === 'string' ? owner : ROOT_OWNER,
     ...(typeof defaultKeyId === 'string' ? { defaultKeyId } : {}),
+    ...(versioning === 'Enabled' || versioning === 'Suspended' ? { versioning } : {}),
   };
 }
 
+/** The latest entry of a key (`O#<bucket>` / key): an object or a delete marker, with the key's LatestState. */
+export function latestItem(v: VersionRecord): IndexItem {
+  const body = versionItem(v);
+  return { ...body, pk: objectsPk(v.bucket), sk: v.key, attrs: { ...body.attrs, ...latestAttrs(v.latest) } };
+}
+/** Kept for the callers that only ever write objects (rewrap keeps a row where it stands: rowAt). */
 export function objectItem(o: ObjectRecord): IndexItem {
+  return latestItem(o);
+}
+/** The item for `v` at the place `like` stands (its latest entry or its row in the version partition). */
+export function rowAt(like: IndexItem, v: VersionRecord): IndexItem {
+  return like.pk.startsWith('V#') ? versionItem(v) : latestItem(v);
+}
+
+function latestAttrs(l: LatestState | undefined): { [name: string]: AttrValue } {
+  if (l === undefined) return {};
+  return { rev: l.rev, noncurrent: l.noncurrent, ...(l.nullVk !== undefined ? { nullVk: l.nullVk } : {}) };
+}
+function latestFrom(a: Readonly<Record<string, AttrValue>>): LatestState | undefined {
+  const rev = a['rev'];
+  if (typeof rev !== 'number') return undefined;
+  const nullVk = a['nullVk'];
+  return { rev, noncurrent: num(a, 'noncurrent'), ...(typeof nullVk === 'string' ? { nullVk } : {}) };
+}
+function versionAttrs(v: VersionRecord): { [name: string]: AttrValue } {
+  return { ...(v.versionId !== undefined ? { versionId: v.versionId } : {}), ...(v.vk !== undefined ? { vk: v.vk } : {}) };
+}
+
+/** A noncurrent version's row (`V#<bucket>#<key>` / its sort key): what it held as latest entry, minus LatestState. */
+export function versionItem(v: VersionRecord): IndexItem {
+  const pk = versionsPk(v.bucket, v.key);
+  const sk = versionKeyOf(v);
+  if (isDeleteMarker(v)) {
+    return { pk, sk, attrs: { bucket: v.bucket, deleteMarker: true, lastModified: v.lastModified.getTime(), ...versionAttrs(v) } };
+  }
+  const o = v;
   return {
-    pk: objectsPk(o.bucket),
-    sk: o.key,
+    pk,
+    sk,
     gsi1pk: objectsByKeyPk(o.keyId, o.objectId),
     gsi1sk: objectsByKeySk(o.keyMaterialId, o.objectId),
     attrs: {
@@ -337,6 +442,7 @@ export function objectItem(o: ObjectRecord): IndexItem {
       ...(o.keyChosen ? { keyChosen: true } : {}),
       ...(o.sealedChecksum ? { sealedChecksum: o.sealedChecksum } : {}),
       ...(o.manifestBlobId !== undefined ? { manifestBlobId: o.manifestBlobId } : {}),
+      ...versionAttrs(o),
     },
   };
 }
@@ -376,9 +482,56 @@ function placedAt(item: IndexItem, pk: string, sk: string): void {
   }
 }
 
-export function objectFromItem(item: IndexItem): ObjectRecord {
+/** The latest entry of a key, object or delete marker, from its `O#` row. */
+export function latestFromItem(item: IndexItem): VersionRecord {
   const a = item.attrs;
-  placedAt(item, objectsPk(str(a, 'bucket')), item.sk);
+  const bucket = str(a, 'bucket');
+  placedAt(item, objectsPk(bucket), item.sk);
+  const body = versionBody(item, bucket, item.sk);
+  const latest = latestFrom(a);
+  return latest ? { ...body, latest } : body;
+}
+
+/** A noncurrent version from its `V#` row; where it stands (partition and sort key) must be what it says it is. */
+export function noncurrentFromItem(item: IndexItem): VersionRecord {
+  const bucket = str(item.attrs, 'bucket');
+  const prefix = `V#${bucket}#`;
+  if (!item.pk.startsWith(prefix)) placedAt(item, prefix, item.sk);
+  const body = versionBody(item, bucket, item.pk.slice(prefix.length));
+  placedAt(item, item.pk, versionKeyOf(body));
+  return body;
+}
+
+/** Any row that holds a version, wherever it stands (the gsi1 walks of the key lifecycle meet both kinds). */
+export function anyVersionFromItem(item: IndexItem): VersionRecord {
+  return item.pk.startsWith('V#') ? noncurrentFromItem(item) : latestFromItem(item);
+}
+
+/** An object row (latest entry or noncurrent version); a delete marker there is refused. */
+export function objectFromItem(item: IndexItem): ObjectRecord {
+  const v = anyVersionFromItem(item);
+  if (isDeleteMarker(v)) throw new InternalError(`index row ${JSON.stringify(item.pk)} / ${JSON.stringify(item.sk)} is a delete marker, not an object`);
+  return v;
+}
+
+function versionBody(item: IndexItem, bucket: string, key: string): VersionRecord {
+  const a = item.attrs;
+  const versionId = a['versionId'];
+  const vk = a['vk'];
+  const version = { ...(typeof versionId === 'string' ? { versionId } : {}), ...(typeof vk === 'string' ? { vk } : {}) };
+  // A stored id is either 'null' or the version's own sort key: a row whose id names another version was moved.
+  if (version.versionId !== undefined && version.versionId !== NULL_VERSION_ID && version.versionId !== version.vk) {
+    throw new IntegrityError(`index row ${JSON.stringify(item.pk)} / ${JSON.stringify(item.sk)} names version ${version.versionId} but sorts as ${String(version.vk)}; refusing it`);
+  }
+  if (a['deleteMarker'] === true) {
+    if (version.versionId === undefined || version.vk === undefined) throw new InternalError('a delete marker row is missing its version');
+    return { deleteMarker: true, bucket, key, versionId: version.versionId, vk: version.vk, lastModified: new Date(num(a, 'lastModified')) };
+  }
+  return { ...objectBody(item, bucket, key), ...version };
+}
+
+function objectBody(item: IndexItem, bucket: string, key: string): ObjectRecord {
+  const a = item.attrs;
   const userMetadata = metadataFrom(a['userMetadata']);
   const rawParts = a['parts'];
   if (!Array.isArray(rawParts)) throw new InternalError('index item is missing its part list');
@@ -386,8 +539,8 @@ export function objectFromItem(item: IndexItem): ObjectRecord {
   const chunks = a['manifestChunks'];
   const manifest = typeof chunks === 'number' ? { chunks, partCount: num(a, 'partCount') } : undefined;
   return {
-    bucket: str(a, 'bucket'),
-    key: item.sk,
+    bucket,
+    key,
     objectId: str(a, 'objectId'),
     size: num(a, 'size'),
     etag: str(a, 'etag'),

@@ -6,10 +6,10 @@ import type { Garbage } from './garbage';
 import { walk } from './index-walk';
 import type { Logger } from './logger';
 import { deleteManifestChunks } from './manifest';
+import { objectVersionWithId } from './versions';
 import type { RecordIndex, WriteOp } from './ports';
 import {
   ledgerItem,
-  objectsPk,
   uploadedPartFromItem,
   uploadFromItem,
   uploadItem,
@@ -100,8 +100,8 @@ export class UploadCleanup {
 
   /** Whether the object this upload was opened for exists (object ids are fresh per upload, never reused). */
   private async objectIsLive(upload: UploadRecord): Promise<boolean> {
-    const object = await this.d.index.get(objectsPk(upload.bucket), upload.key);
-    return object?.attrs['objectId'] === upload.objectId;
+    // Latest or noncurrent: with versioning, a completed object may since have become an older version.
+    return (await objectVersionWithId(this.d.index, upload.bucket, upload.key, upload.objectId)) !== undefined;
   }
 
   /** Deletes every part item, a batch per transaction, turning the blobs `isGarbage` picks into garbage. */

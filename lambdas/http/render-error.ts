@@ -22,7 +22,7 @@ export function renderError(err: unknown, resource: string, requestId: string, m
   const speaks = known && code !== 'InternalError';
   const message = speaks ? err.message : GENERIC_MESSAGE;
   const extra = speaks ? err.extra : {};
-  const headers: Record<string, string> = { 'x-amz-request-id': requestId };
+  const headers: Record<string, string> = { ...(known ? err.responseHeaders : {}), 'x-amz-request-id': requestId };
   if (method.toUpperCase() === 'HEAD') return { statusCode, headers, body: '' };
   headers['content-type'] = 'application/xml';
   return { statusCode, headers, body: renderErrorXml({ code, message, resource, requestId, extra }) };

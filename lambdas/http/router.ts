@@ -38,7 +38,10 @@ export type S3Op =
   | 'PutBucketAcl'
   | 'GetObjectAcl'
   | 'PutObjectAcl'
-  | 'GetBucketOwnershipControls';
+  | 'GetBucketOwnershipControls'
+  | 'GetBucketVersioning'
+  | 'PutBucketVersioning'
+  | 'ListObjectVersions';
 
 export interface CopySource {
   readonly bucket: string;
@@ -56,6 +59,8 @@ export type S3Route =
       readonly partNumber?: number;
       /** Parsed x-amz-copy-source of CopyObject / UploadPartCopy. */
       readonly copySource?: CopySource;
+      /** ?versionId of GetObject, HeadObject, DeleteObject (and the ACL and attribute reads). */
+      readonly versionId?: string;
       readonly adminPath?: undefined;
     }
   | { readonly op: 'Admin'; readonly adminPath: string; readonly bucket?: undefined; readonly key?: undefined };
@@ -78,7 +83,7 @@ const UNSUPPORTED_SUBRESOURCES = new Set([
   'legal-hold', 'lifecycle', 'logging', 'metadataConfiguration', 'metadataTable', 'metrics', 'notification',
   'object-lock', 'policy', 'policyStatus', 'publicAccessBlock', 'renameObject',
   'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
-  'versioning', 'versions', 'website',
+  'website',
 ]);
 
 export function routeS3(req: S3Request): S3Route {
@@ -88,7 +93,6 @@ export function routeS3(req: S3Request): S3Route {
   }
   if (!path.startsWith('/')) throw new InvalidArgumentError('The request path must begin with "/".');
   rejectUnsupported(query);
-  rejectVersionId(query);
 
   const rest = path.slice(1);
   const slash = rest.indexOf('/');
@@ -113,6 +117,8 @@ const BUCKET_SUBRESOURCES: Readonly<Record<string, Readonly<Record<string, S3Op>
   encryption: { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' },
   acl: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
   ownershipControls: { GET: 'GetBucketOwnershipControls' },
+  versioning: { GET: 'GetBucketVersioning', PUT: 'PutBucketVersioning' },
+  versions: { GET: 'ListObjectVersions' },
 };
 const OBJECT_SUBRESOURCES: Readonly<Record<string, Readonly<Record<string, S3Op>>>> = {
   acl: { GET: 'GetObjectAcl', PUT: 'PutObjectAcl' },
@@ -159,10 +165,28 @@ function routeBucket(method: string, bucket: string, query: Readonly<Record<stri
 function routeObject(req: S3Request, bucket: string, key: string): S3Route {
   const { method, query } = req;
   const uploadId = lookup(query, 'uploadId');
-  const partNumberText = lookup(query, 'partNumber');
-  const copySourceHeader = lookup(req.headers, 'x-amz-copy-source');
   const sub = routeSubresource(OBJECT_SUBRESOURCES, method, query);
   if (sub !== undefined) return { op: sub, bucket, key };
+  // Bucket subresources only: on an object they name nothing S3 offers.
+  for (const name of ['versioning', 'versions']) {
+    if (lookup(query, name) !== undefined) throw new NotImplementedError(`The ${name} subresource of an object is not implemented.`);
+  }
+  const versionId = lookup(query, 'versionId');
+  if (versionId !== undefined && (method === 'GET' || method === 'HEAD' || method === 'DELETE') && uploadId === undefined) {
+    return withVersion(routeObjectOp(req, bucket, key), versionId);
+  }
+  return routeObjectOp(req, bucket, key);
+}
+
+function withVersion(route: S3Route, versionId: string): S3Route {
+  return route.op === 'Admin' ? route : { ...route, versionId };
+}
+
+function routeObjectOp(req: S3Request, bucket: string, key: string): S3Route {
+  const { method, query } = req;
+  const uploadId = lookup(query, 'uploadId');
+  const partNumberText = lookup(query, 'partNumber');
+  const copySourceHeader = lookup(req.headers, 'x-amz-copy-source');
   switch (method) {
     case 'PUT': {
       if (uploadId !== undefined || partNumberText !== undefined) {
@@ -208,14 +232,6 @@ function rejectUnsupported(query: Readonly<Record<string, string>>): void {
   }
 }
 
-/** The store keeps no versions; 'null' is the id S3 gives objects of unversioned buckets, so it alone passes. */
-function rejectVersionId(query: Readonly<Record<string, string>>): void {
-  const versionId = lookup(query, 'versionId');
-  if (versionId !== undefined && versionId !== 'null') {
-    throw new NotImplementedError('Object versioning is not implemented.');
-  }
-}
-
 function notAllowed(method: string): MethodNotAllowedError {
   return new MethodNotAllowedError('The specified method is not allowed against this resource.', {
     Method: method,
@@ -255,9 +271,6 @@ export function parseCopySource(header: string): CopySource {
   if (queryPart !== undefined) {
     const params = new URLSearchParams(queryPart);
     versionId = params.get('versionId') ?? undefined;
-    if (versionId !== undefined && versionId !== 'null') {
-      throw new NotImplementedError('Object versioning is not implemented.');
-    }
   }
   return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
 }

@@ -180,6 +180,21 @@ export function parseDelete(body: Buffer): DeleteRequest {
   return { quiet: quietText === 'true', objects };
 }
 
+/** PutBucketVersioning's body: Status (Enabled, Suspended) and MfaDelete (Enabled, Disabled), each optional. */
+export interface VersioningConfiguration {
+  readonly status?: 'Enabled' | 'Suspended';
+  readonly mfaDelete?: 'Enabled' | 'Disabled';
+}
+
+export function parseVersioningConfiguration(body: Buffer): VersioningConfiguration {
+  const root = parseDocument(body, 'VersioningConfiguration');
+  const status = leaf(root, 'Status')?.trim();
+  const mfaDelete = leaf(root, 'MfaDelete')?.trim() ?? leaf(root, 'MFADelete')?.trim();
+  if (status !== undefined && status !== 'Enabled' && status !== 'Suspended') throw malformed();
+  if (mfaDelete !== undefined && mfaDelete !== 'Enabled' && mfaDelete !== 'Disabled') throw malformed();
+  return { ...(status !== undefined ? { status } : {}), ...(mfaDelete !== undefined ? { mfaDelete } : {}) };
+}
+
 /** An empty body is a valid request with no configuration. */
 export function parseCreateBucketConfiguration(body: Buffer): CreateBucketConfiguration {
   if (body.toString('utf8').trim() === '') return {};

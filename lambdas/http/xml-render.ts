@@ -106,6 +106,12 @@ export interface ListMultipartUploadsResult extends Listing {
 
 export interface DeletedEntry {
   readonly key: string;
+  /** The version the request named (<VersionId>), echoed. */
+  readonly versionId?: string;
+  /** The entry removed or wrote a delete marker. */
+  readonly deleteMarker?: boolean;
+  /** The delete marker's version id: the marker written, or the one removed. */
+  readonly deleteMarkerVersionId?: string;
 }
 
 export interface DeleteErrorEntry {
@@ -364,7 +370,10 @@ export function renderDeleteResult(r: DeleteResult): string {
   return document(
     'DeleteResult',
     S3_XMLNS,
-    !r.quiet && r.deleted.map((d) => element('Deleted', text('Key', d.key))),
+    !r.quiet &&
+      r.deleted.map((d) =>
+        element('Deleted', text('Key', d.key), text('VersionId', d.versionId), d.deleteMarker ? text('DeleteMarker', true) : undefined, text('DeleteMarkerVersionId', d.deleteMarkerVersionId)),
+      ),
     r.errors.map((e) => element('Error', text('Key', e.key), text('Code', e.code), text('Message', e.message))),
   );
 }
@@ -421,4 +430,65 @@ export function renderOwnerFullControlAcl(owner: Owner): string {
 /** GetBucketOwnershipControls: ACLs disabled, the bucket owner owns every object. */
 export function renderOwnershipControls(): string {
   return document('OwnershipControls', S3_XMLNS, element('Rule', text('ObjectOwnership', 'BucketOwnerEnforced')));
+}
+
+/** GetBucketVersioning: empty while versioning was never enabled, as S3 answers. */
+export function renderVersioningConfiguration(status: 'Enabled' | 'Suspended' | undefined): string {
+  return document('VersioningConfiguration', S3_XMLNS, text('Status', status));
+}
+
+/** One entry of ListObjectVersions: a <Version> or a <DeleteMarker>. */
+export interface VersionEntry {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly lastModified: Date;
+  readonly owner: Owner;
+  /** Absent for a delete marker. */
+  readonly object?: { readonly etag: string; readonly size: number };
+}
+
+export interface ListVersionsResultXml extends Listing {
+  readonly prefix: string;
+  readonly keyMarker: string;
+  readonly versionIdMarker: string;
+  readonly nextKeyMarker?: string;
+  readonly nextVersionIdMarker?: string;
+  readonly maxKeys: number;
+  readonly entries: readonly VersionEntry[];
+}
+
+/** ListVersionsResult: versions and delete markers in key order, each key's newest first, as S3 nests them. */
+export function renderListVersions(r: ListVersionsResultXml): string {
+  const encode = encoder(r.encodingType);
+  return document(
+    'ListVersionsResult',
+    S3_XMLNS,
+    text('IsTruncated', r.isTruncated),
+    text('KeyMarker', encode(r.keyMarker)),
+    text('VersionIdMarker', r.versionIdMarker),
+    text('NextKeyMarker', encode(r.nextKeyMarker)),
+    text('NextVersionIdMarker', r.nextVersionIdMarker),
+    text('Name', r.bucket),
+    text('Prefix', encode(r.prefix)),
+    text('Delimiter', encode(r.delimiter)),
+    text('MaxKeys', r.maxKeys),
+    text('EncodingType', r.encodingType),
+    r.entries.map((e) =>
+      e.object
+        ? element(
+            'Version',
+            text('Key', encode(e.key)),
+            text('VersionId', e.versionId),
+            text('IsLatest', e.isLatest),
+            text('LastModified', isoDate(e.lastModified)),
+            text('ETag', quoteETag(e.object.etag)),
+            text('Size', e.object.size),
+            text('StorageClass', 'STANDARD'),
+            ownerXml(e.owner),
+          )
+        : element('DeleteMarker', text('Key', encode(e.key)), text('VersionId', e.versionId), text('IsLatest', e.isLatest), text('LastModified', isoDate(e.lastModified)), ownerXml(e.owner)),
+    ),
+    commonPrefixesXml(r.commonPrefixes, encode),
+  );
 }

@@ -13,7 +13,7 @@ import { ACCESS_KEYS_PK } from '../../lambdas/core/access-keys';
 import { ACTIVE_PK, ACTIVE_SK, KEYS_PK } from '../../lambdas/core/key-lifecycle/key-state';
 import { INDEX_KEY_PK, INDEX_KEY_SK } from '../../lambdas/core/index-auth/index-key';
 import type { AttrValue, IndexItem, RecordIndex } from '../../lambdas/core/ports';
-import { BUCKET_SK, bucketPk, ledgerItem, ledgerPk, manifestPk, objectsPk, uploadPartsPk, uploadsPk, type PartRecord } from '../../lambdas/core/records';
+import { BUCKET_SK, bucketPk, ledgerItem, ledgerPk, manifestPk, objectsPk, uploadPartsPk, uploadsPk, versionsPk, type PartRecord } from '../../lambdas/core/records';
 import type { RunningServer } from '../../local/server';
 import { startEmbedded } from '../support/embedded-target';
 import { startAwsOnMoto } from '../support/aws-target';
@@ -165,6 +165,8 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
     let reader: Creds;
     let disabled: Creds;
     let otherKeyArn: string;
+    /** Version ids in the versioned bucket 'delta': two versions of 'v' (oldest first), and 'w': a version under a marker. */
+    let versions: { v: string[]; w: string; wMarker: string };
     const failures: string[] = [];
 
     const call = (p: Probe) => p(h);
@@ -212,6 +214,16 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
       etags = { alphaDoc: await etagOf('alpha', 'doc'), betaDoc: await etagOf('beta', 'doc'), alphaOther: await etagOf('alpha', 'other'), many: await etagOf('alpha', 'many') };
       // An open upload in gamma, the target of UploadPartCopy probes; another in alpha to tamper with.
       mpUpload = /<UploadId>([^<]+)<\/UploadId>/.exec((await call(req('POST', s3Path('gamma', 'mp-target'), {}, { uploads: '' }))).body.toString())![1]!;
+      // A versioned bucket: 'v' with a noncurrent and a latest version, 'w' with a version under a delete marker.
+      expect((await call(req('PUT', s3Path('delta')))).status).toBe(200);
+      const enable = Buffer.from('<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>');
+      expect((await call(req('PUT', s3Path('delta'), {}, { versioning: '' }, enable))).status).toBe(200);
+      const versionOf = async (res: Promise<RawResponse>) => String((await res).headers['x-amz-version-id']);
+      versions = {
+        v: [await versionOf(put('delta', 'v', marked('delta-v1', 3000))), await versionOf(put('delta', 'v', marked('delta-v2', 3000)))],
+        w: await versionOf(put('delta', 'w', marked('delta-w', 3000))),
+        wMarker: await versionOf(call(req('DELETE', s3Path('delta', 'w')))),
+      };
       // A second CMK known to the store (standby), for key-state edits.
       const created2 = await call(req('POST', '/_sealstore/keys', { 'content-type': 'application/json' }, undefined, Buffer.from(JSON.stringify({ alias: `tamper-${randomBytes(3).toString('hex')}` }))));
       if (created2.status === 200) otherKeyArn = (JSON.parse(created2.body.toString()) as { key: { keyId: string } }).key.keyId;
@@ -323,6 +335,42 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
       });
     });
 
+    describe('version rows and delete markers', () => {
+      const V = (key: string, sk: string) => ({ pk: versionsPk('delta', key), sk });
+      const versionProbes = (key: string, versionId: () => string): Array<[string, Probe]> => [
+        ['GET ?versionId', (hh) => req('GET', s3Path('delta', key), {}, { versionId: versionId() })(hh)],
+        ['HEAD ?versionId', (hh) => req('HEAD', s3Path('delta', key), {}, { versionId: versionId() })(hh)],
+        ['ranged GET ?versionId', (hh) => req('GET', s3Path('delta', key), { range: 'bytes=0-9' }, { versionId: versionId() })(hh)],
+        ['ListObjectVersions', req('GET', s3Path('delta'), {}, { versions: '' })],
+        ['CopyObject source ?versionId', (hh) => req('PUT', s3Path('gamma', `copy-of-delta-${key}`), { 'x-amz-copy-source': `/delta/${key}?versionId=${versionId()}` })(hh)],
+      ];
+      const forged = () => 'f'.repeat(28);
+
+      it('a noncurrent version row copied to another version id of its key, and to another key', async () => {
+        await edit.copy(V('v', versions.v[0]!), V('v', forged()));
+        await expectRefused('V# row → another version id', versionProbes('v', forged));
+        await edit.restore();
+        await edit.copy(V('v', versions.v[0]!), V('w', versions.v[0]!));
+        await expectRefused('V# row → another key', versionProbes('w', () => versions.v[0]!));
+      });
+
+      it('a noncurrent version copied over the latest entry, and the latest entry’s version count edited', async () => {
+        await edit.copy(V('v', versions.v[0]!), O('delta', 'v'));
+        await expectRefused('V# row → latest entry', [['GET', req('GET', s3Path('delta', 'v'))], ...versionProbes('v', () => versions.v[1]!)]);
+        await edit.restore();
+        await edit.edit(objectsPk('delta'), 'v', (a) => (a['noncurrent'] = 0));
+        await expectRefused('noncurrent count edited', [['GET', req('GET', s3Path('delta', 'v'))], ...versionProbes('v', () => versions.v[0]!)]);
+      });
+
+      it('a delete marker moved onto another key, and into another key’s version partition', async () => {
+        await edit.copy(O('delta', 'w'), O('delta', 'v'));
+        await expectRefused('marker → latest of another key', [['GET', req('GET', s3Path('delta', 'v'))], ['HEAD', req('HEAD', s3Path('delta', 'v'))], ['DELETE', req('DELETE', s3Path('delta', 'v'))]]);
+        await edit.restore();
+        await edit.copy(O('delta', 'w'), V('v', versions.wMarker));
+        await expectRefused('marker → version partition of another key', versionProbes('v', () => versions.wMarker));
+      });
+    });
+
     describe('access keys, key state, uploads and buckets', () => {
       it('a key’s grants raised to admin on every bucket: refused on data and admin routes alike', async () => {
         await edit.edit(ACCESS_KEYS_PK, reader.accessKeyId, (a) => (a['grants'] = [{ bucket: '*', role: 'admin' }]));
@@ -417,6 +465,17 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
         await h.server.service.sweep(0);
         expect(await h.raw.get(ledgerPk(blobId), blobId)).toBeUndefined();
         // afterEach reads alpha/doc back byte for byte.
+      });
+
+      it('a pending ledger entry for a noncurrent version’s blob: the sweep keeps the blob, the version still reads', async () => {
+        const row = await edit.row(versionsPk('delta', 'v'), versions.v[0]!);
+        const blobId = (row.attrs['parts'] as Array<Record<string, AttrValue>>)[0]!['blobId'] as string;
+        await edit.remember(ledgerPk(blobId), blobId);
+        await h.server.store.index.put(ledgerItem({ blobId, kind: 'pending', createdAt: new Date(0), owner: { bucket: 'delta', key: 'v', objectId: row.attrs['objectId'] as string } }));
+        await h.server.service.sweep(0);
+        expect(await h.raw.get(ledgerPk(blobId), blobId)).toBeUndefined();
+        const got = await call(req('GET', s3Path('delta', 'v'), {}, { versionId: versions.v[0]! }));
+        expect({ status: got.status, marked: got.body.includes(Buffer.from('<<delta-v1-plaintext>>')) }).toEqual({ status: 200, marked: true });
       });
 
       it('an upload’s rows saved before its completion and put back after: the upload sweep leaves the object whole', async () => {

@@ -44,7 +44,12 @@ describe('routeS3', () => {
     ['POST', '/photos/k', { uploadId: 'u1' }, {}, { op: 'CompleteMultipartUpload', bucket: 'photos', key: 'k', uploadId: 'u1' }],
     ['DELETE', '/photos/k', { uploadId: 'u1' }, {}, { op: 'AbortMultipartUpload', bucket: 'photos', key: 'k', uploadId: 'u1' }],
     ['GET', '/photos/k', { uploadId: 'u1' }, {}, { op: 'ListParts', bucket: 'photos', key: 'k', uploadId: 'u1' }],
-    ['GET', '/photos/k', { versionId: 'null' }, {}, { op: 'GetObject', bucket: 'photos', key: 'k' }],
+    ['GET', '/photos/k', { versionId: 'null' }, {}, { op: 'GetObject', bucket: 'photos', key: 'k', versionId: 'null' }],
+    ['HEAD', '/photos/k', { versionId: 'v2' }, {}, { op: 'HeadObject', bucket: 'photos', key: 'k', versionId: 'v2' }],
+    ['DELETE', '/photos/k', { versionId: 'v2' }, {}, { op: 'DeleteObject', bucket: 'photos', key: 'k', versionId: 'v2' }],
+    ['GET', '/photos', { versioning: '' }, {}, { op: 'GetBucketVersioning', bucket: 'photos' }],
+    ['PUT', '/photos', { versioning: '' }, {}, { op: 'PutBucketVersioning', bucket: 'photos' }],
+    ['GET', '/photos', { versions: '' }, {}, { op: 'ListObjectVersions', bucket: 'photos' }],
     [
       'PUT', '/photos/k', {}, { 'x-amz-copy-source': '/src-bucket/a%20b/%C3%BC.txt' },
       { op: 'CopyObject', bucket: 'photos', key: 'k', copySource: { bucket: 'src-bucket', key: 'a b/ü.txt' } },
@@ -72,7 +77,7 @@ describe('routeS3', () => {
     expect(codeOf(() => routeS3(req('PUT', '/photos', { ownershipControls: '' })))).toBe('NotImplemented');
   });
 
-  it.each(['policy', 'tagging', 'versioning', 'lifecycle', 'cors', 'website', 'versions', 'object-lock'])(
+  it.each(['policy', 'tagging', 'lifecycle', 'cors', 'website', 'object-lock'])(
     'answers the %s subresource with NotImplemented',
     (sub) => {
       expect(codeOf(() => routeS3(req('GET', '/photos', { [sub]: '' })))).toBe('NotImplemented');
@@ -80,8 +85,14 @@ describe('routeS3', () => {
     },
   );
 
-  it('refuses object versions other than null', () => {
-    expect(codeOf(() => routeS3(req('GET', '/photos/k', { versionId: 'v2' })))).toBe('NotImplemented');
+  it('refuses the versioning subresources on an object, and methods they do not take on a bucket', () => {
+    expect(codeOf(() => routeS3(req('PUT', '/photos/k', { versioning: '' })))).toBe('NotImplemented');
+    expect(codeOf(() => routeS3(req('GET', '/photos/k', { versions: '' })))).toBe('NotImplemented');
+    expect(codeOf(() => routeS3(req('DELETE', '/photos', { versioning: '' })))).toBe('NotImplemented');
+  });
+
+  it('takes a version id in a copy source', () => {
+    expect(routeS3(req('PUT', '/photos/k', {}, { 'x-amz-copy-source': 'src-bucket/x?versionId=abc' }))).toMatchObject({ op: 'CopyObject', copySource: { bucket: 'src-bucket', key: 'x', versionId: 'abc' } });
   });
 
   it.each([

@@ -113,6 +113,37 @@ describe('deletion impact of a CMK (embedded backend)', () => {
     expect(scheduled.key.kmsState).toBe('PendingDeletion');
   });
 
+  it('lists every version under the key, noncurrent ones included, and those are what the disabled key makes unreadable', async () => {
+    const cmk = await h.lifecycle.create({ alias: 'impact-versions' });
+    await h.service.createBucket('versioned');
+    await h.service.setBucketVersioning('versioned', 'Enabled');
+    // Two versions under the chosen CMK, then the latest under the active one: the old two are noncurrent.
+    const v1 = await h.service.putObject({ bucket: 'versioned', key: 'doc', body: bytes('version one'), requestedKey: cmk.keyId });
+    const v2 = await h.service.putObject({ bucket: 'versioned', key: 'doc', body: bytes('version two!'), requestedKey: cmk.keyId });
+    const v3 = await h.service.putObject({ bucket: 'versioned', key: 'doc', body: bytes('version three, latest') });
+    const { objects } = await dryRun('alias/impact-versions', 1);
+    const listed = objects.map((o) => [o.key, o.versionId, o.isLatest, o.size]).sort();
+    expect(listed).toEqual([
+      ['doc', v1.versionId, false, 11],
+      ['doc', v2.versionId, false, 12],
+    ].sort());
+    await h.lifecycle.disable(cmk.keyId);
+    const read = async (versionId: string | undefined) => {
+      try {
+        return (await readAll(await h.service.openObject(await h.service.headObject('versioned', 'doc', versionId)))).toString();
+      } catch (e) {
+        return e as Error;
+      }
+    };
+    for (const gone of [v1.versionId, v2.versionId]) {
+      const got = await read(gone);
+      expect(got instanceof KmsDisabledError || got instanceof KmsChosenKeyDisabledError).toBe(true);
+    }
+    expect(await read(v3.versionId)).toBe('version three, latest');
+    expect(await read(undefined)).toBe('version three, latest');
+    await h.lifecycle.enable(cmk.keyId);
+  });
+
   it('lists nothing for a key nothing is sealed under, and the command then needs no --force', async () => {
     const idle = await h.lifecycle.create({ alias: 'impact-idle' });
     const { pages, objects } = await dryRun('alias/impact-idle', 5);

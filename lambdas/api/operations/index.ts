@@ -8,6 +8,7 @@ import * as encryption from './encryption';
 import * as listing from './listing';
 import * as multipart from './multipart';
 import * as objects from './objects';
+import * as versioning from './versioning';
 
 export const OPERATIONS: Readonly<Record<S3Op, Operation>> = {
   ListBuckets: buckets.ListBuckets,
@@ -39,6 +40,9 @@ export const OPERATIONS: Readonly<Record<S3Op, Operation>> = {
   GetObjectAcl: accessControl.GetObjectAcl,
   PutObjectAcl: accessControl.PutObjectAcl,
   GetBucketOwnershipControls: accessControl.GetBucketOwnershipControls,
+  GetBucketVersioning: versioning.GetBucketVersioning,
+  PutBucketVersioning: versioning.PutBucketVersioning,
+  ListObjectVersions: versioning.ListObjectVersions,
 };
 
 export type { Operation, OperationContext } from './context';

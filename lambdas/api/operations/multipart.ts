@@ -12,7 +12,7 @@ import { partLimit } from '../payload-limits';
 import { respond, xmlResponse } from '../response';
 import type { Operation } from './context';
 import { parseEncodingType, parseLimit } from './listing';
-import { copySource, sseHeaders, writeProtections } from './objects';
+import { copySource, copySourceVersionHeader, sseHeaders, versionHeader, writeProtections } from './objects';
 
 export const CreateMultipartUpload: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
@@ -66,7 +66,10 @@ export const UploadPartCopy: Operation = async (ctx) => {
     source,
     range: checkCopyPartSize(parseCopySourceRange(lookup(ctx.req.headers, 'x-amz-copy-source-range'), source.size), source.size),
   });
-  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), sseHeaders(part.keyId));
+  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyPartResult', { etag: part.etag, lastModified: part.lastModified }), {
+    ...sseHeaders(part.keyId),
+    ...copySourceVersionHeader(source),
+  });
 };
 
 export const ListParts: Operation = async (ctx) => {
@@ -116,7 +119,7 @@ export const CompleteMultipartUpload: Operation = async (ctx) => {
   return xmlResponse(
     ctx.requestId,
     xml.renderCompleteMultipartUpload({ location, bucket: ctx.bucket, key: ctx.key, etag: record.etag, ...(record.checksum ? { checksum: record.checksum } : {}) }),
-    sseHeaders(record.keyId),
+    { ...sseHeaders(record.keyId), ...versionHeader(record) },
   );
 };
 

@@ -1,7 +1,7 @@
 // Object operations: PutObject, GetObject, HeadObject, GetObjectAttributes, DeleteObject, DeleteObjects, CopyObject.
 import { IntegrityError, InvalidArgumentError, InvalidPartNumberError, InvalidRequestError, PreconditionFailedError, StoreError } from '../../core/errors';
 import { checkIfNoneMatchForm } from '../../core/object-commit';
-import type { StoredChecksum } from '../../core/object-service';
+import type { RemoveResult, StoredChecksum } from '../../core/object-service';
 import { ObjectChangedError } from '../../core/part-reader';
 import type { ObjectRecord } from '../../core/records';
 import { checksumHeaderName, type ChecksumAlgorithm } from '../../http/checksums';
@@ -31,8 +31,14 @@ export function writeProtections(ctx: OperationContext): { requestedKey?: string
   return sse.kmsKeyId === undefined ? {} : { requestedKey: sse.kmsKeyId };
 }
 
+/** x-amz-version-id of a version written in a bucket with versioning (rows from before have none to give). */
+export function versionHeader(o: { readonly versionId?: string }): Record<string, string> {
+  return o.versionId === undefined ? {} : { 'x-amz-version-id': o.versionId };
+}
+
 function objectHeaders(o: ObjectRecord): Record<string, string> {
   const h: Record<string, string> = {
+    ...versionHeader(o),
     etag: `"${o.etag}"`,
     'last-modified': o.lastModified.toUTCString(),
     'content-type': o.contentType,
@@ -69,6 +75,7 @@ export const PutObject: Operation = async (ctx) => {
   return respond(200, {
     etag: `"${record.etag}"`,
     ...sseHeaders(record.keyId),
+    ...versionHeader(record),
     'x-amz-request-id': ctx.requestId,
     ...(verified ? checksumHeaders({ ...verified, type: 'FULL_OBJECT' }) : {}),
   });
@@ -110,14 +117,14 @@ async function readObject(ctx: OperationContext, withBody: boolean) {
   // version, as S3 would, instead of an error (bounded: a key rewritten faster than this is rare).
   let vanished: string | undefined;
   for (let attempt = 1; ; attempt++) {
-    const record = await ctx.service.headObject(ctx.bucket, ctx.key);
+    const record = await ctx.service.headObject(ctx.bucket, ctx.key, ctx.route.versionId);
     if (record.objectId === vanished) {
       // Its blobs are gone but its entry stands: not an overwrite, lost or deleted data under a live entry.
       throw new IntegrityError(`The stored data of ${ctx.key} is missing from the blob store although its index entry is current; nothing was served.`);
     }
     const verdict = evaluateConditions(h, { etag: record.etag, lastModified: record.lastModified }, 'read');
     if (verdict === 'not-modified') {
-      return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': ctx.requestId });
+      return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), ...versionHeader(record), 'x-amz-request-id': ctx.requestId });
     }
     const partNumber = ctx.route.partNumber;
     if (partNumber !== undefined && lookup(h, 'range') !== undefined) throw new InvalidRequestError('Cannot specify both Range header and partNumber query parameter.');
@@ -169,24 +176,33 @@ export const DeleteObject: Operation = async (ctx) => {
   const h = ctx.req.headers;
   const ifMatch = lookup(h, 'if-match');
   canDeleteIf(ctx, ifMatch);
-  await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch });
-  return respond(204, { 'x-amz-request-id': ctx.requestId });
+  const removed = await ctx.service.deleteObject(ctx.bucket, ctx.key, { ifMatch }, ctx.route.versionId);
+  return respond(204, { ...deleteHeaders(removed), 'x-amz-request-id': ctx.requestId });
 };
+
+/** x-amz-version-id and x-amz-delete-marker of a delete: the version removed, or the marker written. */
+function deleteHeaders(r: RemoveResult): Record<string, string> {
+  return { ...(r.versionId !== undefined ? { 'x-amz-version-id': r.versionId } : {}), ...(r.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}) };
+}
 
 export const DeleteObjects: Operation = async (ctx) => {
   ctx.can('DeleteObject', ctx.bucket);
   await ctx.service.headBucket(ctx.bucket);
   const request = xml.parseDelete(await ctx.document());
-  const deleted: Array<{ key: string }> = [];
+  const deleted: xml.DeletedEntry[] = [];
   const errors: Array<{ key: string; code: string; message: string }> = [];
-  for (const { key, etag, directoryBucketConditions } of request.objects) {
+  for (const { key, etag, directoryBucketConditions, versionId } of request.objects) {
     try {
       const [unsupported] = directoryBucketConditions ?? [];
       if (unsupported !== undefined) throw directoryBucketCondition(unsupported);
       canDeleteIf(ctx, etag);
       // Each entry's <ETag> is judged inside its own removing transaction, as If-Match on DeleteObject is.
-      await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag });
-      deleted.push({ key });
+      const removed = await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag }, versionId);
+      deleted.push({
+        key,
+        ...(versionId !== undefined ? { versionId } : {}),
+        ...(removed.deleteMarker ? { deleteMarker: true, ...(removed.versionId !== undefined ? { deleteMarkerVersionId: removed.versionId } : {}) } : {}),
+      });
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
       errors.push({ key, code: e.code, message: e.message });
@@ -201,7 +217,7 @@ export async function copySource(ctx: OperationContext): Promise<ObjectRecord> {
   if (!src) throw new InvalidArgumentError('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
   ctx.can('ReadObject', src.bucket);
   await refuseUnexpectedSourceOwner(ctx, src.bucket);
-  const source = await ctx.service.headObject(src.bucket, src.key);
+  const source = await ctx.service.headObject(src.bucket, src.key, src.versionId);
   const conditions: Record<string, string> = {};
   for (const name of ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since']) {
     const value = lookup(ctx.req.headers, `x-amz-copy-source-${name}`);
@@ -211,6 +227,11 @@ export async function copySource(ctx: OperationContext): Promise<ObjectRecord> {
     throw new PreconditionFailedError('At least one of the pre-conditions you specified did not hold', { Condition: 'x-amz-copy-source-If-None-Match' });
   }
   return source;
+}
+
+/** x-amz-copy-source-version-id: the version a copy read (S3 names it when the source has one). */
+export function copySourceVersionHeader(source: ObjectRecord): Record<string, string> {
+  return source.versionId === undefined ? {} : { 'x-amz-copy-source-version-id': source.versionId };
 }
 
 export const CopyObject: Operation = async (ctx) => {
@@ -241,7 +262,11 @@ export const CopyObject: Operation = async (ctx) => {
     userMetadata: extractUserMetadata(h),
     preconditions: { ifNoneMatch: lookup(h, 'if-none-match'), ifMatch: lookup(h, 'if-match') },
   });
-  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyObjectResult', { etag: record.etag, lastModified: record.lastModified }), sseHeaders(record.keyId));
+  return xmlResponse(ctx.requestId, xml.renderCopyResult('CopyObjectResult', { etag: record.etag, lastModified: record.lastModified }), {
+    ...sseHeaders(record.keyId),
+    ...versionHeader(record),
+    ...copySourceVersionHeader(source),
+  });
 };
 
 const OBJECT_ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
@@ -267,7 +292,7 @@ export const GetObjectAttributes: Operation = async (ctx) => {
   }
   const maxParts = parseCount(lookup(h, 'x-amz-max-parts'), 'x-amz-max-parts', 1000);
   const marker = parseCount(lookup(h, 'x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
-  const record = await ctx.service.headObject(ctx.bucket, ctx.key);
+  const record = await ctx.service.headObject(ctx.bucket, ctx.key, ctx.route.versionId);
   const verdict = evaluateConditions(h, { etag: record.etag, lastModified: record.lastModified }, 'read');
   if (verdict === 'not-modified') return respond(304, { etag: `"${record.etag}"`, 'last-modified': record.lastModified.toUTCString(), 'x-amz-request-id': ctx.requestId });
   const multipart = isMultipart(record);
@@ -299,7 +324,7 @@ export const GetObjectAttributes: Operation = async (ctx) => {
       ...(asked.has('StorageClass') ? { storageClass: 'STANDARD' } : {}),
       ...(asked.has('ObjectSize') ? { objectSize: record.size } : {}),
     }),
-    { 'last-modified': record.lastModified.toUTCString() },
+    { 'last-modified': record.lastModified.toUTCString(), ...versionHeader(record) },
   );
 };
 

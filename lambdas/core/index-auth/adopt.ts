@@ -4,7 +4,7 @@ import { walk, walkGsi1 } from '../index-walk';
 import type { IndexItem, RecordIndex } from '../ports';
 import type { AuthenticatedIndex } from './authenticated-index';
 import type { IndexKey } from './index-key';
-import { BUCKETS_GSI1PK, bucketFromItem, LEGACY_BUCKETS_PK, ledgerPartitions, manifestPk, objectsPk, uploadPartsPk, uploadsPk } from '../records';
+import { BUCKETS_GSI1PK, bucketFromItem, LEGACY_BUCKETS_PK, ledgerPartitions, manifestPk, objectsPk, uploadPartsPk, uploadsPk, versionsPk } from '../records';
 import { ACCESS_KEYS_PK } from '../access-keys';
 import { ACTIVE_PK, KEYS_PK } from '../key-lifecycle/key-state';
 import { LEASE_PK } from '../key-lifecycle/lease';
@@ -38,6 +38,15 @@ async function* bucketRows(index: RecordIndex, bucket: IndexItem): AsyncGenerato
     yield object;
     const objectId = object.attrs['objectId'];
     if (typeof object.attrs['manifestChunks'] === 'number' && typeof objectId === 'string') yield* partition(index, manifestPk(objectId));
+    // A key's noncurrent versions, with their own manifests.
+    const noncurrent = object.attrs['noncurrent'];
+    if (typeof noncurrent === 'number' && noncurrent > 0) {
+      for await (const version of partition(index, versionsPk(name, object.sk))) {
+        yield version;
+        const versionObjectId = version.attrs['objectId'];
+        if (typeof version.attrs['manifestChunks'] === 'number' && typeof versionObjectId === 'string') yield* partition(index, manifestPk(versionObjectId));
+      }
+    }
   }
   for await (const upload of partition(index, uploadsPk(name))) {
     yield upload;

@@ -13,6 +13,10 @@ export interface ImpactedObject {
   readonly bucket: string;
   readonly key: string;
   readonly objectId: string;
+  /** The version (every version of a key keeps its own data key and gsi1 entry, so each is listed): 'null' for rows without one. */
+  readonly versionId: string;
+  /** False for a noncurrent version. */
+  readonly isLatest: boolean;
   readonly size: number;
   /** Its request or its bucket's default named this CMK (the lifecycle never moved it off). */
   readonly keyChosen: boolean;
@@ -71,7 +75,7 @@ export async function deletionImpactPage(d: DeletionImpactDeps, keyId: string, o
   // The walk's pages shrink to what is still wanted, so no object is read past the page and lost between pages.
   const pages = objectsUnderKey(d.index, keyId, { ...(options.cursor === undefined ? {} : { startAfter: options.cursor }), pageSize: () => limit - objects.length }).pages();
   for await (const page of pages) {
-    for (const item of page.items) objects.push(impacted(objectFromItem(item)));
+    for (const item of page.items) objects.push(impacted(objectFromItem(item), item.pk.startsWith('O#')));
     nextCursor = page.lastKey;
     if (page.lastKey === undefined) exhausted = true;
   }
@@ -93,8 +97,8 @@ export async function deletionImpactTotals(index: RecordIndex, keyId: string, ca
   return { objects, bytes, capped: false };
 }
 
-function impacted(o: ReturnType<typeof objectFromItem>): ImpactedObject {
-  return { bucket: o.bucket, key: o.key, objectId: o.objectId, size: o.size, keyChosen: o.keyChosen === true };
+function impacted(o: ReturnType<typeof objectFromItem>, isLatest: boolean): ImpactedObject {
+  return { bucket: o.bucket, key: o.key, objectId: o.objectId, versionId: o.versionId ?? 'null', isLatest, size: o.size, keyChosen: o.keyChosen === true };
 }
 
 async function everythingElse(d: DeletionImpactDeps, keyId: string): Promise<Pick<DeletionImpactPage, 'uploads' | 'sealedSecrets' | 'bucketDefaults'>> {

@@ -4,7 +4,7 @@ import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { MANIFEST_PART_NUMBER } from '../format';
-import { objectFromItem, objectItem, objectsPk, type ObjectRecord } from '../records';
+import { objectFromItem, rowAt, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
 export interface RewrapHooks {
@@ -59,7 +59,9 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   }
   await deps.hooks?.afterBlobMetadata?.(next);
   try {
-    await deps.index.put(objectItem(next), { kind: 'equals', attr: 'objectId', value: record.objectId });
+    // Written back where it stands (a latest entry, or a noncurrent version's row): a version that moved between the
+    // read and this write fails the condition there and is rewrapped by a later pass from its new place.
+    await deps.index.put(rowAt(item, next), { kind: 'equals', attr: 'objectId', value: record.objectId });
   } catch (e) {
     if (e instanceof ConditionFailedError) return 'gone';
     throw e;
@@ -67,9 +69,10 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
   return 'rewrapped';
 }
 
-/** Re-reads an object item by its primary key (the gsi1 copy may lag in DynamoDB). */
+/**
+ * Re-reads an object item by its own primary key (the gsi1 copy may lag in DynamoDB): a latest entry at `O#`, a
+ * noncurrent version at `V#`. Every version keeps its gsi1 entry, so rewrap covers them all.
+ */
 export async function freshObjectItem(index: RecordIndex, item: IndexItem): Promise<IndexItem | undefined> {
-  const bucket = item.attrs['bucket'];
-  if (typeof bucket !== 'string') return undefined;
-  return index.get(objectsPk(bucket), item.sk);
+  return index.get(item.pk, item.sk);
 }
