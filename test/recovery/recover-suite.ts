@@ -8,8 +8,11 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetBucketVersioningCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -82,6 +85,27 @@ async function snapshot(r: Running): Promise<Record<string, Seen[]>> {
         });
       }
       out[name] = seen;
+      // A bucket that had versioning: every version, by id, with its bytes.
+      if ((await c.send(new GetBucketVersioningCommand({ Bucket: name }))).Status !== undefined) {
+        const versions = (await c.send(new ListObjectVersionsCommand({ Bucket: name }))).Versions ?? [];
+        out[`${name} (versions)`] = await Promise.all(
+          versions.map(async (v): Promise<Seen> => {
+            const got = await c.send(new GetObjectCommand({ Bucket: name, Key: v.Key, VersionId: v.VersionId }));
+            const body = await got.Body?.transformToByteArray();
+            return {
+              key: `${v.Key ?? ''} ${v.VersionId ?? ''}${v.IsLatest ? ' latest' : ''}`,
+              size: v.Size ?? -1,
+              etag: v.ETag ?? '',
+              contentType: got.ContentType,
+              metadata: got.Metadata,
+              cacheControl: got.CacheControl,
+              contentDisposition: got.ContentDisposition,
+              lastModified: v.LastModified?.getTime() ?? 0,
+              sha: sha(body ?? new Uint8Array()),
+            };
+          }),
+        );
+      }
     }
     return out;
   } finally {
@@ -125,6 +149,18 @@ async function fill(r: Running): Promise<void> {
     );
     await c.send(new CopyObjectCommand({ Bucket: 'beta', Key: 'copy.txt', CopySource: 'alpha/docs/single.txt' }));
     await c.send(new CopyObjectCommand({ Bucket: 'beta', Key: 'big-copy.bin', CopySource: 'alpha/media/big.bin' }));
+    // Versions: a null version written before versioning was enabled, then two versions with ids, one multipart.
+    await c.send(new CreateBucketCommand({ Bucket: 'vers' }));
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'doc', Body: 'v0, the null version', Metadata: { v: '0' } }));
+    await c.send(new PutBucketVersioningCommand({ Bucket: 'vers', VersioningConfiguration: { Status: 'Enabled' } }));
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'doc', Body: 'v1', Metadata: { v: '1' } }));
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'doc', Body: 'v2, the latest', ContentType: 'text/plain' }));
+    const vmp = await c.send(new CreateMultipartUploadCommand({ Bucket: 'vers', Key: 'doc' }));
+    const vparts = [randomBytes(PART), randomBytes(10)];
+    const vetags: string[] = [];
+    for (const [i, body] of vparts.entries()) vetags.push((await c.send(new UploadPartCommand({ Bucket: 'vers', Key: 'doc', UploadId: vmp.UploadId, PartNumber: i + 1, Body: body }))).ETag ?? '');
+    await c.send(new CompleteMultipartUploadCommand({ Bucket: 'vers', Key: 'doc', UploadId: vmp.UploadId, MultipartUpload: { Parts: vetags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }));
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'other', Body: 'one version only' }));
     // An upload never completed: its part is reported, not restored.
     const open = await c.send(new CreateMultipartUploadCommand({ Bucket: 'beta', Key: 'never-finished' }));
     await c.send(new UploadPartCommand({ Bucket: 'beta', Key: 'never-finished', UploadId: open.UploadId, PartNumber: 1, Body: randomBytes(100) }));
@@ -193,7 +229,8 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       let r = await h.start();
       await fill(r);
       original = await snapshot(r);
-      expect(Object.keys(original).sort()).toEqual(['alpha', 'beta']);
+      expect(Object.keys(original).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (versions)']);
+      expect(original['vers (versions)']?.map((v) => v.key.replace(/ [0-9a-f]{28}/, ' <id>'))).toEqual(['doc <id> latest', 'doc <id>', 'doc <id>', 'doc null', 'other <id> latest']);
       expect(original['alpha']?.map((o) => o.key)).toEqual(['docs/over.txt', 'docs/single.txt', 'media/big.bin', 'plain']);
       await h.stop();
       await h.emptyIndex();
@@ -207,7 +244,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(stopped.err).toContain('run `sealstore recover --rebuild-index` again to resume');
       const resumed: CliResult = await cli(r, 'recover', '--rebuild-index', '--batch', '3');
       expect(resumed.code).toBe(0);
-      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 6 object\(s\) restored \(2 multipart\); not restored: unfinished-upload 1$/m);
+      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 11 object\(s\) restored \(3 multipart\); not restored: unfinished-upload 1$/m);
       expect(notRestored(resumed.out)).toEqual([expect.stringMatching(/^not restored \(unfinished-upload\): blob \w+ in beta\/never-finished: part 1 of multipart upload/)]);
       expectSameStore(await snapshot(r), original);
 
@@ -217,7 +254,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       c.destroy();
       const again = await cli(r, 'recover', '--rebuild-index', '--json');
       expect(again.code).toBe(0);
-      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 6 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
+      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 11, versions: 4 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
       await h.stop();
     });
 
@@ -267,14 +304,16 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       for (const e of by('key-unavailable')) expect(e.bucket).toBe('gamma');
       // The manifest did not open, so its three parts are an upload no completed object names (with the open upload's).
       expect(by('unfinished-upload').map((e) => `${e.bucket}/${e.key}`).sort()).toEqual(['alpha/media/big.bin', 'alpha/media/big.bin', 'alpha/media/big.bin', 'beta/never-finished']);
-      expect(result.progress).toMatchObject({ done: true, objects: 4, multipart: 1 });
+      expect(result.progress).toMatchObject({ done: true, objects: 9, multipart: 2, versions: 4 });
 
       // Everything else reads as it did.
       const now = await snapshot(r);
       const keep = (list: Seen[] | undefined, keys: string[]) => (list ?? []).filter((o) => keys.includes(o.key));
-      expect(Object.keys(now).sort()).toEqual(['alpha', 'beta']);
+      expect(Object.keys(now).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (versions)']);
       expect(now['alpha']?.map((o) => o.key)).toEqual(['after', 'docs/over.txt']);
-      expectSameStore({ alpha: keep(now['alpha'], ['docs/over.txt']), beta: now['beta'] ?? [] }, { alpha: keep(original['alpha'], ['docs/over.txt']), beta: original['beta'] ?? [] });
+      const { alpha: _a, ...rest } = original;
+      const { alpha: _b, ...restNow } = now;
+      expectSameStore({ ...restNow, alpha: keep(now['alpha'], ['docs/over.txt']) }, { ...rest, alpha: keep(original['alpha'], ['docs/over.txt']) });
       await h.stop();
     });
   });

@@ -8,6 +8,7 @@ import { computeObjectMac, decodeManifestBody, HEADER_SIZE, MANIFEST_PART_NUMBER
 import { nameTag } from '../name-binding';
 import { sealChecksum, type StoredChecksum } from '../object-checksum';
 import type { BlobStore } from '../ports';
+import { isVersionKey } from '../version-ids';
 import { STORED_HEADER_NAMES, type ObjectRecord, type PartRecord, type StoredHeaderName, type StoredHeaders } from '../records';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -33,6 +34,9 @@ function storedChecksum(r: SealedMetadata): StoredChecksum | undefined {
 function baseRecord(opened: OpenedBlob, dataKey: Buffer): Omit<ObjectRecord, 'size' | 'etag' | 'parts' | 'mac'> {
   const r = opened.record;
   const checksum = storedChecksum(r);
+  // A version written while its bucket had versioning Enabled carries its id (= its sort key); '' is the null version.
+  const versionId = r.versionId === '' ? undefined : r.versionId;
+  if (versionId !== undefined && !isVersionKey(versionId)) throw new IntegrityError(`record names version id ${JSON.stringify(versionId)}, not one this store makes`);
   return {
     bucket: r.bucket,
     key: r.key,
@@ -46,7 +50,8 @@ function baseRecord(opened: OpenedBlob, dataKey: Buffer): Omit<ObjectRecord, 'si
     keyMaterialId: opened.keyMaterialId,
     wrappedKey: opened.wrappedKey,
     wrappedAt: r.writtenAt,
-    nameTag: nameTag(dataKey, r.bucket, r.key, r.objectId),
+    nameTag: nameTag(dataKey, r.bucket, r.key, r.objectId, versionId),
+    ...(versionId !== undefined ? { versionId, vk: versionId } : {}),
     ...(r.keyChosen ? { keyChosen: true } : {}),
     ...(checksum ? { sealedChecksum: sealChecksum(dataKey, { objectId: r.objectId }, checksum) } : {}),
   };

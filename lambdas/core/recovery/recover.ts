@@ -16,8 +16,8 @@ import type { Garbage } from '../garbage';
 import { walk, walkGsi1 } from '../index-walk';
 import type { Logger } from '../logger';
 import { loadParts } from '../manifest';
-import type { BlobMetadata, BlobStore, KeyVault, RecordIndex } from '../ports';
-import { BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, bucketFromItem, objectFromItem, objectsPk, type ObjectRecord } from '../records';
+import type { BlobMetadata, BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
+import { BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, anyVersionFromItem, bucketFromItem, isDeleteMarker, objectsPk, versionsPk, type ObjectRecord } from '../records';
 import { multipartObject, singlePartObject } from './rebuild-row';
 import { ensureBucket, publishVersion } from './publish';
 import {
@@ -74,7 +74,8 @@ type Rebuilt = { readonly kind: 'object'; readonly record: ObjectRecord; readonl
 
 export class IndexRecovery {
   private readonly registered = new Set<string>();
-  private readonly buckets = new Set<string>();
+  /** Buckets written by this process, and whether with versioning. */
+  private readonly buckets = new Map<string, boolean>();
 
   constructor(private readonly d: RecoveryDeps) {}
 
@@ -175,7 +176,7 @@ export class IndexRecovery {
       return;
     }
     const { record } = rebuilt;
-    await ensureBucket(this.d.index, this.buckets, record.bucket, record.lastModified);
+    await ensureBucket(this.d.index, this.buckets, record.bucket, record.lastModified, record.versionId !== undefined);
     const outcome = await publishVersion({ index: this.d.index, garbage: this.d.garbage, now: this.d.now }, record);
     if (outcome === 'superseded') {
       counters.reported.superseded++;
@@ -183,6 +184,7 @@ export class IndexRecovery {
     }
     counters.objects++;
     if (record.manifestBlobId !== undefined) counters.multipart++;
+    if (record.versionId !== undefined) counters.versions++;
   }
 
   /** A report entry for a blob that did not open; errors that say nothing of the blob (throttling, outages) rethrow. */
@@ -202,9 +204,7 @@ export class IndexRecovery {
 
   /** A part blob is part of an object iff the object restored at its key has its id and lists it. */
   private async judgePart(p: StagedPart, counters: Counters): Promise<void> {
-    const item = await this.d.index.get(objectsPk(p.bucket), p.key);
-    const object = item ? objectFromItem(item) : undefined;
-    const named = object?.objectId === p.objectId && (await loadParts(this.d.index, object)).parts.some((part) => part.blobId === p.blobId);
+    const named = (await this.versionOf(p)) !== undefined;
     if (!named) {
       await this.d.index.put(
         reportItem({
@@ -221,14 +221,41 @@ export class IndexRecovery {
     await this.d.index.delete(STAGED_PARTS_PK, p.blobId);
   }
 
+  /** The restored version of the part's key that has the part's object id and lists its blob, if any. */
+  private async versionOf(p: StagedPart): Promise<ObjectRecord | undefined> {
+    const lists = async (item: IndexItem | undefined): Promise<ObjectRecord | undefined> => {
+      const v = item ? anyVersionFromItem(item) : undefined;
+      if (v === undefined || isDeleteMarker(v) || v.objectId !== p.objectId) return undefined;
+      return (await loadParts(this.d.index, v)).parts.some((part) => part.blobId === p.blobId) ? v : undefined;
+    };
+    const latest = await this.d.index.get(objectsPk(p.bucket), p.key);
+    if (latest === undefined) return undefined;
+    const found = await lists(latest);
+    if (found) return found;
+    for await (const row of walk(this.d.index, versionsPk(p.bucket, p.key), { pageSize: 100 })) {
+      const v = await lists(row);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
   /** The exact figures, counted from what the index now holds (a replayed batch may have counted twice). */
   private async finish(cp: Checkpoint): Promise<Checkpoint> {
     const counters = emptyCounters();
     counters.scanned = cp.counters.scanned;
     for await (const bucketRow of walkGsi1(this.d.index, BUCKETS_GSI1PK, { pageSize: 1000 })) {
-      for await (const row of walk(this.d.index, objectsPk(bucketFromItem(bucketRow).name), { pageSize: 1000 })) {
-        counters.objects++;
-        if (typeof row.attrs['manifestBlobId'] === 'string') counters.multipart++;
+      const bucket = bucketFromItem(bucketRow).name;
+      for await (const row of walk(this.d.index, objectsPk(bucket), { pageSize: 1000 })) {
+        const count = (r: IndexItem) => {
+          if (r.attrs['deleteMarker'] === true) return;
+          counters.objects++;
+          if (typeof r.attrs['manifestBlobId'] === 'string') counters.multipart++;
+          if (typeof r.attrs['versionId'] === 'string' && r.attrs['versionId'] !== 'null') counters.versions++;
+        };
+        count(row);
+        if (typeof row.attrs['noncurrent'] === 'number' && row.attrs['noncurrent'] > 0) {
+          for await (const version of walk(this.d.index, versionsPk(bucket, row.sk), { pageSize: 1000 })) count(version);
+        }
       }
     }
     for await (const row of walk(this.d.index, REPORT_PK, { pageSize: 1000 })) counters.reported[reportFromItem(row).reason]++;

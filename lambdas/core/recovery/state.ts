@@ -39,11 +39,11 @@ export type Phase = 'scan' | 'parts' | 'done';
 export interface Counters {
   /** Blobs listed and looked at. */
   scanned: number;
-  /** Object rows written (recounted exactly when the run is done). */
+  /** Object versions restored, latest and noncurrent (recounted exactly when the run is done). */
   objects: number;
   /** Of them, multipart objects (from a completion manifest). */
   multipart: number;
-  /** Noncurrent versions restored (0 until versioning's row layout is merged). */
+  /** Of them, versions with an id (written while their bucket had versioning Enabled). */
   versions: number;
   /** Report entries by reason (recounted exactly when the run is done). */
   reported: Record<ReportReason, number>;
