@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openEmbeddedBackend, SqliteRecordIndex, type EmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { composeCore, type StoreCore } from '../../lambdas/compose-store';
+import { S3_LIMITS } from '../../lambdas/core/limits';
 import { silentLogger } from '../../lambdas/core/logger';
 import type { BlobStore, StorePorts } from '../../lambdas/core/ports';
 import { ledgerPk, objectsPk } from '../../lambdas/core/records';
@@ -107,5 +108,43 @@ describe('recover inside the process (embedded adapters)', () => {
     expect(await rows(interrupted)).toEqual(want);
     expect(resumedReport).toEqual(cleanReport);
     expect(await interrupted.recovery.progress()).toMatchObject({ done: true, objects: 12, scanned: 13, reported: { superseded: 1 } });
+  });
+
+  it('opens a multipart object after a rollover: the completion manifest was rewrapped with its parts, so the old CMK can go', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'sealstore-recover-rewrap-'));
+    const other = await openEmbeddedBackend(dir2);
+    try {
+      const core = composeCore(other, { logger: silentLogger, lifecycleConfig: { retireGraceMs: 0 }, limits: { limits: { ...S3_LIMITS, minPartBytes: 1 } } });
+      await core.service.createBucket('r');
+      const upload = await core.service.createMultipartUpload({ bucket: 'r', key: 'mp', userMetadata: { a: 'b' } });
+      const parts = [];
+      for (const n of [1, 2]) parts.push(await core.service.uploadPart({ bucket: 'r', key: 'mp', uploadId: upload.uploadId, partNumber: n, body: bytes(`part ${n}`) }));
+      await core.service.completeMultipartUpload({ bucket: 'r', key: 'mp', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
+      const before = await core.service.headObject('r', 'mp');
+      expect(before.manifestBlobId).toBeDefined();
+      const next = await core.lifecycle.create({ alias: 'next' });
+      await core.lifecycle.rollover(next.keyId);
+      await core.lifecycle.runJob();
+      expect((await core.service.headObject('r', 'mp')).keyId).toBe(next.keyId);
+      const manifestMeta = (await other.blobs.head(before.manifestBlobId!)).metadata;
+      expect(manifestMeta['sealstore-key-id']).toBe(next.keyId);
+      // The job retired the old CMK (deletion scheduled). It is also the configured default, which an emptied index
+      // wraps its new index key under and makes active again (the rollover is in the lost index): RECOVERY.md says to
+      // bring it back first. The manifest must open under the new CMK all the same (asserted on the rebuilt row).
+      expect((await other.vault.describeKey(other.defaultKeyId)).state).toBe('PendingDeletion');
+      await other.admin.cancelKeyDeletion(other.defaultKeyId);
+      await other.admin.enableKey(other.defaultKeyId);
+      const index = new SqliteRecordIndex(join(dir, `rebuilt-${n++}.sqlite`));
+      indexes.push(index);
+      const rebuilt = composeCore({ ...other, index, close: () => Promise.resolve() }, { logger: silentLogger });
+      expect(await runToEnd(rebuilt, 10)).toEqual([]);
+      const after = await rebuilt.service.headObject('r', 'mp');
+      expect(after.keyId).toBe(next.keyId);
+      expect({ ...after, mac: undefined, nameTag: undefined, lastModified: undefined, wrappedAt: undefined }).toEqual({ ...(await core.service.headObject('r', 'mp')), mac: undefined, nameTag: undefined, lastModified: undefined, wrappedAt: undefined });
+      expect((await rebuilt.lifecycle.list()).map((k) => k.keyId)).toContain(next.keyId);
+    } finally {
+      await other.close();
+      await rm(dir2, { recursive: true, force: true });
+    }
   });
 });
