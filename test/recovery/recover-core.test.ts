@@ -1,7 +1,7 @@
 // The rebuild's guarantees that need a hand inside the process: a run that dies in the middle of a batch (a blob read
 // fails after some of the batch's objects were published) and is run again ends with exactly the index a clean run
 // builds; an overwrite whose replaced blob was never collected is resolved to the newest write, the older one
-// reported superseded and its blob back in the garbage ledger; every CMK seen becomes known to the key lifecycle.
+// reported superseded and its blob back in the garbage ledger; every CMK seen becomes known to the key lifecycle; a format-1 blob and a stray file are reported no-record.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,9 @@ import { composeCore, type StoreCore } from '../../lambdas/compose-store';
 import { S3_LIMITS } from '../../lambdas/core/limits';
 import { silentLogger } from '../../lambdas/core/logger';
 import type { BlobStore, StorePorts } from '../../lambdas/core/ports';
+import { sealBuffer } from '../../lambdas/core/format';
 import { ledgerPk, objectsPk } from '../../lambdas/core/records';
+import { blobMetadata, dataKeyContext } from '../../lambdas/core/sealing-context';
 import { bytes } from '../support/bytes';
 
 async function bytesOf(s: Readable): Promise<Buffer> {
@@ -74,10 +76,17 @@ describe('recover inside the process (embedded adapters)', () => {
     await original.service.settle();
     await backend.blobs.put(oldBlob, Readable.from([oldBytes]), oldMeta);
 
+    // A format-1 blob (sealed before records existed) and a file that is no sealstore blob: reported, not restored.
+    const v1Key = await backend.vault.generateDataKey(backend.defaultKeyId, dataKeyContext('b', 'v1-object'));
+    const v1 = sealBuffer(v1Key.plaintext, { bucket: 'b', objectId: 'v1-object', partNumber: 1 }, Buffer.from('old format')).sealed;
+    await backend.blobs.put('0000-v1-blob', Readable.from([v1]), blobMetadata({ bucket: 'b', objectId: 'v1-object', keyId: v1Key.keyId, keyMaterialId: v1Key.keyMaterialId, wrappedKey: v1Key.wrapped }, 1));
+    await backend.blobs.put('0000-stray', Readable.from([Buffer.from('not a sealed blob')]), {});
+
     // A clean run, for reference.
     const clean = onEmptyIndex();
     const cleanReport = await runToEnd(clean, 4);
-    expect(cleanReport).toEqual([expect.objectContaining({ blobId: oldBlob, reason: 'superseded', bucket: 'b', key: 'k0' })]);
+    expect(cleanReport.map((e) => [e.blobId, e.reason]).sort()).toEqual([['0000-stray', 'no-record'], ['0000-v1-blob', 'no-record'], [oldBlob, 'superseded']].sort());
+    expect(cleanReport.find((e) => e.blobId === oldBlob)).toMatchObject({ bucket: 'b', key: 'k0' });
     expect(await clean.index.get(ledgerPk(oldBlob), oldBlob)).toMatchObject({ attrs: { kind: 'garbage' } });
     const want = await rows(clean);
     expect(Object.keys(want)).toHaveLength(12);
@@ -107,7 +116,7 @@ describe('recover inside the process (embedded adapters)', () => {
     const resumedReport = await runToEnd(interrupted, 100);
     expect(await rows(interrupted)).toEqual(want);
     expect(resumedReport).toEqual(cleanReport);
-    expect(await interrupted.recovery.progress()).toMatchObject({ done: true, objects: 12, scanned: 13, reported: { superseded: 1 } });
+    expect(await interrupted.recovery.progress()).toMatchObject({ done: true, objects: 12, scanned: 15, reported: { superseded: 1, 'no-record': 2 } });
   });
 
   it('opens a multipart object after a rollover: the completion manifest was rewrapped with its parts, so the old CMK can go', async () => {
