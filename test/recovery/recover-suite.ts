@@ -232,6 +232,10 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(Object.keys(original).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (versions)']);
       expect(original['vers (versions)']?.map((v) => v.key.replace(/ [0-9a-f]{28}/, ' <id>'))).toEqual(['doc <id> latest', 'doc <id>', 'doc <id>', 'doc null', 'other <id> latest']);
       expect(original['alpha']?.map((o) => o.key)).toEqual(['docs/over.txt', 'docs/single.txt', 'media/big.bin', 'plain']);
+      // A live index is refused: a rebuild never mixes blobs into an index in use.
+      const refused = await cli(r, 'recover', '--rebuild-index');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('This index already holds buckets');
       await h.stop();
       await h.emptyIndex();
       r = await h.start();
