@@ -127,7 +127,8 @@ describe('recover inside the process (embedded adapters)', () => {
       await core.service.createBucket('r');
       const upload = await core.service.createMultipartUpload({ bucket: 'r', key: 'mp', userMetadata: { a: 'b' } });
       const parts = [];
-      for (const n of [1, 2]) parts.push(await core.service.uploadPart({ bucket: 'r', key: 'mp', uploadId: upload.uploadId, partNumber: n, body: bytes(`part ${n}`) }));
+      // 65 parts: the part list lives in manifest chunk rows (over 64), which rewrap and the rebuild must both follow.
+      for (let n = 1; n <= 65; n++) parts.push(await core.service.uploadPart({ bucket: 'r', key: 'mp', uploadId: upload.uploadId, partNumber: n, body: bytes(`part ${n}`) }));
       await core.service.completeMultipartUpload({ bucket: 'r', key: 'mp', uploadId: upload.uploadId, parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) });
       const before = await core.service.headObject('r', 'mp');
       expect(before.manifestBlobId).toBeDefined();
@@ -135,8 +136,8 @@ describe('recover inside the process (embedded adapters)', () => {
       await core.lifecycle.rollover(next.keyId);
       await core.lifecycle.runJob();
       expect((await core.service.headObject('r', 'mp')).keyId).toBe(next.keyId);
-      const manifestMeta = (await other.blobs.head(before.manifestBlobId!)).metadata;
-      expect(manifestMeta['sealstore-key-id']).toBe(next.keyId);
+      for (const blobId of [before.manifestBlobId!, ...before.parts.map((p) => p.blobId)]) expect((await other.blobs.head(blobId)).metadata['sealstore-key-id']).toBe(next.keyId);
+      expect(before.parts).toHaveLength(65);
       // The job retired the old CMK (deletion scheduled). It is also the configured default, which an emptied index
       // wraps its new index key under and makes active again (the rollover is in the lost index): RECOVERY.md says to
       // bring it back first. The manifest must open under the new CMK all the same (asserted on the rebuilt row).
@@ -149,6 +150,7 @@ describe('recover inside the process (embedded adapters)', () => {
       expect(await runToEnd(rebuilt, 10)).toEqual([]);
       const after = await rebuilt.service.headObject('r', 'mp');
       expect(after.keyId).toBe(next.keyId);
+      expect(after.manifest).toEqual({ chunks: 1, partCount: 65 });
       expect({ ...after, mac: undefined, nameTag: undefined, lastModified: undefined, wrappedAt: undefined }).toEqual({ ...(await core.service.headObject('r', 'mp')), mac: undefined, nameTag: undefined, lastModified: undefined, wrappedAt: undefined });
       expect((await rebuilt.lifecycle.list()).map((k) => k.keyId)).toContain(next.keyId);
     } finally {

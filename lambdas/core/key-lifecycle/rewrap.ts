@@ -4,6 +4,7 @@ import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { MANIFEST_PART_NUMBER } from '../format';
+import { loadParts } from '../manifest';
 import { objectFromItem, rowAt, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
@@ -37,7 +38,8 @@ export function isCurrent(item: IndexItem, destinationKeyId: string, destination
  * 3. Index → new wrap, conditional on the same object (a PUT or DELETE in between wins; we report 'gone').
  */
 export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
-  const record = objectFromItem(item);
+  // A part list in manifest chunks (over 64 parts) is loaded: every part blob carries a copy of the wrapped key.
+  const record = await loadParts(deps.index, objectFromItem(item));
   const moved = await deps.vault.reEncrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId), destinationKeyId);
   const next: ObjectRecord = {
     ...record,
