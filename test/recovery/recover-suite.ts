@@ -256,6 +256,12 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       const c = s3(r);
       await c.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'after', Body: 'new' }));
       c.destroy();
+      // Only the admin role may run it (an access key made after the rebuild: they are not in the blobs).
+      const made = await cli(r, 'access-keys', 'create', '--bucket', '*', '--role', 'write', '--json');
+      const writer = (JSON.parse(made.out) as { accessKey: { accessKeyId: string; secretAccessKey: string } }).accessKey;
+      const denied = await cli({ url: r.url, creds: { accessKeyId: writer.accessKeyId, secretAccessKey: writer.secretAccessKey } }, 'recover', '--rebuild-index');
+      expect(denied.code).toBe(1);
+      expect(denied.err).toContain('AccessDenied');
       const again = await cli(r, 'recover', '--rebuild-index', '--json');
       expect(again.code).toBe(0);
       expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 11, versions: 4 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
