@@ -44,6 +44,10 @@ Usage: sealstore <command> [options]
       --dry-run                             list every object its deletion would make unreadable, with totals;
                                             schedules nothing
   keys cancel-deletion <alias|arn>
+  recover --rebuild-index [--batch N] [--max-batches N]
+                                            rebuild an emptied index from the blobs and the CMKs (docs/RECOVERY.md):
+                                            runs batch after batch with a progress line each, then lists every blob
+                                            it could not restore; run again after an interruption to resume
   access-keys create --bucket B --role read|write|delete|rewrap|admin [--description D]
                                             prints the secret once
   access-keys ls
@@ -391,6 +395,52 @@ async function deletionDryRun(t: Target, ref: string, io: CliIo, json: boolean):
   return 0;
 }
 
+const REPORT_REASONS = ['key-unavailable', 'tampered', 'no-record', 'superseded', 'unfinished-upload'] as const;
+
+function recoverLine(p: Record<string, unknown>): string {
+  const reported = (p['reported'] ?? {}) as Record<string, number>;
+  const skipped = REPORT_REASONS.filter((r) => Number(reported[r] ?? 0) > 0).map((r) => `${r} ${reported[r]}`);
+  return (
+    `${p['done'] ? 'done' : s(p['phase'])}: ${Number(p['scanned'] ?? 0)} blob(s) scanned, ${Number(p['objects'] ?? 0)} object(s) restored ` +
+    `(${Number(p['multipart'] ?? 0)} multipart)${skipped.length > 0 ? `; not restored: ${skipped.join(', ')}` : ''}\n`
+  );
+}
+
+/**
+ * recover --rebuild-index: calls POST /recover until the run is done (each call one bounded batch, so a deployed
+ * stack's 15-minute Lambda limit holds), a line of progress per batch, then every blob not restored, page by page.
+ * Stopping (Ctrl-C, --max-batches) loses at most the batch in flight; running it again resumes from the checkpoint.
+ */
+async function recoverIndex(t: Target, io: CliIo, json: boolean, batch: number | undefined, maxBatches: number | undefined): Promise<number> {
+  let progress: Record<string, unknown> = {};
+  for (let n = 0; ; n++) {
+    if ((maxBatches !== undefined && n >= maxBatches) || io.signal?.aborted) {
+      const why = io.signal?.aborted ? 'interrupted' : `stopped after ${n} batch(es) (--max-batches)`;
+      if (json) io.out(`${JSON.stringify({ progress, done: false })}\n`);
+      io.err(`sealstore: recover ${why}; run \`sealstore recover --rebuild-index\` again to resume from its checkpoint\n`);
+      return 130;
+    }
+    progress = (await call(t, 'POST', '/recover', batch === undefined ? {} : { batch }))['progress'] as Record<string, unknown>;
+    if (!json) io.out(recoverLine(progress));
+    if (progress['done'] === true) break;
+  }
+  if (json) io.out(`{"progress":${JSON.stringify(progress)},"notRestored":[`);
+  let cursor: string | undefined;
+  let first = true;
+  do {
+    const page = await call(t, 'POST', '/recover/report', cursor === undefined ? {} : { cursor });
+    for (const e of (page['entries'] ?? []) as Array<Record<string, unknown>>) {
+      if (json) io.out(`${first ? '\n' : ',\n'}${JSON.stringify(e)}`);
+      else io.out(`not restored (${s(e['reason'])}): blob ${s(e['blobId'])}${e['bucket'] !== undefined ? ` in ${s(e['bucket'])}` : ''}${e['key'] !== undefined ? `/${s(e['key'])}` : ''}: ${s(e['detail'])}\n`);
+      first = false;
+    }
+    cursor = typeof page['nextCursor'] === 'string' ? page['nextCursor'] : undefined;
+  } while (cursor !== undefined);
+  if (json) io.out(`${first ? '' : '\n'}]}\n`);
+  else io.out('Access keys, bucket default encryption and grants are not in the blobs: recreate them (docs/RECOVERY.md). Run `sealstore keys rewrap` to count objects per CMK.\n');
+  return 0;
+}
+
 function countNote(keys: ReadonlyArray<Record<string, unknown>>): string {
   if (!keys.some((k) => k['countedOnDemand'] === true)) return '';
   return (
@@ -424,6 +474,9 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
         concurrency: { type: 'string' },
         'part-size': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
+        'rebuild-index': { type: 'boolean', default: false },
+        batch: { type: 'string' },
+        'max-batches': { type: 'string' },
       },
     });
   } catch (e) {
@@ -511,6 +564,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
         showKey(r);
         if (!json) io.out(afterScheduleDeletion(r));
         return 0;
+      }
+      case 'recover ': {
+        if (!v['rebuild-index']) throw new UsageError('recover needs --rebuild-index (the one recovery there is; see docs/RECOVERY.md)');
+        const count = (flag: string, value: string | undefined): number | undefined => {
+          if (value === undefined) return undefined;
+          const n = Number(value);
+          if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1`);
+          return n;
+        };
+        return await recoverIndex(t(), io, json, count('--batch', v.batch), count('--max-batches', v['max-batches']));
       }
       case 'access-keys create': {
         const r = await call(t(), 'POST', '/access-keys', {

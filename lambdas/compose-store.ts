@@ -3,6 +3,7 @@
 // test harnesses all build the store here, so no wiring is repeated and none can be half done.
 import { ChainedCredentialStore, StaticCredentialStore, type CredentialStore, type RootCredentials } from './core/access';
 import { AccessKeyStore } from './core/access-keys';
+import { Garbage } from './core/garbage';
 import { AuthenticatedIndex } from './core/index-auth/authenticated-index';
 import { IndexKey } from './core/index-auth/index-key';
 import { KeyLifecycle, type LifecycleConfig, type RewrapHooks } from './core/key-lifecycle';
@@ -11,6 +12,7 @@ import { S3_LIMITS } from './core/limits';
 import type { Logger } from './core/logger';
 import { ObjectService, type ObjectServiceHooks } from './core/object-service';
 import type { StorePorts } from './core/ports';
+import { IndexRecovery } from './core/recovery/recover';
 import { makeAdminApi, type AdminApi } from './api/admin-api';
 import type { LimitsContext } from './api/payload-limits';
 import { makeS3Api, type S3Api } from './api/s3-api';
@@ -44,6 +46,8 @@ export interface StoreCore {
   /** The index every part above uses: the ports' own, with every row authenticated. */
   readonly index: AuthenticatedIndex;
   readonly indexKey: IndexKey;
+  /** `recover --rebuild-index`: rebuilds an emptied index from the blobs (docs/RECOVERY.md). */
+  readonly recovery: IndexRecovery;
 }
 
 export interface Store extends StoreCore {
@@ -92,7 +96,18 @@ export function composeCore(ports: StorePorts, settings: CoreSettings = {}): Sto
     ...(settings.logger ? { logger: settings.logger } : {}),
     ...(settings.now ? { now: settings.now } : {}),
   });
-  return { service, lifecycle, accessKeys, index, indexKey };
+  const recovery = new IndexRecovery({
+    index,
+    blobs,
+    vault,
+    garbage: new Garbage(blobs, index, settings.logger),
+    // Every CMK a recovered object is wrapped under becomes known to the lifecycle (standby, as `keys create
+    // --adopt`); the job counts its objects on its next run.
+    registerKey: (keyId) => lifecycle.adopt(keyId),
+    now: settings.now ?? (() => new Date()),
+    ...(settings.logger ? { logger: settings.logger } : {}),
+  });
+  return { service, lifecycle, accessKeys, index, indexKey, recovery };
 }
 
 /** The secrets wrapped under CMKs besides data keys, as one for the key lifecycle: it rewraps and counts them all. */
@@ -119,7 +134,7 @@ function allSecrets(all: readonly SealedSecrets[]): SealedSecrets {
 export function composeStore(ports: StorePorts, root: RootCredentials, settings: StoreSettings): Store {
   const core = composeCore(ports, settings);
   const credentials = new ChainedCredentialStore([new StaticCredentialStore(root.accessKeyId, root.secretAccessKey), core.accessKeys]);
-  const admin = makeAdminApi({ lifecycle: core.lifecycle, accessKeys: core.accessKeys, limits: (settings.limits ?? { limits: S3_LIMITS }).limits });
+  const admin = makeAdminApi({ lifecycle: core.lifecycle, accessKeys: core.accessKeys, recovery: core.recovery, limits: (settings.limits ?? { limits: S3_LIMITS }).limits });
   const api = makeS3Api({
     service: core.service,
     credentials,

@@ -4,6 +4,7 @@ import { authorize, type Principal } from '../core/access';
 import type { AccessKeyStore } from '../core/access-keys';
 import { InvalidArgumentError, InvalidRequestError, MethodNotAllowedError } from '../core/errors';
 import type { KeyLifecycle } from '../core/key-lifecycle';
+import type { IndexRecovery } from '../core/recovery/recover';
 import { LAMBDA_MAX_RESPONSE_BYTES, MAX_PARTS, rangeChunkBytes, S3_LIMITS, type RequestLimits } from '../core/limits';
 import { ADMIN_PREFIX } from '../http/router';
 import type { ApiResponse } from './response';
@@ -11,6 +12,8 @@ import type { ApiResponse } from './response';
 export interface AdminApiDeps {
   readonly lifecycle: KeyLifecycle;
   readonly accessKeys: AccessKeyStore;
+  /** The index rebuild (`recover --rebuild-index`); absent: its routes answer that this store has none. */
+  readonly recovery?: IndexRecovery;
   /** The request limits this store applies, which GET /info tells clients. @default S3's own */
   readonly limits?: RequestLimits;
 }
@@ -50,6 +53,10 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
   const { lifecycle, accessKeys } = deps;
   const keyRef = (b: Body) => text(b, 'key') ?? '';
   const limits = deps.limits ?? S3_LIMITS;
+  const recovery = (): IndexRecovery => {
+    if (!deps.recovery) throw new InvalidRequestError('This store was composed without the index rebuild.');
+    return deps.recovery;
+  };
   const routes: Record<string, Route> = {
     // What a transfer client needs to shape its requests (`sealstore cp`): open to any access key, it tells only
     // what every over-sized request's EntityTooLarge would tell anyway.
@@ -103,6 +110,16 @@ export function makeAdminApi(deps: AdminApiDeps): AdminApi {
       },
     },
     'POST /keys/cancel-deletion': { needs: 'Admin', run: async (b) => ({ key: await lifecycle.cancelDeletion(keyRef(b)) }) },
+    // The index rebuild from the blobs (docs/RECOVERY.md): one bounded batch per call, resumable from its checkpoint.
+    'POST /recover': {
+      needs: 'Admin',
+      run: async (b) => ({ progress: await recovery().runBatch(int(b, 'batch')) }),
+    },
+    'GET /recover': { needs: 'Admin', run: async () => ({ progress: (await recovery().progress()) ?? null }) },
+    'POST /recover/report': {
+      needs: 'Admin',
+      run: async (b) => recovery().report(text(b, 'cursor', false), int(b, 'limit')),
+    },
     'GET /access-keys': { needs: 'Admin', run: async () => ({ accessKeys: await accessKeys.list() }) },
     'POST /access-keys': {
       needs: 'Admin',

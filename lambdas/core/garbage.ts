@@ -5,6 +5,7 @@ import type { Logger } from './logger';
 import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, RecordIndex, WriteOp } from './ports';
 import {
+  extraBlobIds,
   ledgerPk,
   ledgerItem,
   manifestGarbageItem,
@@ -38,6 +39,7 @@ export class Garbage {
   collectLater(record: ObjectRecord): void {
     if (record.manifest) this.queuedManifests.push(record.objectId);
     else this.queued.push(...record.parts.map((p) => p.blobId));
+    this.queued.push(...extraBlobIds(record));
     this.startDrain();
   }
 
@@ -98,12 +100,15 @@ export class Garbage {
    * manifest retires with one entry whatever its part count, which keeps a 10,000-part replace atomic.
    */
   opsFor(record: ObjectRecord, now: Date): WriteOp[] {
-    if (record.manifest) return [{ op: 'put', item: manifestGarbageItem(record.objectId, now) }];
-    return record.parts.map((p): WriteOp => ({ op: 'put', item: ledgerItem({ blobId: p.blobId, kind: 'garbage', createdAt: now }) }));
+    const garbage = (blobId: string): WriteOp => ({ op: 'put', item: ledgerItem({ blobId, kind: 'garbage', createdAt: now }) });
+    const extra = extraBlobIds(record).map(garbage);
+    if (record.manifest) return [{ op: 'put', item: manifestGarbageItem(record.objectId, now) }, ...extra];
+    return [...record.parts.map((p) => garbage(p.blobId)), ...extra];
   }
 
   /** Deletes what opsFor retired; failures are logged and left to the sweep. */
   async collectObject(record: ObjectRecord): Promise<void> {
+    await this.collect(extraBlobIds(record));
     if (record.manifest) {
       try {
         await this.collectManifest(record.objectId);

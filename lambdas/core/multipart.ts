@@ -17,7 +17,7 @@ import {
   InvalidRequestError,
   SlowDownError,
 } from './errors';
-import { computeObjectMac } from './format';
+import { computeObjectMac, encodeManifestBody, MANIFEST_PART_NUMBER } from './format';
 import { newObjectId } from './ids';
 import type { Logger } from './logger';
 import { withManifestShape, writeManifestChunks } from './manifest';
@@ -430,7 +430,12 @@ export class MultipartUploads {
     }
   }
 
-  /** Publishes the upload's object with the chosen parts. `dataKey` stays the caller's to zero. */
+  /**
+   * Publishes the upload's object with the chosen parts. Its completion manifest (docs/FORMAT.md §14.6: the object's
+   * name, metadata and part list, sealed under the upload's data key) is written first, pending in the ledger, and
+   * made live by the same transaction that publishes the object, so a rebuilt index knows which parts the
+   * completion chose. `dataKey` stays the caller's to zero.
+   */
   private async commitUpload(
     upload: UploadRecord,
     chosen: PartRecord[],
@@ -442,7 +447,7 @@ export class MultipartUploads {
     // The bucket's versioning state when the completion begins decides what the object becomes (§1.2).
     const { versioning } = await this.d.buckets.head(upload.bucket);
     const version = versionFieldsFor(versioning, now);
-    const record = withManifestShape({
+    const shaped = withManifestShape({
       bucket: upload.bucket,
       key: upload.key,
       objectId: upload.objectId,
@@ -463,25 +468,48 @@ export class MultipartUploads {
       ...(checksum ? { sealedChecksum: sealChecksum(dataKey, { objectId: upload.objectId }, checksum) } : {}),
       ...version,
     });
-    await writeManifestChunks(this.d.index, record);
+    await writeManifestChunks(this.d.index, shaped);
     const completed: UploadRecord = {
       ...upload,
       state: 'completed',
       completionId: undefined,
       usedParts: encodePartRanges(chosen.map((p) => p.partNumber)),
-      completedEtag: record.etag,
-      ...(record.versionId !== undefined ? { completedVersionId: record.versionId } : {}),
+      completedEtag: shaped.etag,
+      ...(shaped.versionId !== undefined ? { completedVersionId: shaped.versionId } : {}),
       lastActivity: now,
     };
-    await this.d.committer.commit(record, {
-      preconditions,
-      newBlobs: [],
-      ...(versioning ? { versioning } : {}),
-      extraOps: [{ op: 'put', item: uploadItem(completed), condition: stateCondition(upload) }],
-      onConditionFailed: async () => {
-        const fresh = await this.d.uploads.fresh(upload);
-        if (!fresh || fresh.completionId !== upload.completionId) throw noSuchUpload(upload.uploadId);
-      },
+    // The manifest is live exactly when the object with this id stands at the key (Garbage.pendingIsLive).
+    const owner = { bucket: upload.bucket, key: upload.key, objectId: upload.objectId };
+    const id = { bucket: upload.bucket, objectId: upload.objectId, partNumber: MANIFEST_PART_NUMBER };
+    const body = encodeManifestBody({ size: shaped.size, etag: shaped.etag, parts: chosen });
+    const fields: PartRecordFields = () => ({
+      kind: 'manifest',
+      key: upload.key,
+      // As object-writer.ts: the format's null version is ''; a versioned completion seals its own id.
+      versionId: version.versionId === undefined || version.versionId === 'null' ? '' : version.versionId,
+      uploadId: upload.uploadId,
+      partCount: chosen.length,
+      contentType: upload.contentType,
+      headers: presentHeaders(upload.headers),
+      userMetadata: upload.userMetadata,
+      createdAt: upload.initiated,
+      writtenAt: now,
+      keyChosen: upload.keyChosen === true,
+      ...(checksum ? { checksum } : {}),
+    });
+    const record = await writePendingPart(this.d, owner, dataKey, id, () => Readable.from([body]), blobMetadata(upload, MANIFEST_PART_NUMBER), fields, async (manifest) => {
+      const published: ObjectRecord = { ...shaped, manifestBlobId: manifest.blobId };
+      await this.d.committer.commit(published, {
+        preconditions,
+        newBlobs: [manifest.blobId],
+        ...(versioning ? { versioning } : {}),
+        extraOps: [{ op: 'put', item: uploadItem(completed), condition: stateCondition(upload) }],
+        onConditionFailed: async () => {
+          const fresh = await this.d.uploads.fresh(upload);
+          if (!fresh || fresh.completionId !== upload.completionId) throw noSuchUpload(upload.uploadId);
+        },
+      });
+      return published;
     });
     try {
       await this.d.cleanup.finishCompleted(completed);

@@ -119,6 +119,13 @@ export interface BlobWriteOptions {
   beforePublish?(): Promise<unknown>;
 }
 
+/** One page of a blob listing (BlobStore.list). */
+export interface BlobPage {
+  readonly blobIds: string[];
+  /** Present when more blobs may follow: pass it back to continue after the last id of this page. */
+  readonly next?: string;
+}
+
 export interface BlobStore {
   /** Writes the whole blob atomically: either it exists complete (and durable) afterwards, or not at all. */
   put(blobId: string, body: Readable, metadata: BlobMetadata, options?: BlobWriteOptions): Promise<{ size: number }>;
@@ -129,6 +136,12 @@ export interface BlobStore {
   replaceMetadata(blobId: string, metadata: BlobMetadata): Promise<void>;
   /** Idempotent: deleting a missing blob is not an error. */
   delete(blobId: string): Promise<void>;
+  /**
+   * Every committed blob, a page at a time, in an order the adapter keeps stable while blobs are added (S3: key
+   * order; files: the order of their hashed names). `after` is a previous page's `next` (opaque; absent = from the
+   * start), so a scan resumes where it stopped. Used by recovery (docs/RECOVERY.md), never by the data path.
+   */
+  list(after: string | undefined, limit: number): Promise<BlobPage>;
 }
 
 /** Attribute values an index item may hold (JSON-shaped, maps to DynamoDB types). */

@@ -171,6 +171,13 @@ export interface ObjectRecord {
    */
   readonly sealedChecksum?: Buffer;
   /**
+   * A multipart object's completion manifest (docs/FORMAT.md §14.6): a record-only blob under the same data key that
+   * names the object and its part list, so an index rebuilt from the blobs knows the object. It lives and dies with
+   * the object (garbage, rewrap and shredding treat it as one more blob). Absent for single-part objects (their one
+   * blob's record names them) and for multipart objects completed before manifests were written.
+   */
+  readonly manifestBlobId?: string;
+  /**
    * Written in a bucket with versioning enabled (the version's sort key) or suspended ('null'). Absent: a null
    * version written while the bucket had no versioning (versionIdOf reads it as 'null'). Bound by the name tag v2.
    */
@@ -436,6 +443,7 @@ export function versionItem(v: VersionRecord): IndexItem {
       nameTag: o.nameTag,
       ...(o.keyChosen ? { keyChosen: true } : {}),
       ...(o.sealedChecksum ? { sealedChecksum: o.sealedChecksum } : {}),
+      ...(o.manifestBlobId !== undefined ? { manifestBlobId: o.manifestBlobId } : {}),
       ...versionAttrs(o),
     },
   };
@@ -552,7 +560,13 @@ function objectBody(item: IndexItem, bucket: string, key: string): ObjectRecord 
     ...(a['keyChosen'] === true ? { keyChosen: true } : {}),
     ...(manifest ? { manifest } : {}),
     ...(Buffer.isBuffer(a['sealedChecksum']) ? { sealedChecksum: a['sealedChecksum'] } : {}),
+    ...(typeof a['manifestBlobId'] === 'string' ? { manifestBlobId: a['manifestBlobId'] } : {}),
   };
+}
+
+/** Every blob an object holds besides its parts (today: its completion manifest), for garbage, rewrap and shredding. */
+export function extraBlobIds(o: ObjectRecord): string[] {
+  return o.manifestBlobId === undefined ? [] : [o.manifestBlobId];
 }
 
 /** One chunk of a manifest: parts [chunk × MANIFEST_CHUNK_PARTS, …) of the object, in part-number order. */

@@ -150,7 +150,8 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const whole = Buffer.concat(bodies);
     expect((await readAll(await svc.openObject(head))).equals(whole)).toBe(true);
     expect((await readAll(await svc.openObject(head, { start: 30_000, end: 30_100 }))).equals(whole.subarray(30_000, 30_101))).toBe(true);
-    expect(await blobFiles()).toBe(filesBefore + 520);
+    // The 520 parts and the completion manifest (FORMAT.md §14.6), which goes with the object.
+    expect(await blobFiles()).toBe(filesBefore + 520 + 1);
     // One ledger entry retires all 520 blobs inside the replacing transaction.
     await svc.putObject({ bucket: b, key: 'many', body: bytes('small now') });
     await svc.settle(); // the replaced object's blobs are shredded in the background
@@ -224,7 +225,8 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     const aborting = await put('aborting', 2);
     failNextCommit((ops) => ops.some((op) => op.op === 'delete' && op.pk === uploadPartsPk(aborting.u.uploadId)));
     await expect(svc.abortMultipartUpload(b, 'aborting', aborting.u.uploadId)).rejects.toThrow('injected');
-    expect(await blobFiles()).toBe(filesBefore + 7);
+    // 7 parts and the completed object's manifest.
+    expect(await blobFiles()).toBe(filesBefore + 7 + 1);
     expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy', 'idle']);
 
     clock += 2 * 3600_000;
@@ -237,8 +239,8 @@ describe('multipart upload inside the object service (embedded adapters)', () =>
     expect((await svc.listMultipartUploads({ bucket: b, maxUploads: 10 })).uploads.map((u) => u.key)).toEqual(['busy']);
     expect((await index.query(uploadsPk(b), { limit: 10 })).items).toHaveLength(1);
     for (const u of [idle.u, completing.u, aborting.u]) expect((await index.query(uploadPartsPk(u.uploadId), { limit: 10 })).items).toEqual([]);
-    // Left: busy's two parts and the completed object's one part. Nothing in the ledger.
-    expect(await blobFiles()).toBe(filesBefore + 3);
+    // Left: busy's two parts and the completed object's one part and manifest. Nothing in the ledger.
+    expect(await blobFiles()).toBe(filesBefore + 3 + 1);
     expect(await ledger()).toEqual([]);
     expect((await readAll(await svc.openObject(await svc.headObject(b, 'completing')))).equals(completing.bodies[0]!)).toBe(true);
     await expect(svc.uploadPart({ bucket: b, key: 'idle', uploadId: idle.u.uploadId, partNumber: 3, body: bytes('x') })).rejects.toMatchObject({ code: 'NoSuchUpload' });

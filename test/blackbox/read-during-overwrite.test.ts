@@ -22,6 +22,7 @@ describe('GET racing an overwrite', () => {
       head: (...a) => inner.head(...a),
       replaceMetadata: (...a) => inner.replaceMetadata(...a),
       delete: (...a) => inner.delete(...a),
+      list: (...a) => inner.list(...a),
       get: async (blobId, range) => {
         const run = overwrite;
         overwrite = undefined;

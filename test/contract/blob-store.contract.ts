@@ -195,6 +195,41 @@ export function describeBlobStoreContract(name: string, setup: () => Promise<Blo
         expect((await readAll(await store.get(id))).toString()).toBe('two');
       });
     });
+
+    describe('list', () => {
+      /** Every page from `after` on, `limit` at a time; also checks no page is longer than asked. */
+      async function listAll(after: string | undefined, limit: number): Promise<{ ids: string[]; cursors: string[] }> {
+        const ids: string[] = [];
+        const cursors: string[] = [];
+        let cursor = after;
+        do {
+          const page = await store.list(cursor, limit);
+          expect(page.blobIds.length).toBeLessThanOrEqual(limit);
+          ids.push(...page.blobIds);
+          cursor = page.next;
+          if (cursor !== undefined) cursors.push(cursor);
+        } while (cursor !== undefined);
+        return { ids, cursors };
+      }
+
+      it('pages through every blob once, resumes from a cursor, and leaves deleted blobs out', async () => {
+        const mine = Array.from({ length: 5 }, () => uniqueId('list'));
+        for (const id of mine) await store.put(id, chunked(Buffer.from(id)), { 'sealstore-test': 'list' });
+        const gone = uniqueId('list-gone');
+        await store.put(gone, chunked(Buffer.from('x')), {});
+        await store.delete(gone);
+        const whole = await listAll(undefined, 1000);
+        const paged = await listAll(undefined, 2);
+        expect(new Set(paged.ids).size).toBe(paged.ids.length);
+        expect(paged.ids).toEqual(whole.ids);
+        for (const id of mine) expect(whole.ids).toContain(id);
+        expect(whole.ids).not.toContain(gone);
+        // Resuming after any page gives exactly the rest, in the same order.
+        const at = paged.cursors[1] as string;
+        const rest = await listAll(at, 3);
+        expect(rest.ids).toEqual(paged.ids.slice(4));
+      });
+    });
   });
 }
 

@@ -2,7 +2,7 @@
 import type { SealedRecordFields } from '../../lambdas/core/format';
 
 export interface VectorRecord {
-  readonly kind: 'object' | 'upload-part';
+  readonly kind: 'object' | 'upload-part' | 'manifest';
   readonly keyChosen: boolean;
   readonly partCount: number;
   readonly createdAtMs: number;

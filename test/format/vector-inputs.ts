@@ -60,5 +60,48 @@ export const VECTOR_INPUTS_V2 = {
         userMetadata: {},
       },
     },
+    {
+      partNumber: 10001,
+      description: 'a completion manifest (kind 3, part 10,001): the part list of an object made of parts 1 and 3',
+      plaintextHex: referenceManifestBody().toString('hex'),
+      blobId: 'vector-manifest',
+      record: {
+        kind: 'manifest',
+        keyChosen: false,
+        partCount: 2,
+        createdAtMs: 1_796_000_000_000,
+        writtenAtMs: 1_796_000_002_000,
+        key: 'backups/nightly.tar',
+        versionId: '',
+        uploadId: 'vector-upload',
+        contentType: 'application/x-tar',
+        headers: {},
+        userMetadata: { host: 'db-1' },
+      },
+    },
   ],
 } as const;
+
+/**
+ * FORMAT.md §14.6's manifest body, encoded here independently of the library: two parts (1 and 3; 3 with a sealed
+ * checksum), headers of fixed bytes (the vector is of the encoding, not of those parts' sealing).
+ */
+function referenceManifestBody(): Buffer {
+  const u8 = (n: number) => Buffer.from([n]);
+  const u32 = (n: number) => Buffer.from([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+  const u64 = (n: number) => Buffer.concat([u32(Math.floor(n / 2 ** 32)), u32(n >>> 0)]);
+  const txt = (t: string) => {
+    const b = Buffer.from(t, 'utf8');
+    return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  };
+  const part = (n: number, blobId: string, size: number, sealedSize: number, fill: number, etag: string, checksum?: Buffer) =>
+    Buffer.concat([u32(n), txt(blobId), u64(size), u64(sealedSize), Buffer.alloc(76, fill), txt(etag), checksum ? Buffer.concat([u8(1), txt(checksum.toString('base64'))]) : u8(0)]);
+  return Buffer.concat([
+    u8(1),
+    u64(5_242_880 + 17),
+    txt('00112233445566778899aabbccddeeff-2'),
+    u32(2),
+    part(1, 'vector-part-1', 5_242_880, 5_243_996, 0x11, 'aa'.repeat(16)),
+    part(3, 'vector-part-3', 17, 250, 0x33, 'bb'.repeat(16), Buffer.alloc(8, 0xcc)),
+  ]);
+}

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { BlobNotFoundError, ConditionFailedError } from '../../lambdas/core/errors';
 import { utf8Compare } from '../../lambdas/core/list-keys';
-import type { AttrValue, BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange, Condition, IndexItem, QueryOptions, QueryPage, RecordIndex, WriteOp } from '../../lambdas/core/ports';
+import type { AttrValue, BlobInfo, BlobPage, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange, Condition, IndexItem, QueryOptions, QueryPage, RecordIndex, WriteOp } from '../../lambdas/core/ports';
 
 function copyValue(v: AttrValue): AttrValue {
   if (Buffer.isBuffer(v)) return Buffer.from(v);
@@ -115,5 +115,11 @@ export class MemoryBlobStore implements BlobStore {
 
   async delete(blobId: string): Promise<void> {
     this.blobs.delete(blobId);
+  }
+
+  async list(after: string | undefined, limit: number): Promise<BlobPage> {
+    const ids = [...this.blobs.keys()].filter((id) => after === undefined || id > after).sort().slice(0, limit);
+    const last = ids.at(-1);
+    return ids.length === limit && last !== undefined ? { blobIds: ids, next: last } : { blobIds: ids };
   }
 }

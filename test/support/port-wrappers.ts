@@ -20,7 +20,7 @@ export type Interceptor = (call: PortCall, proceed: (args?: readonly unknown[]) 
 /** Every method of a port: 'call' goes through the interceptor; 'pass' (synchronous queries) is passed through when present. */
 type OpTable<P> = { readonly [K in keyof P]-?: 'call' | 'pass' };
 const VAULT_OPS: OpTable<KeyVault> = { generateDataKey: 'call', decrypt: 'call', reEncrypt: 'call', describeKey: 'call', encrypt: 'call', trusts: 'pass' };
-const BLOB_OPS: OpTable<BlobStore> = { put: 'call', get: 'call', head: 'call', replaceMetadata: 'call', delete: 'call' };
+const BLOB_OPS: OpTable<BlobStore> = { put: 'call', get: 'call', head: 'call', replaceMetadata: 'call', delete: 'call', list: 'call' };
 const INDEX_OPS: OpTable<RecordIndex> = { get: 'call', put: 'call', delete: 'call', query: 'call', queryGsi1: 'call', transact: 'call' };
 
 function wrapPort<P extends object>(port: PortName, inner: P, ops: OpTable<P>, intercept: Interceptor): P {

@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   NoSuchBucket,
   NoSuchKey,
   NotFound,
@@ -24,7 +25,7 @@ import {
   InvalidRangeError,
   StoreError,
 } from '../../core/errors';
-import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
+import type { BlobInfo, BlobMetadata, BlobPage, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
 import { mapSdkFault, withCause } from './sdk-faults';
 
 /**
@@ -233,6 +234,20 @@ export class S3BlobStore implements BlobStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: blobId }));
     } catch (error) {
       throw this.mapError(error, 'DeleteObject', blobId);
+    }
+  }
+
+  /** ListObjectsV2 from StartAfter: key order, so the last key of a page is the cursor of the next. */
+  async list(after: string | undefined, limit: number): Promise<BlobPage> {
+    try {
+      const out = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: Math.min(limit, 1000), ...(after === undefined ? {} : { StartAfter: after }) }),
+      );
+      const blobIds = (out.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [o.Key]));
+      const last = blobIds.at(-1);
+      return out.IsTruncated === true && last !== undefined ? { blobIds, next: last } : { blobIds };
+    } catch (error) {
+      throw this.mapError(error, 'ListObjectsV2', after ?? '(start)');
     }
   }
 

@@ -5,7 +5,7 @@ import { mkdir, open, opendir, readdir, readFile, rename, stat, unlink, writeFil
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { BlobInfo, BlobMetadata, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
+import type { BlobInfo, BlobMetadata, BlobPage, BlobStore, BlobWriteOptions, ByteRange } from '../../core/ports';
 import { BlobNotFoundError } from '../../core/errors';
 import { randomHex } from '../../core/ids';
 import { chain } from '../../core/stream-chain';
@@ -287,6 +287,58 @@ export class FsBlobStore implements BlobStore {
         }
       }
     }
+  }
+
+  /**
+   * A page of blob ids in the order of their files' paths under the root ("ab/<sha256>.blob", and the earlier
+   * layout's "ab/cd/<sha256>.meta"); `next` is the last file's path. Names are hashes of the ids, so the order is
+   * the hashes', not the ids': the cursor is a path, which a new blob never moves. Each call reads the directory
+   * names of the fan-out directories from the cursor on and the headers of the blobs it returns only.
+   */
+  async list(after: string | undefined, limit: number): Promise<BlobPage> {
+    const blobIds: string[] = [];
+    let level1: string[];
+    try {
+      level1 = (await readdir(this.rootDir)).filter((n) => /^[0-9a-f]{2}$/.test(n)).sort();
+    } catch (err) {
+      if (isNotFound(err)) return { blobIds };
+      throw err;
+    }
+    const from = after?.slice(0, 2);
+    for (const a of level1) {
+      if (from !== undefined && a < from) continue;
+      const paths = await this.blobPathsUnder(a);
+      for (const path of paths) {
+        if (after !== undefined && path <= after) continue;
+        const blobId = await this.blobIdAt(path);
+        if (blobId === undefined) continue; // removed since the directory was read
+        blobIds.push(blobId);
+        if (blobIds.length >= limit) return { blobIds, next: path };
+      }
+    }
+    return { blobIds };
+  }
+
+  /** The relative paths of the blob files of one fan-out directory (and its earlier-layout subdirectories), sorted. */
+  private async blobPathsUnder(a: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await readdir(join(this.rootDir, a), { withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith(BLOB_SUFFIX)) out.push(`${a}/${entry.name}`);
+      else if (entry.isDirectory() && /^[0-9a-f]{2}$/.test(entry.name)) {
+        for (const name of await readdir(join(this.rootDir, a, entry.name)).catch(() => [] as string[])) {
+          if (name.endsWith(LEGACY_META_SUFFIX)) out.push(`${a}/${entry.name}/${name}`);
+        }
+      }
+    }
+    return out.sort();
+  }
+
+  private async blobIdAt(path: string): Promise<string | undefined> {
+    const slash = path.lastIndexOf('/');
+    const dir = join(this.rootDir, path.slice(0, slash));
+    const name = path.slice(slash + 1);
+    if (name.endsWith(BLOB_SUFFIX)) return (await this.readBlobHeader(dir, name.slice(0, -BLOB_SUFFIX.length)))?.header.blobId;
+    return (await this.readLegacyMeta(dir, name.slice(0, -LEGACY_META_SUFFIX.length)))?.blobId;
   }
 
   /** Every directory that may hold blob files: the fan-out level, and the earlier layout's second level. */

@@ -35,6 +35,11 @@ export const MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
 export const MIN_PART_NUMBER = 1;
 export const MAX_PART_NUMBER = 10000;
+/**
+ * The part number of a multipart object's completion manifest (§14.6): just past the real parts, so its identity,
+ * keys and record can never be those of a part, and no request can name it (S3 part numbers stop at 10,000).
+ */
+export const MANIFEST_PART_NUMBER = MAX_PART_NUMBER + 1;
 /** S3's own bound on a single PUT or a single part. */
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 /** Frame indices are 32-bit in practice (nonce and AAD carry 64 bits); MAX_PART_SIZE / MIN_FRAME_SIZE stays below. */

@@ -1,5 +1,5 @@
 // Who a sealed part belongs to, and its one canonical byte encoding used in HKDF info, AAD and the object MAC.
-import { MAX_NAME_BYTES, MAX_PART_NUMBER, MIN_PART_NUMBER } from './constants';
+import { MANIFEST_PART_NUMBER, MAX_NAME_BYTES, MAX_PART_NUMBER, MIN_PART_NUMBER } from './constants';
 
 /** The name a part is sealed under. Every key, nonce context and tag of the part is bound to it. */
 export interface PartIdentity {
@@ -31,9 +31,14 @@ export function encodeObjectName(bucket: string, objectId: string): Buffer {
   return Buffer.concat([encodeName('bucket', bucket), encodeName('objectId', objectId)]);
 }
 
+/** A sealing's part number: a real part's (1..10,000), or the completion manifest's (§14.6). */
+export function assertSealedPartNumber(partNumber: number): void {
+  if (partNumber !== MANIFEST_PART_NUMBER) assertPartNumber(partNumber);
+}
+
 /** bucket || objectId || u32 partNumber. */
 export function encodeIdentity(id: PartIdentity): Buffer {
-  assertPartNumber(id.partNumber);
+  assertSealedPartNumber(id.partNumber);
   const part = Buffer.allocUnsafe(4);
   part.writeUInt32BE(id.partNumber, 0);
   return Buffer.concat([encodeObjectName(id.bucket, id.objectId), part]);

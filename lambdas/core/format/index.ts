@@ -8,6 +8,7 @@ export {
   MAX_FRAME_SIZE,
   MAX_FRAMES_PER_PART,
   MAX_OBJECT_SIZE,
+  MANIFEST_PART_NUMBER,
   MAX_PART_NUMBER,
   MAX_PART_SIZE,
   MAX_TRAILER_SIZE,
@@ -29,3 +30,4 @@ export {
   type SealedMetadata,
   type SealedRecordFields,
 } from './record';
+export { decodeManifestBody, encodeManifestBody, type ManifestBody, type ManifestPart } from './manifest-body';

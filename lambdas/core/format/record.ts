@@ -7,6 +7,7 @@ import {
   HEADER_SIZE,
   LABEL_RECORD_AAD,
   MAX_NAME_BYTES,
+  MANIFEST_PART_NUMBER,
   MAX_PART_NUMBER,
   MAX_PART_SIZE,
   MAX_TRAILER_SIZE,
@@ -22,8 +23,12 @@ import { derivePartKeys, hkdfInfo } from './keys';
 
 /** What the writer knows of the object when it seals a part; all of it is sealed, none of it is in the clear. */
 export interface SealedRecordFields {
-  /** 'object': a part of an object written whole (PUT, copy). 'upload-part': a part of a multipart upload. */
-  readonly kind: 'object' | 'upload-part';
+  /**
+   * 'object': a part of an object written whole (PUT, copy). 'upload-part': a part of a multipart upload.
+   * 'manifest': a multipart object's completion manifest (§14.6), sealed as part MANIFEST_PART_NUMBER, whose body
+   * lists the parts the completion chose (./manifest-body).
+   */
+  readonly kind: 'object' | 'upload-part' | 'manifest';
   readonly key: string;
   /** Reserved for versioning; '' is the null version. */
   readonly versionId: string;
@@ -64,13 +69,13 @@ export interface RecordInput {
   readonly fields: () => SealedRecordFields;
 }
 
-const KIND_CODES = { object: 1, 'upload-part': 2 } as const;
+const KIND_CODES = { object: 1, 'upload-part': 2, manifest: 3 } as const;
 const FLAG_KEY_CHOSEN = 1;
 const MAX_TEXT_BYTES = 0xffff;
 // One message per record key (the key is unique per sealing, like the part key): a fixed nonce is safe.
 const RECORD_NONCE = Buffer.alloc(NONCE_SIZE);
 
-class Writer {
+export class Writer {
   private readonly pieces: Buffer[] = [];
   u8(n: number): this {
     this.pieces.push(Buffer.from([n]));
@@ -126,7 +131,7 @@ function sortedEntries(m: Readonly<Record<string, string>>): Array<[string, stri
 }
 
 /** A strict cursor: any read past the end, invalid UTF-8 or non-canonical form is an IntegrityError. */
-class Reader {
+export class Reader {
   private at = 0;
   constructor(private readonly b: Buffer) {}
   u8(): number {
@@ -195,6 +200,7 @@ export function encodeRecord(body: RecordBody): Buffer {
     throw new RangeError(`partCount must be 0..${MAX_PART_NUMBER}`);
   }
   if (body.tagDigest.length !== 32) throw new RangeError('tagDigest is 32 bytes');
+  if ((body.kind === 'manifest') !== (body.partNumber === MANIFEST_PART_NUMBER)) throw new RangeError(`a manifest, and only a manifest, is sealed as part ${MANIFEST_PART_NUMBER}`);
   const w = new Writer()
     .u8(RECORD_LAYOUT)
     .u8(KIND_CODES[body.kind])
@@ -223,13 +229,15 @@ export function decodeRecord(plaintext: Buffer): RecordBody {
   const r = new Reader(plaintext);
   if (r.u8() !== RECORD_LAYOUT) throw new IntegrityError('metadata record has an unknown layout');
   const kindCode = r.u8();
-  const kind = kindCode === KIND_CODES.object ? 'object' : kindCode === KIND_CODES['upload-part'] ? 'upload-part' : undefined;
+  const kind = (Object.keys(KIND_CODES) as Array<keyof typeof KIND_CODES>).find((k) => KIND_CODES[k] === kindCode);
   if (kind === undefined) throw new IntegrityError('metadata record has an unknown kind');
   const flags = r.u8();
   if ((flags & ~FLAG_KEY_CHOSEN) !== 0) throw new IntegrityError('metadata record has unknown flags');
   const bucket = r.name();
   const objectId = r.name();
   const partNumber = r.u32();
+  // The manifest and only the manifest is sealed as MANIFEST_PART_NUMBER: neither can pass for the other.
+  if ((kind === 'manifest') !== (partNumber === MANIFEST_PART_NUMBER)) throw new IntegrityError('metadata record kind does not match its part number');
   const partCount = r.u32();
   const plaintextSize = r.u64();
   const tagDigest = Buffer.from(r.take(32));
@@ -292,7 +300,7 @@ function readLocator(trailer: Buffer): { id: PartIdentity; length: number } {
   const bucket = r.name();
   const objectId = r.name();
   const partNumber = r.u32();
-  if (partNumber < 1 || partNumber > MAX_PART_NUMBER) throw new IntegrityError('metadata record names a part number out of bounds');
+  if ((partNumber < 1 || partNumber > MAX_PART_NUMBER) && partNumber !== MANIFEST_PART_NUMBER) throw new IntegrityError('metadata record names a part number out of bounds');
   const length = 2 + Buffer.byteLength(bucket) + 2 + Buffer.byteLength(objectId) + 4;
   return { id: { bucket, objectId, partNumber }, length };
 }

@@ -3,6 +3,8 @@
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext, formatVersionOf } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
+import { MANIFEST_PART_NUMBER } from '../format';
+import { loadParts } from '../manifest';
 import { objectFromItem, rowAt, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
@@ -37,7 +39,8 @@ export function isCurrent(item: IndexItem, destinationKeyId: string, destination
  *    versioned key's latest entry, on the same revision, which the rewrap bumps.
  */
 export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
-  const record = objectFromItem(item);
+  // A part list in manifest chunks (over 64 parts) is loaded: every part blob carries a copy of the wrapped key.
+  const record = await loadParts(deps.index, objectFromItem(item));
   const moved = await deps.vault.reEncrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId), destinationKeyId);
   const next: ObjectRecord = {
     ...record,
@@ -49,7 +52,9 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     // read the entry before the rewrap fails its condition and re-reads, instead of writing the old wrap back.
     ...(record.latest ? { latest: { ...record.latest, rev: record.latest.rev + 1 } } : {}),
   };
-  for (const part of record.parts) {
+  // The completion manifest carries the same wrapped key: it moves with the parts, or a rebuild could not open it.
+  const blobs = [...record.parts, ...(record.manifestBlobId === undefined ? [] : [{ blobId: record.manifestBlobId, partNumber: MANIFEST_PART_NUMBER }])];
+  for (const part of blobs) {
     try {
       await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber, formatVersionOf(part.header)));
     } catch (e) {
