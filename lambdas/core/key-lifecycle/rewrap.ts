@@ -3,7 +3,7 @@
 import { BlobNotFoundError, ConditionFailedError } from '../errors';
 import { blobMetadata, dataKeyContext, formatVersionOf } from '../sealing-context';
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
-import { MANIFEST_PART_NUMBER } from '../format';
+import { FORMAT_VERSION, MANIFEST_PART_NUMBER } from '../format';
 import { loadParts } from '../manifest';
 import { objectFromItem, rowAt, type ObjectRecord } from '../records';
 
@@ -53,10 +53,14 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     ...(record.latest ? { latest: { ...record.latest, rev: record.latest.rev + 1 } } : {}),
   };
   // The completion manifest carries the same wrapped key: it moves with the parts, or a rebuild could not open it.
-  const blobs = [...record.parts, ...(record.manifestBlobId === undefined ? [] : [{ blobId: record.manifestBlobId, partNumber: MANIFEST_PART_NUMBER }])];
+  // Each blob's format hint stays its own: a part's header says it; a manifest is always written in the current format.
+  const blobs = [
+    ...record.parts.map((p) => ({ blobId: p.blobId, partNumber: p.partNumber, format: formatVersionOf(p.header) })),
+    ...(record.manifestBlobId === undefined ? [] : [{ blobId: record.manifestBlobId, partNumber: MANIFEST_PART_NUMBER, format: FORMAT_VERSION }]),
+  ];
   for (const part of blobs) {
     try {
-      await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber, formatVersionOf(part.header)));
+      await deps.blobs.replaceMetadata(part.blobId, blobMetadata(next, part.partNumber, part.format));
     } catch (e) {
       // The blob went with a concurrent overwrite or delete; the index write below would fail too.
       if (e instanceof BlobNotFoundError) return 'gone';
