@@ -29,7 +29,7 @@ import {
   type VersioningState,
   type VersionRecord,
 } from './records';
-import { newVersionKey, NULL_VERSION_ID } from './version-ids';
+import { newVersionKey, NULL_VERSION_ID, versionKeyTime } from './version-ids';
 import { findVersion, latestVersion } from './versions';
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
@@ -71,6 +71,17 @@ export interface RemoveResult {
   readonly deleteMarker?: boolean;
 }
 
+/**
+ * The time a new version of a key takes (hybrid-logical-clock style): now, or 1 ms after the key's latest entry as
+ * read when the operation begins if this clock is behind it. A write that begins after another committed thus always
+ * sorts newer, whatever the clocks of the two machines say; only writes that truly overlap (both read the same
+ * latest entry) are ordered by when they began.
+ */
+export function versionTimeAfter(now: Date, latest: VersionRecord | undefined): Date {
+  if (latest === undefined) return now;
+  return new Date(Math.max(now.getTime(), versionKeyTime(versionKeyOf(latest)) + 1));
+}
+
 /** The version fields a write in a bucket of this state carries: a fresh id when Enabled, 'null' when Suspended. */
 export function versionFieldsFor(versioning: VersioningState | undefined, at: Date): { versionId?: string; vk?: string } {
   if (versioning === undefined) return {};
@@ -93,15 +104,36 @@ export class ObjectCommitter {
     private readonly index: RecordIndex,
     private readonly garbage: Garbage,
     private readonly now: () => Date,
+    /** The bucket's versioning state as it is now; a commit re-reads it when its write began before versioning. */
+    private readonly readVersioning?: (bucket: string) => Promise<VersioningState | undefined>,
   ) {}
+
+  /**
+   * The versioning state a change takes effect under. A write reads the bucket's state when it begins, but S3
+   * applies the state at the time the write takes effect: a write that began before versioning was enabled and
+   * commits after must not take the unversioned path (it would replace the latest entry and shred it, leaving the
+   * key's noncurrent versions unreachable). So "never versioned" is re-read on every attempt, and a latest entry
+   * carrying version state proves the bucket has had versioning whatever was read (at least Suspended).
+   */
+  private async versioningAt(bucket: string, latest: VersionRecord | undefined, begun: VersioningState | undefined): Promise<VersioningState | undefined> {
+    if (begun !== undefined) return begun;
+    const now = await this.readVersioning?.(bucket);
+    if (now !== undefined) return now;
+    return latest !== undefined && hasVersionState(latest) ? 'Suspended' : undefined;
+  }
 
   /**
    * The current object under a key, without its chunked part list (enough for conditions and ETags). A delete
    * marker as latest entry counts as no object, as S3's conditional writes see it.
    */
   async current(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const latest = await latestVersion(this.index, bucket, key);
+    const latest = await this.latestEntry(bucket, key);
     return latest && !isDeleteMarker(latest) ? latest : undefined;
+  }
+
+  /** The key's latest entry (object or delete marker), read when a versioned write begins to name its version. */
+  latestEntry(bucket: string, key: string): Promise<VersionRecord | undefined> {
+    return latestVersion(this.index, bucket, key);
   }
 
   /**
@@ -116,7 +148,11 @@ export class ObjectCommitter {
       const current = latest && !isDeleteMarker(latest) ? latest : undefined;
       checkWritePreconditions(preconditions, record.key, current);
       const now = this.now();
-      const change = await this.place(record, latest, options.versioning);
+      const versioning = await this.versioningAt(record.bucket, latest, options.versioning);
+      // A write that began without versioning carries no version id (its sealed record says null version): under
+      // versioning it lands as the null version, with a sort key minted now, newer than the latest entry read.
+      const placed = versioning !== undefined && record.vk === undefined ? { ...record, vk: newVersionKey(versionTimeAfter(now, latest)) } : record;
+      const change = await this.place(placed, latest, versioning);
       const ops: WriteOp[] = [
         ...change.ops,
         // The pending entry must still be there: if the sweep judged this write dead and removed its blob,
@@ -216,19 +252,23 @@ export class ObjectCommitter {
       let change: Change;
       let result: RemoveResult;
       const now = this.now();
+      const versioning = await this.versioningAt(bucket, latest, options.versioning);
       if (options.versionId !== undefined) {
         const target = await findVersion(this.index, latest, bucket, key, options.versionId);
         if (!target || !latest) return { versionId: options.versionId };
         change = await this.removeVersion(target, latest);
         result = { versionId: options.versionId, ...(isDeleteMarker(target) ? { deleteMarker: true } : {}) };
-      } else if (options.versioning === undefined) {
+      } else if (versioning === undefined) {
         if (!current) return {};
         change = { ops: [{ op: 'delete', pk: objectsPk(bucket), sk: key, condition: sameEntry(current) }], retired: [current] };
         result = {};
       } else {
-        const vk = newVersionKey(now);
-        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: options.versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: now };
-        change = await this.place(marker, latest, options.versioning);
+        // A marker is minted on each attempt, newer than the latest entry it read (whatever this clock says), so an
+        // acknowledged DELETE always leaves its marker latest.
+        const at = versionTimeAfter(now, latest);
+        const vk = newVersionKey(at);
+        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: at };
+        change = await this.place(marker, latest, versioning);
         result = { versionId: marker.versionId, deleteMarker: true };
       }
       try {
@@ -274,6 +314,11 @@ export class ObjectCommitter {
       retired,
     };
   }
+}
+
+/** Whether a row shows its bucket has had versioning: a latest entry's state, a version id or a sort key. */
+function hasVersionState(v: VersionRecord): boolean {
+  return v.latest !== undefined || v.versionId !== undefined || v.vk !== undefined;
 }
 
 /** A latest entry's state; a row from before versioning reads as revision 0 with no noncurrent version. */
