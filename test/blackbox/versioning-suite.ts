@@ -156,6 +156,24 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       expect(await text(b, 'gone')).toBe('kept bytes');
     });
 
+    it('derives common prefixes from current objects only: a folder whose keys are all delete-marked is not listed', async () => {
+      const b = await versioned();
+      for (const key of ['dead/a', 'dead/b', 'mixed/a', 'mixed/b', 'live/a']) await put(b, key, 'x');
+      for (const key of ['dead/a', 'dead/b', 'mixed/a']) await s3.send(new DeleteObjectCommand({ Bucket: b, Key: key }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/' }));
+      expect(listed.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['live/', 'mixed/']);
+      expect(listed.KeyCount).toBe(2);
+      // Paged one entry at a time, the marked folder neither shows up nor ends a page.
+      const paged: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/', MaxKeys: 1, ...(token ? { ContinuationToken: token } : {}) }));
+        paged.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''));
+        token = page.NextContinuationToken;
+      } while (token);
+      expect(paged).toEqual(['live/', 'mixed/']);
+    });
+
     it('shreds one version on DELETE ?versionId: its blob is gone, the others stay readable, and the next newest becomes latest', async () => {
       const b = await versioned();
       const ids = [await put(b, 's', 'first'), await put(b, 's', 'second'), await put(b, 's', 'third')];
