@@ -206,14 +206,14 @@ export class ObjectCommitter {
       return {
         ops: [
           { op: 'put', item: versionItem(v), condition: { kind: 'absent' } },
-          { op: 'put', item: latestItem(withState(latest, { ...state, rev, noncurrent: state.noncurrent + 1 })), condition: sameEntry(latest) },
+          { op: 'put', item: latestItem(withState(latest, { ...state, rev, noncurrent: state.noncurrent + 1 })), condition: movedEntry(latest) },
         ],
         retired: [],
       };
     }
     if (isNull && versionIdOf(latest) === NULL_VERSION_ID) {
       const { nullVk: _none, ...kept } = state;
-      return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: sameEntry(latest) }], retired: objectOf(latest) };
+      return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: movedEntry(latest) }], retired: objectOf(latest) };
     }
     const ops: WriteOp[] = [{ op: 'put', item: versionItem(withState(latest, undefined)), condition: { kind: 'absent' } }];
     const retired: ObjectRecord[] = [];
@@ -230,7 +230,7 @@ export class ObjectCommitter {
       nullVk = undefined;
     }
     if (isNull) nullVk = undefined;
-    ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent, ...(nullVk !== undefined ? { nullVk } : {}) } }), condition: sameEntry(latest) });
+    ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent, ...(nullVk !== undefined ? { nullVk } : {}) } }), condition: movedEntry(latest) });
     return { ops, retired };
   }
 
@@ -297,19 +297,20 @@ export class ObjectCommitter {
     if (target !== latest) {
       return {
         ops: [
-          { op: 'delete', pk: versionsPk(target.bucket, target.key), sk: targetVk, condition: { kind: 'present' } },
-          { op: 'put', item: latestItem(withState(latest, { rev, noncurrent: Math.max(0, state.noncurrent - 1), ...nullVkAfter(targetVk) })), condition: sameEntry(latest) },
+          { op: 'delete', pk: versionsPk(target.bucket, target.key), sk: targetVk, condition: sameWrap(target) },
+          { op: 'put', item: latestItem(withState(latest, { rev, noncurrent: Math.max(0, state.noncurrent - 1), ...nullVkAfter(targetVk) })), condition: movedEntry(latest) },
         ],
         retired,
       };
     }
     const next = state.noncurrent > 0 ? (await this.index.query(versionsPk(latest.bucket, latest.key), { limit: 1 })).items[0] : undefined;
-    if (!next) return { ops: [{ op: 'delete', pk: objectsPk(latest.bucket), sk: latest.key, condition: sameEntry(latest) }], retired };
+    if (!next) return { ops: [{ op: 'delete', pk: objectsPk(latest.bucket), sk: latest.key, condition: movedEntry(latest) }], retired };
     const promoted = noncurrentFromItem(next);
     return {
       ops: [
-        { op: 'delete', pk: next.pk, sk: next.sk, condition: { kind: 'present' } },
-        { op: 'put', item: latestItem(withState(promoted, { rev, noncurrent: state.noncurrent - 1, ...nullVkAfter(versionKeyOf(promoted)) })), condition: sameEntry(latest) },
+        // Conditional on the wrap as read: a rewrap of that row in between makes this retry, not write the old wrap back.
+        { op: 'delete', pk: next.pk, sk: next.sk, condition: sameWrap(promoted) },
+        { op: 'put', item: latestItem(withState(promoted, { rev, noncurrent: state.noncurrent - 1, ...nullVkAfter(versionKeyOf(promoted)) })), condition: movedEntry(latest) },
       ],
       retired,
     };
@@ -336,6 +337,22 @@ function sameEntry(latest: VersionRecord | undefined): Condition {
   if (latest === undefined) return { kind: 'absent' };
   if (latest.latest !== undefined) return { kind: 'equals', attr: 'rev', value: latest.latest.rev };
   return isDeleteMarker(latest) ? { kind: 'equals', attr: 'vk', value: latest.vk } : { kind: 'equals', attr: 'objectId', value: latest.objectId };
+}
+
+/**
+ * As sameEntry, for a change that keeps the latest entry's row (moves it to the version partition or rewrites its
+ * state): a row from before versioning has no revision, and a rewrap keeps its object id, so it is judged by its
+ * wrap (a rewrap in between then makes the change retry instead of copying the old wrap). Only the unversioned path
+ * replaces such a row by another without revision, and that path is never taken once the bucket has versioning.
+ */
+function movedEntry(latest: VersionRecord | undefined): Condition {
+  if (latest !== undefined && latest.latest === undefined && !isDeleteMarker(latest)) return sameWrap(latest);
+  return sameEntry(latest);
+}
+
+/** A version's row still carries the wrap as read (a delete marker has none: it only has to be there). */
+function sameWrap(v: VersionRecord): Condition {
+  return isDeleteMarker(v) ? { kind: 'present' } : { kind: 'equals', attr: 'wrappedAt', value: v.wrappedAt.getTime() };
 }
 
 function tooManyWriters(key: string): PreconditionFailedError {

@@ -2,9 +2,13 @@
 // acknowledged version is never lost or hidden because a write began before versioning was enabled, or because
 // the writer's clock is behind the one that wrote the latest version.
 import { PassThrough, Readable } from 'node:stream';
-import { versionsPk } from '../../lambdas/core/records';
+import { Garbage } from '../../lambdas/core/garbage';
+import { rewrapObject } from '../../lambdas/core/key-lifecycle/rewrap';
+import { ObjectCommitter } from '../../lambdas/core/object-commit';
+import type { RecordIndex, WriteOp } from '../../lambdas/core/ports';
+import { objectsPk, versionsPk } from '../../lambdas/core/records';
 import { bytes } from '../support/bytes';
-import { openHarness, readAll, type Harness } from './harness';
+import { expectBlobCopiesValid, openHarness, readAll, type Harness } from './harness';
 
 describe('versions under races and skewed clocks (embedded backend)', () => {
   let h: Harness;
@@ -120,5 +124,61 @@ describe('versions under races and skewed clocks (embedded backend)', () => {
       expect(r.deleteMarker).toBe(true);
       await expect(h.service.headObject('skew', key)).rejects.toThrow();
     }
+  });
+});
+
+describe('a rewrap that lands between a version move reading a row and its commit (embedded backend)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await openHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** A committer whose next transaction first lets `race` run (after it read everything it decides on). */
+  function racyCommitter(race: () => Promise<void>): ObjectCommitter {
+    let pending: (() => Promise<void>) | undefined = race;
+    const index: RecordIndex = Object.create(h.index, {
+      transact: {
+        value: async (ops: readonly WriteOp[]) => {
+          const run = pending;
+          pending = undefined;
+          await run?.();
+          return h.index.transact(ops);
+        },
+      },
+    }) as RecordIndex;
+    return new ObjectCommitter(index, new Garbage(h.backend.blobs, index), h.now);
+  }
+
+  const rewrapRow = async (pk: string, sk: string, to: string) => {
+    const item = await h.index.get(pk, sk);
+    expect(await rewrapObject({ vault: h.backend.vault, blobs: h.backend.blobs, index: h.index, now: h.now }, item!, to)).toBe('rewrapped');
+  };
+
+  it('promoting the newest noncurrent version keeps the wrap a rewrap gave it meanwhile', async () => {
+    const to = (await h.lifecycle.create({ alias: 'race-to-a' })).keyId;
+    await h.service.createBucket('rw-promote');
+    await h.service.setBucketVersioning('rw-promote', 'Enabled');
+    const v1 = await h.service.putObject({ bucket: 'rw-promote', key: 'k', body: bytes('v1') });
+    const v2 = await h.service.putObject({ bucket: 'rw-promote', key: 'k', body: bytes('v2') });
+    const committer = racyCommitter(() => rewrapRow(versionsPk('rw-promote', 'k'), v1.vk!, to));
+    await committer.remove('rw-promote', 'k', {}, { versioning: 'Enabled', versionId: v2.versionId! });
+    const promoted = await h.service.headObject('rw-promote', 'k');
+    expect([promoted.versionId, promoted.keyId]).toEqual([v1.versionId, to]);
+    await expectBlobCopiesValid(h, promoted);
+  });
+
+  it('the first versioned write over an object from before versioning keeps the wrap a rewrap gave it meanwhile', async () => {
+    const to = (await h.lifecycle.create({ alias: 'race-to-b' })).keyId;
+    await h.service.createBucket('rw-legacy');
+    await h.service.putObject({ bucket: 'rw-legacy', key: 'k', body: bytes('legacy') });
+    await h.service.setBucketVersioning('rw-legacy', 'Enabled');
+    const committer = racyCommitter(() => rewrapRow(objectsPk('rw-legacy'), 'k', to));
+    await committer.remove('rw-legacy', 'k', {}, { versioning: 'Enabled' });
+    const kept = await h.service.headObject('rw-legacy', 'k', 'null');
+    expect(kept.keyId).toBe(to);
+    await expectBlobCopiesValid(h, kept);
   });
 });
