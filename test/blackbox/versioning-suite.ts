@@ -193,6 +193,25 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 })), 'NoSuchVersion', 404);
     });
 
+    it('refuses versionId where it is not honoured (400 InvalidArgument), and the object ACL calls honour it', async () => {
+      const b = await versioned();
+      const v1 = await put(b, 'k', 'one');
+      const absent = 'f'.repeat(28);
+      const overwrite = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'k'), query: { versionId: v1 }, body: Buffer.from('clobber') });
+      expect([overwrite.status, errorCode(overwrite)]).toEqual([400, 'InvalidArgument']);
+      expect(overwrite.body.toString()).toMatch(/version/i);
+      const create = await raw('POST', b, 'k', { uploads: '', versionId: v1 });
+      expect([create.status, errorCode(create)]).toEqual([400, 'InvalidArgument']);
+      expect(await text(b, 'k')).toBe('one');
+      expect((await fullListing(b)).Versions).toHaveLength(1);
+      const acl = await raw('GET', b, 'k', { acl: '', versionId: v1 });
+      expect(acl.status).toBe(200);
+      const missingAcl = await raw('GET', b, 'k', { acl: '', versionId: absent });
+      expect([missingAcl.status, errorCode(missingAcl)]).toEqual([404, 'NoSuchVersion']);
+      const putAcl = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'k'), query: { acl: '', versionId: absent }, headers: { 'x-amz-acl': 'private' } });
+      expect([putAcl.status, errorCode(putAcl)]).toEqual([404, 'NoSuchVersion']);
+    });
+
     it('derives common prefixes from current objects only: a folder whose keys are all delete-marked is not listed', async () => {
       const b = await versioned();
       for (const key of ['dead/a', 'dead/b', 'mixed/a', 'mixed/b', 'live/a']) await put(b, key, 'x');
