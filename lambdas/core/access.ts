@@ -51,6 +51,7 @@ export type Action =
   | 'ReadObject'
   | 'WriteObject'
   | 'DeleteObject'
+  | 'DeleteObjectVersion'
   | 'Rewrap'
   | 'Admin';
 
@@ -64,6 +65,10 @@ const NEEDS: Readonly<Record<Action, readonly Role[]>> = {
   ReadObject: ['read', 'admin'],
   WriteObject: ['write', 'admin'],
   DeleteObject: ['delete', 'admin'],
+  // Removing a version for good (DELETE ?versionId, a DeleteObjects entry with a VersionId) undoes what versioning
+  // keeps: a stolen or buggy delete key may hide data behind delete markers, never shred it (S3's separate
+  // s3:DeleteObjectVersion permission).
+  DeleteObjectVersion: ['admin'],
   // Rewrap moves wrapped keys between CMKs; it never needs, and never grants, object bodies.
   Rewrap: ['rewrap', 'admin'],
   Admin: ['admin'],
@@ -79,6 +84,11 @@ export function isAllowed(principal: Principal, action: Action, bucket?: string)
 export function authorize(principal: Principal, action: Action, bucket?: string): void {
   if (!isAllowed(principal, action, bucket)) {
     const on = bucket ? ` on bucket ${bucket}` : '';
+    if (action === 'DeleteObjectVersion') {
+      throw new AccessDeniedError(
+        `Access key ${principal.accessKeyId} may not permanently delete an object version${on}: that needs an admin grant on the bucket (a delete grant only writes delete markers).`,
+      );
+    }
     throw new AccessDeniedError(`Access key ${principal.accessKeyId} is not allowed to ${action}${on}; ask an admin for a key with the right role.`);
   }
 }

@@ -22,7 +22,7 @@ import { newObjectId } from './ids';
 import type { Logger } from './logger';
 import { withManifestShape, writeManifestChunks } from './manifest';
 import { nameTag } from './name-binding';
-import { backoff, versionFieldsFor, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { backoff, versionFieldsFor, versionTimeAfter, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import type { ObjectMeta, ObjectTarget } from './object-writer';
 import { openRange } from './part-reader';
 import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
@@ -446,7 +446,9 @@ export class MultipartUploads {
     const now = this.d.now();
     // The bucket's versioning state when the completion begins decides what the object becomes (§1.2).
     const { versioning } = await this.d.buckets.head(upload.bucket);
-    const version = versionFieldsFor(versioning, now);
+    // Never older than the key's latest entry (see versionTimeAfter); the version's lastModified is that time too.
+    const at = versioning === undefined ? now : versionTimeAfter(now, await this.d.committer.latestEntry(upload.bucket, upload.key));
+    const version = versionFieldsFor(versioning, at);
     const shaped = withManifestShape({
       bucket: upload.bucket,
       key: upload.key,
@@ -456,7 +458,7 @@ export class MultipartUploads {
       contentType: upload.contentType,
       headers: upload.headers,
       userMetadata: upload.userMetadata,
-      lastModified: now,
+      lastModified: at,
       keyId: upload.keyId,
       keyMaterialId: upload.keyMaterialId,
       wrappedKey: upload.wrappedKey,

@@ -29,7 +29,7 @@ import {
   type VersioningState,
   type VersionRecord,
 } from './records';
-import { newVersionKey, NULL_VERSION_ID } from './version-ids';
+import { newVersionKey, NULL_VERSION_ID, versionKeyTime } from './version-ids';
 import { findVersion, latestVersion } from './versions';
 
 /** What a write needs of the object it replaces (S3 conditional writes). */
@@ -71,6 +71,17 @@ export interface RemoveResult {
   readonly deleteMarker?: boolean;
 }
 
+/**
+ * The time a new version of a key takes (hybrid-logical-clock style): now, or 1 ms after the key's latest entry as
+ * read when the operation begins if this clock is behind it. A write that begins after another committed thus always
+ * sorts newer, whatever the clocks of the two machines say; only writes that truly overlap (both read the same
+ * latest entry) are ordered by when they began.
+ */
+export function versionTimeAfter(now: Date, latest: VersionRecord | undefined): Date {
+  if (latest === undefined) return now;
+  return new Date(Math.max(now.getTime(), versionKeyTime(versionKeyOf(latest)) + 1));
+}
+
 /** The version fields a write in a bucket of this state carries: a fresh id when Enabled, 'null' when Suspended. */
 export function versionFieldsFor(versioning: VersioningState | undefined, at: Date): { versionId?: string; vk?: string } {
   if (versioning === undefined) return {};
@@ -93,15 +104,36 @@ export class ObjectCommitter {
     private readonly index: RecordIndex,
     private readonly garbage: Garbage,
     private readonly now: () => Date,
+    /** The bucket's versioning state as it is now; a commit re-reads it when its write began before versioning. */
+    private readonly readVersioning?: (bucket: string) => Promise<VersioningState | undefined>,
   ) {}
+
+  /**
+   * The versioning state a change takes effect under. A write reads the bucket's state when it begins, but S3
+   * applies the state at the time the write takes effect: a write that began before versioning was enabled and
+   * commits after must not take the unversioned path (it would replace the latest entry and shred it, leaving the
+   * key's noncurrent versions unreachable). So "never versioned" is re-read on every attempt, and a latest entry
+   * carrying version state proves the bucket has had versioning whatever was read (at least Suspended).
+   */
+  private async versioningAt(bucket: string, latest: VersionRecord | undefined, begun: VersioningState | undefined): Promise<VersioningState | undefined> {
+    if (begun !== undefined) return begun;
+    const now = await this.readVersioning?.(bucket);
+    if (now !== undefined) return now;
+    return latest !== undefined && hasVersionState(latest) ? 'Suspended' : undefined;
+  }
 
   /**
    * The current object under a key, without its chunked part list (enough for conditions and ETags). A delete
    * marker as latest entry counts as no object, as S3's conditional writes see it.
    */
   async current(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const latest = await latestVersion(this.index, bucket, key);
+    const latest = await this.latestEntry(bucket, key);
     return latest && !isDeleteMarker(latest) ? latest : undefined;
+  }
+
+  /** The key's latest entry (object or delete marker), read when a versioned write begins to name its version. */
+  latestEntry(bucket: string, key: string): Promise<VersionRecord | undefined> {
+    return latestVersion(this.index, bucket, key);
   }
 
   /**
@@ -116,7 +148,11 @@ export class ObjectCommitter {
       const current = latest && !isDeleteMarker(latest) ? latest : undefined;
       checkWritePreconditions(preconditions, record.key, current);
       const now = this.now();
-      const change = await this.place(record, latest, options.versioning);
+      const versioning = await this.versioningAt(record.bucket, latest, options.versioning);
+      // A write that began without versioning carries no version id (its sealed record says null version): under
+      // versioning it lands as the null version, with a sort key minted now, newer than the latest entry read.
+      const placed = versioning !== undefined && record.vk === undefined ? { ...record, vk: newVersionKey(versionTimeAfter(now, latest)) } : record;
+      const change = await this.place(placed, latest, versioning);
       const ops: WriteOp[] = [
         ...change.ops,
         // The pending entry must still be there: if the sweep judged this write dead and removed its blob,
@@ -170,14 +206,14 @@ export class ObjectCommitter {
       return {
         ops: [
           { op: 'put', item: versionItem(v), condition: { kind: 'absent' } },
-          { op: 'put', item: latestItem(withState(latest, { ...state, rev, noncurrent: state.noncurrent + 1 })), condition: sameEntry(latest) },
+          { op: 'put', item: latestItem(withState(latest, { ...state, rev, noncurrent: state.noncurrent + 1 })), condition: movedEntry(latest) },
         ],
         retired: [],
       };
     }
     if (isNull && versionIdOf(latest) === NULL_VERSION_ID) {
       const { nullVk: _none, ...kept } = state;
-      return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: sameEntry(latest) }], retired: objectOf(latest) };
+      return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: movedEntry(latest) }], retired: objectOf(latest) };
     }
     const ops: WriteOp[] = [{ op: 'put', item: versionItem(withState(latest, undefined)), condition: { kind: 'absent' } }];
     const retired: ObjectRecord[] = [];
@@ -194,7 +230,7 @@ export class ObjectCommitter {
       nullVk = undefined;
     }
     if (isNull) nullVk = undefined;
-    ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent, ...(nullVk !== undefined ? { nullVk } : {}) } }), condition: sameEntry(latest) });
+    ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent, ...(nullVk !== undefined ? { nullVk } : {}) } }), condition: movedEntry(latest) });
     return { ops, retired };
   }
 
@@ -216,19 +252,23 @@ export class ObjectCommitter {
       let change: Change;
       let result: RemoveResult;
       const now = this.now();
+      const versioning = await this.versioningAt(bucket, latest, options.versioning);
       if (options.versionId !== undefined) {
         const target = await findVersion(this.index, latest, bucket, key, options.versionId);
         if (!target || !latest) return { versionId: options.versionId };
         change = await this.removeVersion(target, latest);
         result = { versionId: options.versionId, ...(isDeleteMarker(target) ? { deleteMarker: true } : {}) };
-      } else if (options.versioning === undefined) {
+      } else if (versioning === undefined) {
         if (!current) return {};
         change = { ops: [{ op: 'delete', pk: objectsPk(bucket), sk: key, condition: sameEntry(current) }], retired: [current] };
         result = {};
       } else {
-        const vk = newVersionKey(now);
-        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: options.versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: now };
-        change = await this.place(marker, latest, options.versioning);
+        // A marker is minted on each attempt, newer than the latest entry it read (whatever this clock says), so an
+        // acknowledged DELETE always leaves its marker latest.
+        const at = versionTimeAfter(now, latest);
+        const vk = newVersionKey(at);
+        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: at };
+        change = await this.place(marker, latest, versioning);
         result = { versionId: marker.versionId, deleteMarker: true };
       }
       try {
@@ -257,23 +297,29 @@ export class ObjectCommitter {
     if (target !== latest) {
       return {
         ops: [
-          { op: 'delete', pk: versionsPk(target.bucket, target.key), sk: targetVk, condition: { kind: 'present' } },
-          { op: 'put', item: latestItem(withState(latest, { rev, noncurrent: Math.max(0, state.noncurrent - 1), ...nullVkAfter(targetVk) })), condition: sameEntry(latest) },
+          { op: 'delete', pk: versionsPk(target.bucket, target.key), sk: targetVk, condition: sameWrap(target) },
+          { op: 'put', item: latestItem(withState(latest, { rev, noncurrent: Math.max(0, state.noncurrent - 1), ...nullVkAfter(targetVk) })), condition: movedEntry(latest) },
         ],
         retired,
       };
     }
     const next = state.noncurrent > 0 ? (await this.index.query(versionsPk(latest.bucket, latest.key), { limit: 1 })).items[0] : undefined;
-    if (!next) return { ops: [{ op: 'delete', pk: objectsPk(latest.bucket), sk: latest.key, condition: sameEntry(latest) }], retired };
+    if (!next) return { ops: [{ op: 'delete', pk: objectsPk(latest.bucket), sk: latest.key, condition: movedEntry(latest) }], retired };
     const promoted = noncurrentFromItem(next);
     return {
       ops: [
-        { op: 'delete', pk: next.pk, sk: next.sk, condition: { kind: 'present' } },
-        { op: 'put', item: latestItem(withState(promoted, { rev, noncurrent: state.noncurrent - 1, ...nullVkAfter(versionKeyOf(promoted)) })), condition: sameEntry(latest) },
+        // Conditional on the wrap as read: a rewrap of that row in between makes this retry, not write the old wrap back.
+        { op: 'delete', pk: next.pk, sk: next.sk, condition: sameWrap(promoted) },
+        { op: 'put', item: latestItem(withState(promoted, { rev, noncurrent: state.noncurrent - 1, ...nullVkAfter(versionKeyOf(promoted)) })), condition: movedEntry(latest) },
       ],
       retired,
     };
   }
+}
+
+/** Whether a row shows its bucket has had versioning: a latest entry's state, a version id or a sort key. */
+function hasVersionState(v: VersionRecord): boolean {
+  return v.latest !== undefined || v.versionId !== undefined || v.vk !== undefined;
 }
 
 /** A latest entry's state; a row from before versioning reads as revision 0 with no noncurrent version. */
@@ -291,6 +337,22 @@ function sameEntry(latest: VersionRecord | undefined): Condition {
   if (latest === undefined) return { kind: 'absent' };
   if (latest.latest !== undefined) return { kind: 'equals', attr: 'rev', value: latest.latest.rev };
   return isDeleteMarker(latest) ? { kind: 'equals', attr: 'vk', value: latest.vk } : { kind: 'equals', attr: 'objectId', value: latest.objectId };
+}
+
+/**
+ * As sameEntry, for a change that keeps the latest entry's row (moves it to the version partition or rewrites its
+ * state): a row from before versioning has no revision, and a rewrap keeps its object id, so it is judged by its
+ * wrap (a rewrap in between then makes the change retry instead of copying the old wrap). Only the unversioned path
+ * replaces such a row by another without revision, and that path is never taken once the bucket has versioning.
+ */
+function movedEntry(latest: VersionRecord | undefined): Condition {
+  if (latest !== undefined && latest.latest === undefined && !isDeleteMarker(latest)) return sameWrap(latest);
+  return sameEntry(latest);
+}
+
+/** A version's row still carries the wrap as read (a delete marker has none: it only has to be there). */
+function sameWrap(v: VersionRecord): Condition {
+  return isDeleteMarker(v) ? { kind: 'present' } : { kind: 'equals', attr: 'wrappedAt', value: v.wrappedAt.getTime() };
 }
 
 function tooManyWriters(key: string): PreconditionFailedError {

@@ -53,8 +53,9 @@ export async function listObjects(index: RecordIndex, buckets: Buckets, input: L
     const key = item.sk;
     const cp = commonPrefixOf(key, prefix, input.delimiter);
     if (cp !== undefined && cp === lastReturned) continue;
-    // A key whose latest version is a delete marker is not listed (it still rolls up into a common prefix).
-    if (cp === undefined && item.attrs['deleteMarker'] === true) continue;
+    // A key whose latest version is a delete marker is not listed, nor does it make a common prefix: S3 derives
+    // prefixes from current objects only, so the walk goes on inside the prefix until it meets one.
+    if (item.attrs['deleteMarker'] === true) continue;
     if (returned() >= input.maxKeys) return { objects, commonPrefixes, isTruncated: true, lastReturned, owner };
     if (cp !== undefined) {
       commonPrefixes.push(cp);

@@ -120,7 +120,7 @@ export class ObjectService {
     this.deps = { vault, blobs, index, now, logger };
     this.garbage = new Garbage(blobs, index, logger);
     this.buckets = new Buckets(index, now);
-    this.committer = new ObjectCommitter(index, this.garbage, now);
+    this.committer = new ObjectCommitter(index, this.garbage, now, async (bucket) => (await this.buckets.head(bucket)).versioning);
     const sealing = { blobs, garbage: this.garbage, now, frameSize };
     this.writer = new ObjectWriter({ ...sealing, vault, keys, buckets: this.buckets, committer: this.committer, hooks: deps.hooks });
     this.uploads = new UploadRecords(index, this.buckets);

@@ -6,7 +6,7 @@ import type { Buckets } from './buckets';
 import { computeObjectMac } from './format';
 import { newObjectId } from './ids';
 import { nameTag } from './name-binding';
-import { checkWritePreconditions, versionFieldsFor, type ObjectCommitter, type WritePreconditions } from './object-commit';
+import { checkWritePreconditions, versionFieldsFor, versionTimeAfter, type ObjectCommitter, type WritePreconditions } from './object-commit';
 import { presentHeaders, writePendingPart, type PartRecordFields, type PendingPartDeps } from './part-writer';
 import type { KeyVault } from './ports';
 import type { ObjectRecord, StoredHeaders } from './records';
@@ -75,8 +75,10 @@ export class ObjectWriter {
       const owner = { bucket: target.bucket, key: target.key, objectId };
       const id = { bucket: target.bucket, objectId, partNumber: 1 };
       const startedAt = this.d.now();
-      // The version is named when the write begins: its id goes into the blob's sealed record and orders it.
-      const version = versionFieldsFor(bucket.versioning, startedAt);
+      // The version is named when the write begins: its id goes into the blob's sealed record and orders it. It is
+      // never older than the key's latest entry now, so a write that begins after another committed sorts newer.
+      const latest = bucket.versioning === undefined ? undefined : await this.d.committer.latestEntry(target.bucket, target.key);
+      const version = versionFieldsFor(bucket.versioning, versionTimeAfter(startedAt, latest));
       const fields: PartRecordFields = () => {
         const checksum = meta.checksum?.();
         return {

@@ -18,6 +18,11 @@ export function newVersionKey(at: Date): string {
   return `${timePrefix(at.getTime())}${randomHex(8)}`;
 }
 
+/** The time (ms) a version sort key was minted from. */
+export function versionKeyTime(vk: string): number {
+  return MAX_MS - parseInt(vk.slice(0, 12), 16);
+}
+
 /**
  * The sort key of a version written before versioning existed (a row without one): from its last-modified time and
  * object id, so enabling versioning on a full bucket rewrites nothing and every reader derives the same key.

@@ -79,8 +79,10 @@ export async function listObjectVersions(index: RecordIndex, buckets: Buckets, i
     const latest = await latestVersion(index, input.bucket, startAfter);
     if (latest && (latest.latest?.noncurrent ?? 0) > 0) {
       const marker = input.versionIdMarker;
+      // A null version removed since the previous page has no place left to resume after: go on after the latest
+      // entry (some versions may come again, none is skipped).
       const after = versionIdOf(latest) === marker ? undefined : marker === NULL_VERSION_ID ? latest.latest?.nullVk : marker;
-      if ((after !== undefined || versionIdOf(latest) === marker) && !(await noncurrent(startAfter, after))) return result(true);
+      if (!(await noncurrent(startAfter, after))) return result(true);
     }
   }
   const keys = walk(index, objectsPk(input.bucket), { prefix, ...(startAfter !== undefined ? { startAfter } : {}), pageSize: room });

@@ -164,19 +164,24 @@ function routeBucket(method: string, bucket: string, query: Readonly<Record<stri
 
 function routeObject(req: S3Request, bucket: string, key: string): S3Route {
   const { method, query } = req;
-  const uploadId = lookup(query, 'uploadId');
+  const versionId = lookup(query, 'versionId');
   const sub = routeSubresource(OBJECT_SUBRESOURCES, method, query);
-  if (sub !== undefined) return { op: sub, bucket, key };
   // Bucket subresources only: on an object they name nothing S3 offers.
   for (const name of ['versioning', 'versions']) {
-    if (lookup(query, name) !== undefined) throw new NotImplementedError(`The ${name} subresource of an object is not implemented.`);
+    if (sub === undefined && lookup(query, name) !== undefined) throw new NotImplementedError(`The ${name} subresource of an object is not implemented.`);
   }
-  const versionId = lookup(query, 'versionId');
-  if (versionId !== undefined && (method === 'GET' || method === 'HEAD' || method === 'DELETE') && uploadId === undefined) {
-    return withVersion(routeObjectOp(req, bucket, key), versionId);
+  const route: S3Route = sub !== undefined ? { op: sub, bucket, key } : routeObjectOp(req, bucket, key);
+  if (versionId === undefined || route.op === 'Admin') return route;
+  // A version id is honoured by the operations that read or remove one version; anywhere else it is refused rather
+  // than ignored (a PUT ?versionId= would otherwise overwrite the latest version), as S3 refuses it.
+  if (!VERSIONED_OPS.has(route.op)) {
+    throw new InvalidArgumentError(`${route.op} does not accept a version id; send the request without versionId.`, { ArgumentName: 'versionId', ArgumentValue: versionId });
   }
-  return routeObjectOp(req, bucket, key);
+  return withVersion(route, versionId);
 }
+
+/** The object operations that act on the version a versionId names. */
+const VERSIONED_OPS: ReadonlySet<S3Op | 'Admin'> = new Set<S3Op | 'Admin'>(['GetObject', 'HeadObject', 'DeleteObject', 'GetObjectAttributes', 'GetObjectAcl', 'PutObjectAcl']);
 
 function withVersion(route: S3Route, versionId: string): S3Route {
   return route.op === 'Admin' ? route : { ...route, versionId };

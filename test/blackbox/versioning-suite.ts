@@ -156,6 +156,80 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
       expect(await text(b, 'gone')).toBe('kept bytes');
     });
 
+    it('permanently deleting a version needs an admin grant: a delete-only key may write delete markers but not shred versions', async () => {
+      const b = await versioned();
+      const made = await signedRequest(target.url, target.creds, {
+        method: 'POST',
+        path: '/_sealstore/access-keys',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ grants: [{ bucket: b, role: 'delete' }] })),
+      });
+      expect(made.status).toBe(200);
+      const { accessKey } = JSON.parse(made.body.toString()) as { accessKey: { accessKeyId: string; secretAccessKey: string } };
+      const deleter = { accessKeyId: accessKey.accessKeyId, secretAccessKey: accessKey.secretAccessKey };
+      const v1 = await put(b, 'k', 'one');
+      await put(b, 'k', 'two');
+      const refused = await signedRequest(target.url, deleter, { method: 'DELETE', path: s3Path(b, 'k'), query: { versionId: v1 } });
+      expect([refused.status, errorCode(refused)]).toEqual([403, 'AccessDenied']);
+      expect(refused.body.toString()).toMatch(/admin/);
+      expect(await text(b, 'k', v1)).toBe('one');
+      const asDeleter = s3Client({ url: target.url, creds: deleter });
+      try {
+        const batch = await asDeleter.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'k', VersionId: v1 }, { Key: 'k' }] } }));
+        expect(batch.Errors?.map((e) => [e.Key, e.Code])).toEqual([['k', 'AccessDenied']]);
+        expect(batch.Deleted?.map((d) => [d.Key, d.DeleteMarker])).toEqual([['k', true]]);
+      } finally {
+        asDeleter.destroy();
+      }
+      expect(await text(b, 'k', v1)).toBe('one');
+      // A DELETE without version id only writes a marker: the delete role's, as S3's s3:DeleteObject. In a suspended
+      // bucket it replaces the null version, still with the delete role (S3 asks s3:DeleteObject for it too).
+      await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+      await put(b, 'n', 'null one');
+      const plain = await signedRequest(target.url, deleter, { method: 'DELETE', path: s3Path(b, 'n') });
+      expect([plain.status, plain.headers['x-amz-delete-marker'], plain.headers['x-amz-version-id']]).toEqual([204, 'true', 'null']);
+      // With an admin grant (the root key here) the version goes.
+      expect((await raw('DELETE', b, 'k', { versionId: v1 })).status).toBe(204);
+      await expectS3Error(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 })), 'NoSuchVersion', 404);
+    });
+
+    it('refuses versionId where it is not honoured (400 InvalidArgument), and the object ACL calls honour it', async () => {
+      const b = await versioned();
+      const v1 = await put(b, 'k', 'one');
+      const absent = 'f'.repeat(28);
+      const overwrite = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'k'), query: { versionId: v1 }, body: Buffer.from('clobber') });
+      expect([overwrite.status, errorCode(overwrite)]).toEqual([400, 'InvalidArgument']);
+      expect(overwrite.body.toString()).toMatch(/version/i);
+      const create = await raw('POST', b, 'k', { uploads: '', versionId: v1 });
+      expect([create.status, errorCode(create)]).toEqual([400, 'InvalidArgument']);
+      expect(await text(b, 'k')).toBe('one');
+      expect((await fullListing(b)).Versions).toHaveLength(1);
+      const acl = await raw('GET', b, 'k', { acl: '', versionId: v1 });
+      expect(acl.status).toBe(200);
+      const missingAcl = await raw('GET', b, 'k', { acl: '', versionId: absent });
+      expect([missingAcl.status, errorCode(missingAcl)]).toEqual([404, 'NoSuchVersion']);
+      const putAcl = await signedRequest(target.url, target.creds, { method: 'PUT', path: s3Path(b, 'k'), query: { acl: '', versionId: absent }, headers: { 'x-amz-acl': 'private' } });
+      expect([putAcl.status, errorCode(putAcl)]).toEqual([404, 'NoSuchVersion']);
+    });
+
+    it('derives common prefixes from current objects only: a folder whose keys are all delete-marked is not listed', async () => {
+      const b = await versioned();
+      for (const key of ['dead/a', 'dead/b', 'mixed/a', 'mixed/b', 'live/a']) await put(b, key, 'x');
+      for (const key of ['dead/a', 'dead/b', 'mixed/a']) await s3.send(new DeleteObjectCommand({ Bucket: b, Key: key }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/' }));
+      expect(listed.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['live/', 'mixed/']);
+      expect(listed.KeyCount).toBe(2);
+      // Paged one entry at a time, the marked folder neither shows up nor ends a page.
+      const paged: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/', MaxKeys: 1, ...(token ? { ContinuationToken: token } : {}) }));
+        paged.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''));
+        token = page.NextContinuationToken;
+      } while (token);
+      expect(paged).toEqual(['live/', 'mixed/']);
+    });
+
     it('shreds one version on DELETE ?versionId: its blob is gone, the others stay readable, and the next newest becomes latest', async () => {
       const b = await versioned();
       const ids = [await put(b, 's', 'first'), await put(b, 's', 'second'), await put(b, 's', 'third')];

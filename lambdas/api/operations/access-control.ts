@@ -46,13 +46,14 @@ export const PutBucketAcl: Operation = async (ctx) => {
 
 export const GetObjectAcl: Operation = async (ctx) => {
   ctx.can('ReadObject', ctx.bucket);
-  await ctx.service.headObject(ctx.bucket, ctx.key);
+  // The version named (?versionId=) must exist, as S3 answers NoSuchVersion otherwise.
+  await ctx.service.headObject(ctx.bucket, ctx.key, ctx.route.versionId);
   return xmlResponse(ctx.requestId, xml.renderOwnerFullControlAcl(await ownerOf(ctx)));
 };
 
 export const PutObjectAcl: Operation = async (ctx) => {
   ctx.can('WriteObject', ctx.bucket);
-  await ctx.service.headObject(ctx.bucket, ctx.key);
+  await ctx.service.headObject(ctx.bucket, ctx.key, ctx.route.versionId);
   await checkAclRequest(ctx, 'object');
   return respond(200, { 'x-amz-request-id': ctx.requestId });
 };

@@ -173,6 +173,7 @@ function canDeleteIf(ctx: OperationContext, ifMatch: string | undefined): void {
 
 export const DeleteObject: Operation = async (ctx) => {
   ctx.can('DeleteObject', ctx.bucket);
+  if (ctx.route.versionId !== undefined) ctx.can('DeleteObjectVersion', ctx.bucket);
   const h = ctx.req.headers;
   const ifMatch = lookup(h, 'if-match');
   canDeleteIf(ctx, ifMatch);
@@ -196,6 +197,7 @@ export const DeleteObjects: Operation = async (ctx) => {
       const [unsupported] = directoryBucketConditions ?? [];
       if (unsupported !== undefined) throw directoryBucketCondition(unsupported);
       canDeleteIf(ctx, etag);
+      if (versionId !== undefined) ctx.can('DeleteObjectVersion', ctx.bucket);
       // Each entry's <ETag> is judged inside its own removing transaction, as If-Match on DeleteObject is.
       const removed = await ctx.service.deleteObject(ctx.bucket, key, etag === undefined ? {} : { ifMatch: etag }, versionId);
       deleted.push({
