@@ -95,7 +95,12 @@ interface Change {
   readonly retired: ObjectRecord[];
 }
 
-const COMMIT_ATTEMPTS = 5;
+/**
+ * Every change to a key is conditional on its latest entry, so of N writers that read it at once one wins per
+ * round: N concurrent writers need up to N attempts. 12, with a jittered pause from the third on, lets a dozen
+ * writers to one key all land instead of the last ones getting an error S3 would never give.
+ */
+const COMMIT_ATTEMPTS = 12;
 /** The index caps one transaction at 100 writes; every commit here is built to stay within it. */
 const MAX_TRANSACTION_OPS = 100;
 
@@ -176,6 +181,7 @@ export class ObjectCommitter {
           }
         }
         await options.onConditionFailed?.();
+        if (attempt >= 2) await backoff(attempt - 2, 5);
         continue;
       }
       // The replaced version is shredded in the background; its ledger entries make that survive a stop.
@@ -274,7 +280,10 @@ export class ObjectCommitter {
       try {
         await this.index.transact([...change.ops, ...change.retired.flatMap((r) => this.garbage.opsFor(r, now))]);
       } catch (e) {
-        if (e instanceof ConditionFailedError) continue;
+        if (e instanceof ConditionFailedError) {
+          if (attempt >= 2) await backoff(attempt - 2, 5);
+          continue;
+        }
         if (e instanceof ConditionalRequestConflictError) {
           await backoff(attempt);
           continue;

@@ -18,7 +18,7 @@ describe('concurrent writers to one versioned key (embedded backend)', () => {
     await h.service.createBucket('race');
     await h.service.setBucketVersioning('race', 'Enabled');
     await h.service.putObject({ bucket: 'race', key: 'k', body: bytes('seed') });
-    const writes = Array.from({ length: 5 }, (_, i) => h.service.putObject({ bucket: 'race', key: 'k', body: bytes(`writer ${i}`) }));
+    const writes = Array.from({ length: 10 }, (_, i) => h.service.putObject({ bucket: 'race', key: 'k', body: bytes(`writer ${i}`) }));
     const deletes = Array.from({ length: 2 }, () => h.service.deleteObject('race', 'k'));
     const written = await Promise.all(writes);
     const markers = await Promise.all(deletes);
