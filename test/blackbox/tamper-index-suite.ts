@@ -156,7 +156,12 @@ function objectProbes(bucket: string, key: string, etag: () => string, uploadId:
   ];
 }
 
-export function tamperSuite(backend: string, start: () => Promise<Harness>): void {
+/**
+ * `chunkedObject: false` leaves out the one case that needs a 503-part object (a part list in two manifest chunk
+ * rows): on moto its 503 UploadParts cost 80 s, over half the AWS half's time, and the chunk rows it tampers with
+ * are written and MAC'd by the core exactly as on the embedded backend, which keeps the case.
+ */
+export function tamperSuite(backend: string, start: () => Promise<Harness>, options: { readonly chunkedObject: boolean } = { chunkedObject: true }): void {
   describe(`tampering with the index, ${backend}`, () => {
     let h: Harness;
     let edit: Editor;
@@ -194,24 +199,27 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
       edit = new Editor(h.raw);
       for (const b of ['alpha', 'beta', 'gamma']) expect((await call(req('PUT', s3Path(b)))).status).toBe(200);
       const put = (bucket: string, key: string, body: Buffer, headers: Record<string, string> = {}) => call(req('PUT', s3Path(bucket, key), headers, undefined, body));
+      const uploadMany = async (): Promise<void> => {
+        const created = await call(req('POST', s3Path('alpha', 'many'), {}, { uploads: '' }));
+        const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body.toString())![1]!;
+        const parts: string[] = [];
+        for (let first = 1; first <= MANY_PARTS; first += 8) {
+          const batch = Array.from({ length: Math.min(8, MANY_PARTS - first + 1) }, (_, i) => first + i);
+          const sent = await Promise.all(batch.map((n) => callRetrying503(req('PUT', s3Path('alpha', 'many'), {}, { partNumber: String(n), uploadId }, Buffer.from(`part ${n} <<many-plaintext>> `.repeat(3))))));
+          sent.forEach((res, i) => {
+            expect({ part: batch[i], status: res.status, body: res.status === 200 ? '' : res.body.toString() }).toEqual({ part: batch[i], status: 200, body: '' });
+            parts.push(`<Part><PartNumber>${batch[i]!}</PartNumber><ETag>${String(res.headers['etag'])}</ETag></Part>`);
+          });
+        }
+        const done = await call(req('POST', s3Path('alpha', 'many'), {}, { uploadId }, Buffer.from(`<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`)));
+        expect({ status: done.status, body: done.status === 200 ? '' : done.body.toString() }).toEqual({ status: 200, body: '' });
+      };
       expect((await put('alpha', 'doc', BODIES.alphaDoc, { 'content-type': 'text/alpha', 'x-amz-meta-owner': 'alpha' })).status).toBe(200);
       expect((await put('beta', 'doc', BODIES.betaDoc, { 'content-type': 'text/beta', 'x-amz-meta-owner': 'beta' })).status).toBe(200);
       expect((await put('alpha', 'other', BODIES.alphaOther)).status).toBe(200);
       // A many-part object whose part list spans two manifest chunk rows (500 parts per chunk).
-      const created = await call(req('POST', s3Path('alpha', 'many'), {}, { uploads: '' }));
-      const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body.toString())![1]!;
-      const parts: string[] = [];
-      for (let first = 1; first <= MANY_PARTS; first += 8) {
-        const batch = Array.from({ length: Math.min(8, MANY_PARTS - first + 1) }, (_, i) => first + i);
-        const sent = await Promise.all(batch.map((n) => callRetrying503(req('PUT', s3Path('alpha', 'many'), {}, { partNumber: String(n), uploadId }, Buffer.from(`part ${n} <<many-plaintext>> `.repeat(3))))));
-        sent.forEach((res, i) => {
-          expect({ part: batch[i], status: res.status, body: res.status === 200 ? '' : res.body.toString() }).toEqual({ part: batch[i], status: 200, body: '' });
-          parts.push(`<Part><PartNumber>${batch[i]!}</PartNumber><ETag>${String(res.headers['etag'])}</ETag></Part>`);
-        });
-      }
-      const done = await call(req('POST', s3Path('alpha', 'many'), {}, { uploadId }, Buffer.from(`<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`)));
-      expect({ status: done.status, body: done.status === 200 ? '' : done.body.toString() }).toEqual({ status: 200, body: '' });
-      etags = { alphaDoc: await etagOf('alpha', 'doc'), betaDoc: await etagOf('beta', 'doc'), alphaOther: await etagOf('alpha', 'other'), many: await etagOf('alpha', 'many') };
+      if (options.chunkedObject) await uploadMany();
+      etags = { alphaDoc: await etagOf('alpha', 'doc'), betaDoc: await etagOf('beta', 'doc'), alphaOther: await etagOf('alpha', 'other'), ...(options.chunkedObject ? { many: await etagOf('alpha', 'many') } : {}) };
       // An open upload in gamma, the target of UploadPartCopy probes; another in alpha to tamper with.
       mpUpload = /<UploadId>([^<]+)<\/UploadId>/.exec((await call(req('POST', s3Path('gamma', 'mp-target'), {}, { uploads: '' }))).body.toString())![1]!;
       // A versioned bucket: 'v' with a noncurrent and a latest version, 'w' with a version under a delete marker.
@@ -318,7 +326,9 @@ export function tamperSuite(backend: string, start: () => Promise<Harness>): voi
         await expectRefused('part list swapped', docProbes('alpha', 'doc', () => etags.alphaDoc!));
       });
 
-      it('a part moved across a manifest chunk boundary, and the two chunk rows swapped', async () => {
+      const chunkCase = options.chunkedObject ? it : it.skip;
+      const chunkTitle = options.chunkedObject ? '' : ' — skipped on this backend: its 503 UploadParts cost 80 s; the embedded half runs it (chunk rows are the core’s, as here)';
+      chunkCase(`a part moved across a manifest chunk boundary, and the two chunk rows swapped${chunkTitle}`, async () => {
         const objectId = (await edit.row(objectsPk('alpha'), 'many')).attrs['objectId'] as string;
         const first = await edit.row(manifestPk(objectId), '00000');
         const second = await edit.row(manifestPk(objectId), '00001');
