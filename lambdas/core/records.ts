@@ -5,6 +5,7 @@ import type { AttrValue, IndexItem } from './ports';
 import { ROOT_OWNER } from './access';
 import { IntegrityError, InternalError } from './errors';
 import type { ChecksumType } from './object-checksum';
+import type { ManifestPart } from './format';
 import { legacyVersionKey, NULL_VERSION_ID } from './version-ids';
 
 // Hot writes are spread so that no partition key takes a share of every request (DynamoDB serves at most 1,000
@@ -117,18 +118,12 @@ export interface LatestState {
   readonly nullVk?: string;
 }
 
-/** One sealed part of an object: where its blob is and what a reader needs to open it. */
-export interface PartRecord {
-  readonly partNumber: number;
-  readonly blobId: string;
-  readonly plaintextSize: number;
-  readonly sealedSize: number;
-  /** The sealed part's header bytes (not secret); kept here so a range read fetches only frames. */
-  readonly header: Buffer;
-  readonly etag: string;
-  /** The part's flexible checksum, sealed (./object-checksum, bound to this blob); absent when none was sent. */
-  readonly sealedChecksum?: Buffer;
-}
+/**
+ * One sealed part of an object: where its blob is and what a reader needs to open it (its header bytes, kept so a
+ * range read fetches only frames; its flexible checksum sealed, bound to this blob). The completion manifest
+ * (format/manifest-body.ts) seals exactly these fields, so they are declared once, there.
+ */
+export type PartRecord = ManifestPart;
 
 /**
  * The index entry of an object. It names the object; the blobs only carry random ids.
