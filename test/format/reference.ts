@@ -73,7 +73,7 @@ export function referenceObjectMac(
 
 /** The fields of a version-2 record (FORMAT.md §14.2), as plain values. */
 export interface ReferenceRecord {
-  readonly kind: 'object' | 'upload-part' | 'manifest';
+  readonly kind: 'object' | 'upload-part' | 'manifest' | 'marker';
   readonly keyChosen: boolean;
   readonly partCount: number;
   readonly createdAtMs: number;
@@ -118,7 +118,7 @@ export function referenceSealV2(
   }
   const recordPlaintext = Buffer.concat([
     u8(1),
-    u8({ object: 1, 'upload-part': 2, manifest: 3 }[record.kind]),
+    u8({ object: 1, 'upload-part': 2, manifest: 3, marker: 4 }[record.kind]),
     u8(record.keyChosen ? 1 : 0),
     identity,
     u32(record.partCount),

@@ -79,6 +79,25 @@ export const VECTOR_INPUTS_V2 = {
         userMetadata: { host: 'db-1' },
       },
     },
+    {
+      partNumber: 5,
+      description: 'a delete marker (kind 4): an empty body and a record naming the marker version (a marker is part 1 of its own object id; 5 here keeps this vector off the other vectors\' part keys)',
+      plaintextHex: '',
+      blobId: 'vector-marker',
+      record: {
+        kind: 'marker',
+        keyChosen: false,
+        partCount: 1,
+        createdAtMs: 1_796_000_003_000,
+        writtenAtMs: 1_796_000_003_010,
+        key: 'records/ü.txt',
+        versionId: 'fe5dd60ecc470123456789abcdef',
+        uploadId: '',
+        contentType: '',
+        headers: {},
+        userMetadata: {},
+      },
+    },
   ],
 } as const;
 

@@ -26,9 +26,10 @@ export interface SealedRecordFields {
   /**
    * 'object': a part of an object written whole (PUT, copy). 'upload-part': a part of a multipart upload.
    * 'manifest': a multipart object's completion manifest (§14.6), sealed as part MANIFEST_PART_NUMBER, whose body
-   * lists the parts the completion chose (./manifest-body).
+   * lists the parts the completion chose (./manifest-body). 'marker': a delete marker (§14.4), sealed as part 1 of
+   * its own object id with an empty body, so an index rebuilt from the blobs knows the marker.
    */
-  readonly kind: 'object' | 'upload-part' | 'manifest';
+  readonly kind: 'object' | 'upload-part' | 'manifest' | 'marker';
   readonly key: string;
   /** Reserved for versioning; '' is the null version. */
   readonly versionId: string;
@@ -69,7 +70,7 @@ export interface RecordInput {
   readonly fields: () => SealedRecordFields;
 }
 
-const KIND_CODES = { object: 1, 'upload-part': 2, manifest: 3 } as const;
+const KIND_CODES = { object: 1, 'upload-part': 2, manifest: 3, marker: 4 } as const;
 const FLAG_KEY_CHOSEN = 1;
 const MAX_TEXT_BYTES = 0xffff;
 // One message per record key (the key is unique per sealing, like the part key): a fixed nonce is safe.
