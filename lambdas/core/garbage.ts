@@ -6,15 +6,17 @@ import { deleteManifestChunks, manifestBlobIds } from './manifest';
 import type { BlobStore, RecordIndex, WriteOp } from './ports';
 import {
   extraBlobIds,
+  isDeleteMarker,
   ledgerPk,
   ledgerItem,
   manifestGarbageItem,
   manifestLedgerSk,
+  markerBlobIds,
   uploadPartSk,
   uploadPartsPk,
   type LedgerRecord,
-  type ObjectRecord,
   type PendingOwner,
+  type VersionRecord,
 } from './records';
 
 /** Garbage blobs deleted per batch; their ledger entries go in one transaction (the index caps one at 100 writes). */
@@ -36,10 +38,11 @@ export class Garbage {
    * in batches whose ledger entries leave in one transaction. The ledger already lists them (durably), so a
    * stop before this finishes only leaves work for the sweep. DELETE does not use this: it shreds at once.
    */
-  collectLater(record: ObjectRecord): void {
-    if (record.manifest) this.queuedManifests.push(record.objectId);
+  collectLater(record: VersionRecord): void {
+    if (isDeleteMarker(record)) this.queued.push(...markerBlobIds(record));
+    else if (record.manifest) this.queuedManifests.push(record.objectId);
     else this.queued.push(...record.parts.map((p) => p.blobId));
-    this.queued.push(...extraBlobIds(record));
+    if (!isDeleteMarker(record)) this.queued.push(...extraBlobIds(record));
     this.startDrain();
   }
 
@@ -97,17 +100,20 @@ export class Garbage {
 
   /**
    * Ledger writes that retire every blob of `record`, to ride in the transaction that unlinks it. A chunked
-   * manifest retires with one entry whatever its part count, which keeps a 10,000-part replace atomic.
+   * manifest retires with one entry whatever its part count, which keeps a 10,000-part replace atomic. A delete
+   * marker retires its record-only blob (none for a marker from before markers had one).
    */
-  opsFor(record: ObjectRecord, now: Date): WriteOp[] {
+  opsFor(record: VersionRecord, now: Date): WriteOp[] {
     const garbage = (blobId: string): WriteOp => ({ op: 'put', item: ledgerItem({ blobId, kind: 'garbage', createdAt: now }) });
+    if (isDeleteMarker(record)) return markerBlobIds(record).map(garbage);
     const extra = extraBlobIds(record).map(garbage);
     if (record.manifest) return [{ op: 'put', item: manifestGarbageItem(record.objectId, now) }, ...extra];
     return [...record.parts.map((p) => garbage(p.blobId)), ...extra];
   }
 
   /** Deletes what opsFor retired; failures are logged and left to the sweep. */
-  async collectObject(record: ObjectRecord): Promise<void> {
+  async collectObject(record: VersionRecord): Promise<void> {
+    if (isDeleteMarker(record)) return this.collect(markerBlobIds(record));
     await this.collect(extraBlobIds(record));
     if (record.manifest) {
       try {
@@ -169,7 +175,7 @@ export class Garbage {
     // Latest or noncurrent: a version of the key may hold it (./versions).
     const record = await objectVersionWithId(this.index, owner.bucket, owner.key, owner.objectId);
     if (record !== undefined) {
-      if (owner.uploadId === undefined) return true;
+      if (owner.uploadId === undefined || isDeleteMarker(record)) return owner.uploadId === undefined;
       const blobIds = record.manifest ? await manifestBlobIds(this.index, record.objectId) : record.parts.map((p) => p.blobId);
       if (blobIds.includes(entry.blobId)) return true;
     }

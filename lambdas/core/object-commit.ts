@@ -12,6 +12,7 @@ import {
   PreconditionFailedError,
 } from './errors';
 import type { Garbage } from './garbage';
+import type { MarkerWriter } from './marker-writer';
 import type { Condition, RecordIndex, WriteOp } from './ports';
 import {
   isDeleteMarker,
@@ -92,7 +93,8 @@ export function versionFieldsFor(versioning: VersioningState | undefined, at: Da
 /** How one versioned change lands: its index writes, and the versions it retires (their blobs become garbage). */
 interface Change {
   readonly ops: WriteOp[];
-  readonly retired: ObjectRecord[];
+  /** Objects and sealed delete markers (whose record-only blob goes with them). */
+  readonly retired: VersionRecord[];
 }
 
 /**
@@ -111,6 +113,8 @@ export class ObjectCommitter {
     private readonly now: () => Date,
     /** The bucket's versioning state as it is now; a commit re-reads it when its write began before versioning. */
     private readonly readVersioning?: (bucket: string) => Promise<VersioningState | undefined>,
+    /** Seals each delete marker as a record-only blob (index rebuilds restore it); without it markers are index-only. */
+    private readonly markers?: MarkerWriter,
   ) {}
 
   /**
@@ -201,7 +205,8 @@ export class ObjectCommitter {
    * Every change is conditional on the latest entry as read (its `rev`), so changes to one key are totally ordered.
    */
   private async place(v: VersionRecord, latest: VersionRecord | undefined, versioning: VersioningState | undefined): Promise<Change> {
-    const objectOf = (r: VersionRecord | undefined): ObjectRecord[] => (r && !isDeleteMarker(r) ? [r] : []);
+    // A replaced version's blobs become garbage: an object's, or a sealed marker's record-only blob.
+    const objectOf = (r: VersionRecord | undefined): VersionRecord[] => (r ? [r] : []);
     if (versioning === undefined) return { ops: [{ op: 'put', item: latestItem(v), condition: sameEntry(latest) }], retired: objectOf(latest) };
     if (latest === undefined) return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { rev: 1, noncurrent: 0 } }), condition: { kind: 'absent' } }], retired: [] };
     const state = stateOf(latest);
@@ -222,7 +227,7 @@ export class ObjectCommitter {
       return { ops: [{ op: 'put', item: latestItem({ ...v, latest: { ...kept, rev } }), condition: movedEntry(latest) }], retired: objectOf(latest) };
     }
     const ops: WriteOp[] = [{ op: 'put', item: versionItem(withState(latest, undefined)), condition: { kind: 'absent' } }];
-    const retired: ObjectRecord[] = [];
+    const retired: VersionRecord[] = [];
     let noncurrent = state.noncurrent + 1;
     let nullVk = versionIdOf(latest) === NULL_VERSION_ID ? versionKeyOf(latest) : state.nullVk;
     if (isNull && state.nullVk !== undefined) {
@@ -251,6 +256,24 @@ export class ObjectCommitter {
    * and the delete fails the transaction and is judged again.
    */
   async remove(bucket: string, key: string, preconditions: DeletePreconditions = {}, options: RemoveOptions = {}): Promise<RemoveResult> {
+    if (options.versionId === undefined && this.markers) {
+      const latest = await latestVersion(this.index, bucket, key);
+      const versioning = await this.versioningAt(bucket, latest, options.versioning);
+      if (versioning !== undefined) {
+        if (preconditions.ifMatch !== undefined) checkIfMatch(preconditions.ifMatch, key, latest && !isDeleteMarker(latest) ? latest : undefined); // before spending a data key
+        // The marker is minted once, newer than the latest entry read now, because its blob seals its version id. A
+        // change that commits meanwhile and began later sorts newer: the marker then goes to the version partition,
+        // as an overlapping write does (place: "began before the latest entry did").
+        const at = versionTimeAfter(this.now(), latest);
+        const vk = newVersionKey(at);
+        const version = { bucket, key, versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, at };
+        return this.markers.write(version, (marker, blobId) => this.removeAttempts(bucket, key, preconditions, options, { marker, blobId }));
+      }
+    }
+    return this.removeAttempts(bucket, key, preconditions, options, undefined);
+  }
+
+  private async removeAttempts(bucket: string, key: string, preconditions: DeletePreconditions, options: RemoveOptions, sealed: { marker: DeleteMarkerRecord; blobId: string } | undefined): Promise<RemoveResult> {
     for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
       const latest = await latestVersion(this.index, bucket, key);
       const current = latest && !isDeleteMarker(latest) ? latest : undefined;
@@ -269,12 +292,14 @@ export class ObjectCommitter {
         change = { ops: [{ op: 'delete', pk: objectsPk(bucket), sk: key, condition: sameEntry(current) }], retired: [current] };
         result = {};
       } else {
-        // A marker is minted on each attempt, newer than the latest entry it read (whatever this clock says), so an
-        // acknowledged DELETE always leaves its marker latest.
+        // A sealed marker was minted before its blob was written (remove). An index-only one (no marker writer, or
+        // versioning turned on after the delete began) is minted on each attempt, newer than the latest entry it read.
         const at = versionTimeAfter(now, latest);
         const vk = newVersionKey(at);
-        const marker: DeleteMarkerRecord = { deleteMarker: true, bucket, key, versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: at };
+        const marker: DeleteMarkerRecord = sealed?.marker ?? { deleteMarker: true, bucket, key, versionId: versioning === 'Enabled' ? vk : NULL_VERSION_ID, vk, lastModified: at };
         change = await this.place(marker, latest, versioning);
+        // The marker's blob stops being pending in the same transaction (as a write's newBlobs).
+        if (sealed) change.ops.push({ op: 'delete', pk: ledgerPk(sealed.blobId), sk: sealed.blobId, condition: { kind: 'equals', attr: 'kind', value: 'pending' } });
         result = { versionId: marker.versionId, deleteMarker: true };
       }
       try {
@@ -298,7 +323,8 @@ export class ObjectCommitter {
 
   /** Removing one version: from the version partition, or the latest entry (the newest noncurrent one takes its place). */
   private async removeVersion(target: VersionRecord, latest: VersionRecord): Promise<Change> {
-    const retired = isDeleteMarker(target) ? [] : [target];
+    // A sealed marker's blob is shredded with it; an index-only marker retires nothing.
+    const retired = [target];
     const state = stateOf(latest);
     const rev = state.rev + 1;
     const targetVk = versionKeyOf(target);

@@ -13,6 +13,7 @@ import type { Logger } from './logger';
 import { loadParts } from './manifest';
 import { MultipartUploads, type CompletedUpload, type CompleteInput, type CreateUploadInput, type PartChecksum, type StoredPart, type UploadPartInput } from './multipart';
 import { openChecksum, type StoredChecksum } from './object-checksum';
+import { MarkerWriter } from './marker-writer';
 import { ObjectCommitter, type DeletePreconditions, type RemoveResult, type WritePreconditions } from './object-commit';
 import { listObjects, type ListObjectsInput, type ListObjectsResult } from './object-listing';
 import { openObject, plaintextOf, withObjectKey } from './object-reader';
@@ -120,8 +121,9 @@ export class ObjectService {
     this.deps = { vault, blobs, index, now, logger };
     this.garbage = new Garbage(blobs, index, logger);
     this.buckets = new Buckets(index, now);
-    this.committer = new ObjectCommitter(index, this.garbage, now, async (bucket) => (await this.buckets.head(bucket)).versioning);
     const sealing = { blobs, garbage: this.garbage, now, frameSize };
+    const markers = new MarkerWriter({ ...sealing, vault, keys, buckets: this.buckets });
+    this.committer = new ObjectCommitter(index, this.garbage, now, async (bucket) => (await this.buckets.head(bucket)).versioning, markers);
     this.writer = new ObjectWriter({ ...sealing, vault, keys, buckets: this.buckets, committer: this.committer, hooks: deps.hooks });
     this.uploads = new UploadRecords(index, this.buckets);
     this.cleanup = new UploadCleanup({ index, uploads: this.uploads, garbage: this.garbage, now, logger });

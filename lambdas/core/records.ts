@@ -184,8 +184,26 @@ export interface ObjectRecord {
 }
 
 /**
- * A delete marker: a version with no data, made by a DELETE without versionId in a bucket with versioning. It holds
- * no data key (index-only, a simplification of the design's §1.4): the row MAC binds it to its place.
+ * A delete marker's record-only blob (docs/FORMAT.md §14.9): sealed under a data key of its own, as part 1 of its own
+ * object id, so an index rebuilt from the blobs knows the marker. Its row carries the wrap (and a gsi1 entry under its
+ * CMK) like an object's, so key counts, rewrap and retirement see it; the blob lives and dies with the marker.
+ */
+export interface MarkerSeal {
+  readonly objectId: string;
+  readonly keyId: string;
+  readonly keyMaterialId: string;
+  readonly wrappedKey: Buffer;
+  readonly wrappedAt: Date;
+  readonly blobId: string;
+  /** Binds the marker's data key to this bucket, key and version (lambdas/core/name-binding.ts). */
+  readonly nameTag: Buffer;
+  readonly keyChosen?: boolean;
+}
+
+/**
+ * A delete marker: a version with no data, made by a DELETE without versionId in a bucket with versioning. The row
+ * MAC binds it to its place. `sealed` is its record-only blob; absent in markers written before markers had one
+ * (index-only: an index rebuild does not know them).
  */
 export interface DeleteMarkerRecord {
   readonly deleteMarker: true;
@@ -195,6 +213,7 @@ export interface DeleteMarkerRecord {
   readonly vk: string;
   readonly lastModified: Date;
   readonly latest?: LatestState;
+  readonly sealed?: MarkerSeal;
 }
 
 /** What one version of a key is: an object or a delete marker. */
@@ -202,6 +221,10 @@ export type VersionRecord = ObjectRecord | DeleteMarkerRecord;
 
 export function isDeleteMarker(v: VersionRecord): v is DeleteMarkerRecord {
   return 'deleteMarker' in v;
+}
+/** The object id a version's blobs are sealed under: an object's, a sealed marker's; undefined for an index-only marker. */
+export function versionObjectId(v: VersionRecord): string | undefined {
+  return isDeleteMarker(v) ? v.sealed?.objectId : v.objectId;
 }
 /** The S3 version id of a version: 'null' for rows written without one. */
 export function versionIdOf(v: VersionRecord): string {
@@ -410,9 +433,7 @@ function versionAttrs(v: VersionRecord): { [name: string]: AttrValue } {
 export function versionItem(v: VersionRecord): IndexItem {
   const pk = versionsPk(v.bucket, v.key);
   const sk = versionKeyOf(v);
-  if (isDeleteMarker(v)) {
-    return { pk, sk, attrs: { bucket: v.bucket, deleteMarker: true, lastModified: v.lastModified.getTime(), ...versionAttrs(v) } };
-  }
+  if (isDeleteMarker(v)) return markerItem(pk, sk, v);
   const o = v;
   return {
     pk,
@@ -441,6 +462,43 @@ export function versionItem(v: VersionRecord): IndexItem {
       ...(o.manifestBlobId !== undefined ? { manifestBlobId: o.manifestBlobId } : {}),
       ...versionAttrs(o),
     },
+  };
+}
+
+function markerItem(pk: string, sk: string, v: DeleteMarkerRecord): IndexItem {
+  const attrs = { bucket: v.bucket, deleteMarker: true, lastModified: v.lastModified.getTime(), ...versionAttrs(v) };
+  const m = v.sealed;
+  if (m === undefined) return { pk, sk, attrs };
+  return {
+    pk,
+    sk,
+    gsi1pk: objectsByKeyPk(m.keyId, m.objectId),
+    gsi1sk: objectsByKeySk(m.keyMaterialId, m.objectId),
+    attrs: {
+      ...attrs,
+      objectId: m.objectId,
+      keyId: m.keyId,
+      keyMaterialId: m.keyMaterialId,
+      wrappedKey: m.wrappedKey,
+      wrappedAt: m.wrappedAt.getTime(),
+      markerBlobId: m.blobId,
+      nameTag: m.nameTag,
+      ...(m.keyChosen ? { keyChosen: true } : {}),
+    },
+  };
+}
+
+function markerSealFrom(a: Readonly<Record<string, AttrValue>>): MarkerSeal | undefined {
+  if (typeof a['markerBlobId'] !== 'string') return undefined;
+  return {
+    objectId: str(a, 'objectId'),
+    keyId: str(a, 'keyId'),
+    keyMaterialId: str(a, 'keyMaterialId'),
+    wrappedKey: buf(a, 'wrappedKey'),
+    wrappedAt: new Date(num(a, 'wrappedAt')),
+    blobId: str(a, 'markerBlobId'),
+    nameTag: buf(a, 'nameTag'),
+    ...(a['keyChosen'] === true ? { keyChosen: true } : {}),
   };
 }
 
@@ -522,7 +580,8 @@ function versionBody(item: IndexItem, bucket: string, key: string): VersionRecor
   }
   if (a['deleteMarker'] === true) {
     if (version.versionId === undefined || version.vk === undefined) throw new InternalError('a delete marker row is missing its version');
-    return { deleteMarker: true, bucket, key, versionId: version.versionId, vk: version.vk, lastModified: new Date(num(a, 'lastModified')) };
+    const sealed = markerSealFrom(a);
+    return { deleteMarker: true, bucket, key, versionId: version.versionId, vk: version.vk, lastModified: new Date(num(a, 'lastModified')), ...(sealed ? { sealed } : {}) };
   }
   return { ...objectBody(item, bucket, key), ...version };
 }
@@ -557,6 +616,11 @@ function objectBody(item: IndexItem, bucket: string, key: string): ObjectRecord 
     ...(Buffer.isBuffer(a['sealedChecksum']) ? { sealedChecksum: a['sealedChecksum'] } : {}),
     ...(typeof a['manifestBlobId'] === 'string' ? { manifestBlobId: a['manifestBlobId'] } : {}),
   };
+}
+
+/** A sealed delete marker's one blob; none for an index-only marker. */
+export function markerBlobIds(m: DeleteMarkerRecord): string[] {
+  return m.sealed === undefined ? [] : [m.sealed.blobId];
 }
 
 /** Every blob an object holds besides its parts (today: its completion manifest), for garbage, rewrap and shredding. */

@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from './errors';
 import { walk } from './index-walk';
 import type { RecordIndex } from './ports';
-import { isDeleteMarker, latestFromItem, noncurrentFromItem, objectsPk, versionIdOf, versionsPk, type ObjectRecord, type VersionRecord } from './records';
+import { latestFromItem, noncurrentFromItem, objectsPk, versionIdOf, versionObjectId, versionsPk, type VersionRecord } from './records';
 import { isVersionKey, NULL_VERSION_ID } from './version-ids';
 
 /** The latest entry of a key (object or delete marker), or undefined when the key has no version at all. */
@@ -42,15 +42,16 @@ export async function findVersion(index: RecordIndex, latest: VersionRecord | un
  * before deleting blobs an old ledger or upload row names, so a replayed row never gets a noncurrent version's data
  * deleted. Walks the key's version partition (only when the latest entry counts any).
  */
-export async function objectVersionWithId(index: RecordIndex, bucket: string, key: string, objectId: string): Promise<ObjectRecord | undefined> {
+export async function objectVersionWithId(index: RecordIndex, bucket: string, key: string, objectId: string): Promise<VersionRecord | undefined> {
   const latest = await latestVersion(index, bucket, key);
   if (!latest) return undefined;
-  if (!isDeleteMarker(latest) && latest.objectId === objectId) return latest;
+  // A sealed delete marker has an object id of its own too (its record-only blob).
+  if (versionObjectId(latest) === objectId) return latest;
   if ((latest.latest?.noncurrent ?? 0) === 0) return undefined;
   for await (const item of walk(index, versionsPk(bucket, key))) {
     if (item.attrs['objectId'] !== objectId) continue;
     const found = noncurrentFromItem(item);
-    if (!isDeleteMarker(found)) return found;
+    if (versionObjectId(found) === objectId) return found;
   }
   return undefined;
 }

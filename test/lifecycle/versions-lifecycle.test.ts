@@ -8,7 +8,7 @@ import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { composeCore } from '../../lambdas/compose-store';
 import { BlobNotFoundError } from '../../lambdas/core/errors';
 import { S3_LIMITS } from '../../lambdas/core/limits';
-import { manifestPk, versionsPk } from '../../lambdas/core/records';
+import { isDeleteMarker, latestFromItem, manifestPk, objectsPk, versionsPk } from '../../lambdas/core/records';
 import { bytes } from '../support/bytes';
 import { expectBlobCopiesValid, openHarness, readAll, type Harness } from './harness';
 
@@ -23,7 +23,7 @@ describe('key lifecycle over object versions (embedded backend)', () => {
 
   const read = async (bucket: string, key: string, versionId?: string) => (await readAll(await h.service.openObject(await h.service.headObject(bucket, key, versionId)))).toString();
 
-  it('rewraps noncurrent versions and delete-marked keys on rollover, and the job retires the old CMK after moving every version (4 rows) off it', async () => {
+  it('rewraps noncurrent versions and delete-marked keys on rollover, and the job retires the old CMK after moving every version (5 rows: 3 versions, the marked object, its sealed marker) off it', async () => {
     await h.service.createBucket('vlife');
     await h.service.setBucketVersioning('vlife', 'Enabled');
     const texts = ['v one', 'v two', 'v three'];
@@ -35,7 +35,7 @@ describe('key lifecycle over object versions (embedded backend)', () => {
     await h.lifecycle.create({ alias: 'vlife-next' });
     await h.lifecycle.rollover('vlife-next');
     const report = await h.lifecycle.runJob();
-    expect(report).toMatchObject({ rewrapped: 4, remaining: 0, errors: 0 });
+    expect(report).toMatchObject({ rewrapped: 5, remaining: 0, errors: 0 });
     expect(report.retired.map((r) => r.keyId)).toEqual([from]);
     for (const [i, v] of versions.entries()) {
       const rec = await h.service.headObject('vlife', 'k', v.versionId);
@@ -44,6 +44,11 @@ describe('key lifecycle over object versions (embedded backend)', () => {
       await expectBlobCopiesValid(h, rec);
     }
     expect(await read('vlife', 'hidden', hidden.versionId)).toBe('under a marker');
+    // The marker's row and its record-only blob moved too (else the retired CMK would strand the marker's blob).
+    const marker = latestFromItem((await h.index.get(objectsPk('vlife'), 'hidden'))!);
+    if (!isDeleteMarker(marker) || marker.sealed === undefined) throw new Error('expected a sealed delete marker');
+    expect(marker.sealed.keyId).not.toBe(from);
+    expect((await h.backend.blobs.head(marker.sealed.blobId)).metadata['sealstore-key-id']).toBe(marker.sealed.keyId);
   });
 
   it('shreds one version: its index row and its blob (both copies of its wrapped key) are gone, the others read', async () => {

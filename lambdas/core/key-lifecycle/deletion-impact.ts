@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../errors';
 import { walk } from '../index-walk';
 import { objectsUnderKey } from '../objects-by-key';
 import type { RecordIndex } from '../ports';
-import { objectFromItem, uploadFromItem, uploadsPk } from '../records';
+import { anyVersionFromItem, isDeleteMarker, uploadFromItem, uploadsPk, type VersionRecord } from '../records';
 
 /** One object that becomes unreadable once the CMK is gone. */
 export interface ImpactedObject {
@@ -20,6 +20,8 @@ export interface ImpactedObject {
   readonly size: number;
   /** Its request or its bucket's default named this CMK (the lifecycle never moved it off). */
   readonly keyChosen: boolean;
+  /** A delete marker's record-only blob (size 0): without the CMK an index rebuild no longer knows the key was deleted. */
+  readonly deleteMarker?: true;
 }
 
 /** A multipart upload whose parts are sealed under the CMK: it can take no more parts and never complete. */
@@ -75,7 +77,7 @@ export async function deletionImpactPage(d: DeletionImpactDeps, keyId: string, o
   // The walk's pages shrink to what is still wanted, so no object is read past the page and lost between pages.
   const pages = objectsUnderKey(d.index, keyId, { ...(options.cursor === undefined ? {} : { startAfter: options.cursor }), pageSize: () => limit - objects.length }).pages();
   for await (const page of pages) {
-    for (const item of page.items) objects.push(impacted(objectFromItem(item), item.pk.startsWith('O#')));
+    for (const item of page.items) objects.push(impacted(anyVersionFromItem(item), item.pk.startsWith('O#')));
     nextCursor = page.lastKey;
     if (page.lastKey === undefined) exhausted = true;
   }
@@ -90,14 +92,18 @@ export async function deletionImpactTotals(index: RecordIndex, keyId: string, ca
   for await (const page of objectsUnderKey(index, keyId, { pageSize: MAX_IMPACT_PAGE }).pages()) {
     for (const item of page.items) {
       objects++;
-      bytes += objectFromItem(item).size;
+      const v = anyVersionFromItem(item);
+      if (!isDeleteMarker(v)) bytes += v.size;
     }
     if (page.lastKey !== undefined && objects >= cap) return { objects, bytes, capped: true };
   }
   return { objects, bytes, capped: false };
 }
 
-function impacted(o: ReturnType<typeof objectFromItem>, isLatest: boolean): ImpactedObject {
+function impacted(o: VersionRecord, isLatest: boolean): ImpactedObject {
+  if (isDeleteMarker(o)) {
+    return { bucket: o.bucket, key: o.key, objectId: o.sealed?.objectId ?? '', versionId: o.versionId, isLatest, size: 0, keyChosen: o.sealed?.keyChosen === true, deleteMarker: true };
+  }
   return { bucket: o.bucket, key: o.key, objectId: o.objectId, versionId: o.versionId ?? 'null', isLatest, size: o.size, keyChosen: o.keyChosen === true };
 }
 

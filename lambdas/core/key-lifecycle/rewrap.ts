@@ -5,7 +5,7 @@ import { blobMetadata, dataKeyContext, formatVersionOf } from '../sealing-contex
 import type { BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
 import { FORMAT_VERSION, MANIFEST_PART_NUMBER } from '../format';
 import { loadParts } from '../manifest';
-import { objectFromItem, rowAt, type ObjectRecord } from '../records';
+import { anyVersionFromItem, isDeleteMarker, rowAt, type DeleteMarkerRecord, type ObjectRecord } from '../records';
 
 /** Fault-injection seams for the crash tests; production passes none. */
 export interface RewrapHooks {
@@ -39,8 +39,10 @@ export function isCurrent(item: IndexItem, destinationKeyId: string, destination
  *    versioned key's latest entry, on the same revision, which the rewrap bumps.
  */
 export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinationKeyId: string): Promise<RewrapOutcome> {
+  const version = anyVersionFromItem(item);
+  if (isDeleteMarker(version)) return rewrapMarker(deps, item, version, destinationKeyId);
   // A part list in manifest chunks (over 64 parts) is loaded: every part blob carries a copy of the wrapped key.
-  const record = await loadParts(deps.index, objectFromItem(item));
+  const record = await loadParts(deps.index, version);
   const moved = await deps.vault.reEncrypt(record.wrappedKey, dataKeyContext(record.bucket, record.objectId), destinationKeyId);
   const next: ObjectRecord = {
     ...record,
@@ -72,6 +74,33 @@ export async function rewrapObject(deps: RewrapDeps, item: IndexItem, destinatio
     // Written back where it stands (a latest entry, or a noncurrent version's row): a version that moved between the
     // read and this write fails the condition there and is rewrapped by a later pass from its new place.
     const unchanged = record.latest ? { kind: 'equals' as const, attr: 'rev', value: record.latest.rev } : { kind: 'equals' as const, attr: 'objectId', value: record.objectId };
+    await deps.index.put(rowAt(item, next), unchanged);
+  } catch (e) {
+    if (e instanceof ConditionFailedError) return 'gone';
+    throw e;
+  }
+  return 'rewrapped';
+}
+
+/**
+ * A sealed delete marker's row (it has a gsi1 entry under its CMK like an object): the same three steps, for its one
+ * record-only blob. Conditional on the wrap as read (a marker row only changes by rewrap or by leaving), or on the
+ * revision for a key's latest entry, which the rewrap bumps.
+ */
+async function rewrapMarker(deps: RewrapDeps, item: IndexItem, marker: DeleteMarkerRecord, destinationKeyId: string): Promise<RewrapOutcome> {
+  const seal = marker.sealed;
+  if (seal === undefined) return 'gone'; // an index-only marker has no gsi1 entry; nothing is wrapped
+  const moved = await deps.vault.reEncrypt(seal.wrappedKey, dataKeyContext(marker.bucket, seal.objectId), destinationKeyId);
+  const nextSeal = { ...seal, keyId: moved.keyId, keyMaterialId: moved.keyMaterialId, wrappedKey: moved.wrapped, wrappedAt: deps.now() };
+  const next: DeleteMarkerRecord = { ...marker, sealed: nextSeal, ...(marker.latest ? { latest: { ...marker.latest, rev: marker.latest.rev + 1 } } : {}) };
+  try {
+    await deps.blobs.replaceMetadata(seal.blobId, blobMetadata({ bucket: marker.bucket, ...nextSeal }, 1, FORMAT_VERSION));
+  } catch (e) {
+    if (e instanceof BlobNotFoundError) return 'gone';
+    throw e;
+  }
+  try {
+    const unchanged = marker.latest ? { kind: 'equals' as const, attr: 'rev', value: marker.latest.rev } : { kind: 'equals' as const, attr: 'wrappedAt', value: seal.wrappedAt.getTime() };
     await deps.index.put(rowAt(item, next), unchanged);
   } catch (e) {
     if (e instanceof ConditionFailedError) return 'gone';
