@@ -1,12 +1,13 @@
 // The index rebuild's proof (issue 15): fill a store, lose its index entirely, rebuild it from the blobs with
 // `sealstore recover --rebuild-index` (stopped between batches and resumed), and compare listings, metadata and bytes
-// with the original; then with 3 tampered blobs and (where the vault enforces key states) a disabled CMK: those are
+// with the original (delete markers included: each is a record-only blob); then with 3 tampered blobs and (where the vault enforces key states) a disabled CMK: those are
 // reported, the rest restored. Run on the embedded backend and on the AWS adapters over moto_server.
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   GetBucketVersioningCommand,
   HeadObjectCommand,
@@ -105,6 +106,31 @@ async function snapshot(r: Running): Promise<Record<string, Seen[]>> {
             };
           }),
         );
+        // Its delete markers, and what a GET of a key whose latest entry is a marker answers (404, x-amz-delete-marker).
+        const markers = (await c.send(new ListObjectVersionsCommand({ Bucket: name }))).DeleteMarkers ?? [];
+        out[`${name} (markers)`] = await Promise.all(
+          markers.map(async (m): Promise<Seen> => {
+            let get = 'not latest';
+            if (m.IsLatest) {
+              const failed = await c.send(new GetObjectCommand({ Bucket: name, Key: m.Key })).then(
+                () => undefined,
+                (e: unknown) => e as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } },
+              );
+              get = `${failed?.name ?? 'served'} ${failed?.$metadata?.httpStatusCode ?? 200} delete-marker=${failed?.$response?.headers?.['x-amz-delete-marker'] ?? '-'}`;
+            }
+            return {
+              key: `${m.Key ?? ''} ${m.VersionId ?? ''}${m.IsLatest ? ' latest' : ''} marker`,
+              size: 0,
+              etag: '',
+              contentType: undefined,
+              metadata: { get },
+              cacheControl: undefined,
+              contentDisposition: undefined,
+              lastModified: m.LastModified?.getTime() ?? 0,
+              sha: '',
+            };
+          }),
+        );
       }
     }
     return out;
@@ -161,6 +187,10 @@ async function fill(r: Running): Promise<void> {
     for (const [i, body] of vparts.entries()) vetags.push((await c.send(new UploadPartCommand({ Bucket: 'vers', Key: 'doc', UploadId: vmp.UploadId, PartNumber: i + 1, Body: body }))).ETag ?? '');
     await c.send(new CompleteMultipartUploadCommand({ Bucket: 'vers', Key: 'doc', UploadId: vmp.UploadId, MultipartUpload: { Parts: vetags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }));
     await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'other', Body: 'one version only' }));
+    // Delete markers (record-only blobs): one over every version of doc, one between two versions of other.
+    await c.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'doc' }));
+    await c.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'other' }));
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'other', Body: 'written again after its marker' }));
     // An upload never completed: its part is reported, not restored.
     const open = await c.send(new CreateMultipartUploadCommand({ Bucket: 'beta', Key: 'never-finished' }));
     await c.send(new UploadPartCommand({ Bucket: 'beta', Key: 'never-finished', UploadId: open.UploadId, PartNumber: 1, Body: randomBytes(100) }));
@@ -229,8 +259,12 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       let r = await h.start();
       await fill(r);
       original = await snapshot(r);
-      expect(Object.keys(original).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (versions)']);
-      expect(original['vers (versions)']?.map((v) => v.key.replace(/ [0-9a-f]{28}/, ' <id>'))).toEqual(['doc <id> latest', 'doc <id>', 'doc <id>', 'doc null', 'other <id> latest']);
+      expect(Object.keys(original).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (markers)', 'vers (versions)']);
+      const ids = (list: Seen[] | undefined) => list?.map((v) => v.key.replace(/ [0-9a-f]{28}/, ' <id>'));
+      expect(ids(original['vers (versions)'])).toEqual(['doc <id>', 'doc <id>', 'doc <id>', 'doc null', 'other <id> latest', 'other <id>']);
+      expect(ids(original['vers (markers)'])).toEqual(['doc <id> latest marker', 'other <id> marker']);
+      expect(original['vers (markers)']?.[0]?.metadata).toEqual({ get: 'NoSuchKey 404 delete-marker=true' });
+      expect(original['vers']?.map((o) => o.key)).toEqual(['other']);
       expect(original['alpha']?.map((o) => o.key)).toEqual(['docs/over.txt', 'docs/single.txt', 'media/big.bin', 'plain']);
       // A live index is refused: a rebuild never mixes blobs into an index in use.
       const refused = await cli(r, 'recover', '--rebuild-index');
@@ -248,7 +282,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(stopped.err).toContain('run `sealstore recover --rebuild-index` again to resume');
       const resumed: CliResult = await cli(r, 'recover', '--rebuild-index', '--batch', '3');
       expect(resumed.code).toBe(0);
-      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 11 object\(s\) restored \(3 multipart\); not restored: unfinished-upload 1$/m);
+      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 12 object\(s\) restored \(3 multipart\); not restored: unfinished-upload 1$/m);
       expect(notRestored(resumed.out)).toEqual([expect.stringMatching(/^not restored \(unfinished-upload\): blob \w+ in beta\/never-finished: part 1 of multipart upload/)]);
       expectSameStore(await snapshot(r), original);
 
@@ -264,7 +298,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(denied.err).toContain('AccessDenied');
       const again = await cli(r, 'recover', '--rebuild-index', '--json');
       expect(again.code).toBe(0);
-      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 11, versions: 4 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
+      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 12, versions: 5 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
       await h.stop();
     });
 
@@ -314,12 +348,12 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       for (const e of by('key-unavailable')) expect(e.bucket).toBe('gamma');
       // The manifest did not open, so its three parts are an upload no completed object names (with the open upload's).
       expect(by('unfinished-upload').map((e) => `${e.bucket}/${e.key}`).sort()).toEqual(['alpha/media/big.bin', 'alpha/media/big.bin', 'alpha/media/big.bin', 'beta/never-finished']);
-      expect(result.progress).toMatchObject({ done: true, objects: 9, multipart: 2, versions: 4 });
+      expect(result.progress).toMatchObject({ done: true, objects: 10, multipart: 2, versions: 5 });
 
       // Everything else reads as it did.
       const now = await snapshot(r);
       const keep = (list: Seen[] | undefined, keys: string[]) => (list ?? []).filter((o) => keys.includes(o.key));
-      expect(Object.keys(now).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (versions)']);
+      expect(Object.keys(now).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (markers)', 'vers (versions)']);
       expect(now['alpha']?.map((o) => o.key)).toEqual(['after', 'docs/over.txt']);
       const { alpha: _a, ...rest } = original;
       const { alpha: _b, ...restNow } = now;

@@ -17,14 +17,15 @@ import {
   latestFromItem,
   latestItem,
   ledgerItem,
+  markerBlobIds,
   noncurrentFromItem,
   objectsPk,
   versionIdOf,
   versionItem,
   versionKeyOf,
+  versionObjectId,
   versionsPk,
   type LatestState,
-  type ObjectRecord,
   type VersionRecord,
 } from '../records';
 import { NULL_VERSION_ID } from '../version-ids';
@@ -32,8 +33,9 @@ import { reportItem, type ReportEntry } from './state';
 
 const PUBLISH_ATTEMPTS = 5;
 
-/** The blob recovery reports an object under: its manifest (multipart) or its one blob. */
-export function reportBlobOf(o: ObjectRecord): string {
+/** The blob recovery reports a version under: its manifest (multipart), its one blob, or a marker's blob. */
+export function reportBlobOf(o: VersionRecord): string {
+  if (isDeleteMarker(o)) return o.sealed?.blobId ?? o.vk;
   return o.manifestBlobId ?? o.parts[0]?.blobId ?? o.objectId;
 }
 
@@ -78,7 +80,7 @@ export interface PublishDeps {
 /** What placing one version changes: the index writes, and the null version(s) it replaces (reported, garbage). */
 interface Placement {
   readonly ops: WriteOp[];
-  readonly replaced: ObjectRecord[];
+  readonly replaced: VersionRecord[];
 }
 
 /**
@@ -89,15 +91,15 @@ interface Placement {
  * had put them (in a bucket without versioning that is every overwrite). Idempotent: a version already placed is a
  * no-op, so a batch can be replayed after an interruption.
  */
-export async function publishVersion(d: PublishDeps, record: ObjectRecord): Promise<PublishOutcome> {
-  const v = withManifestShape(record);
+export async function publishVersion(d: PublishDeps, record: VersionRecord): Promise<PublishOutcome> {
+  const v = isDeleteMarker(record) ? record : withManifestShape(record);
   for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
     const item = await d.index.get(objectsPk(v.bucket), v.key);
     const latest = item ? latestFromItem(item) : undefined;
-    if (latest && !isDeleteMarker(latest) && latest.objectId === v.objectId) return 'published';
+    if (latest && versionObjectId(latest) === versionObjectId(v)) return 'published';
     if (latest && isIdentified(v)) {
       const placed = await d.index.get(versionsPk(v.bucket, v.key), versionKeyOf(v));
-      if (placed && placed.attrs['objectId'] === v.objectId) return 'published';
+      if (placed && placed.attrs['objectId'] === versionObjectId(v)) return 'published';
     }
     const now = d.now();
     const placement = await placeVersion(d.index, v, latest);
@@ -105,7 +107,7 @@ export async function publishVersion(d: PublishDeps, record: ObjectRecord): Prom
       await retire(d, v, now);
       return 'superseded';
     }
-    await writeManifestChunks(d.index, v);
+    if (!isDeleteMarker(v)) await writeManifestChunks(d.index, v);
     const ops = [...placement.ops];
     for (const old of placement.replaced) ops.push(...d.garbage.opsFor(old, now), { op: 'put', item: reportItem(supersededEntry(old)) });
     try {
@@ -123,32 +125,34 @@ export async function publishVersion(d: PublishDeps, record: ObjectRecord): Prom
  * Where `v` goes among the versions already published for its key (`latest`: its O# entry). 'older-null': `v` is a
  * null version older than the key's null version, so it is not a version at all but a replaced write.
  */
-async function placeVersion(index: RecordIndex, v: ObjectRecord, latest: VersionRecord | undefined): Promise<Placement | 'older-null'> {
-  const newer = (a: VersionRecord, b: VersionRecord) => versionKeyOf(a) < versionKeyOf(b) || (versionKeyOf(a) === versionKeyOf(b) && !isDeleteMarker(a) && !isDeleteMarker(b) && a.objectId > b.objectId);
-  const versioned = isIdentified(v) || (latest?.latest !== undefined);
+async function placeVersion(index: RecordIndex, v: VersionRecord, latest: VersionRecord | undefined): Promise<Placement | 'older-null'> {
+  const newer = (a: VersionRecord, b: VersionRecord) => versionKeyOf(a) < versionKeyOf(b) || (versionKeyOf(a) === versionKeyOf(b) && (versionObjectId(a) ?? '') > (versionObjectId(b) ?? ''));
+  // A delete marker, null or not, exists only under versioning: its key keeps the latest entry's state.
+  const versioned = isIdentified(v) || isDeleteMarker(v) || latest?.latest !== undefined;
   if (latest === undefined) {
-    return { ops: [{ op: 'put', item: latestItem(isIdentified(v) ? { ...v, latest: { rev: 1, noncurrent: 0 } } : v), condition: { kind: 'absent' } }], replaced: [] };
+    return { ops: [{ op: 'put', item: latestItem(versioned ? { ...v, latest: { rev: 1, noncurrent: 0 } } : v), condition: { kind: 'absent' } }], replaced: [] };
   }
   const state: LatestState = latest.latest ?? { rev: 0, noncurrent: 0 };
   const rev = state.rev + 1;
   const sameEntry: Condition = latest.latest !== undefined ? { kind: 'equals', attr: 'rev', value: latest.latest.rev } : isDeleteMarker(latest) ? { kind: 'equals', attr: 'vk', value: latest.vk } : { kind: 'equals', attr: 'objectId', value: latest.objectId };
   const ops: WriteOp[] = [];
-  const replaced: ObjectRecord[] = [];
+  const replaced: VersionRecord[] = [];
   let noncurrent = state.noncurrent;
   let nullVk = state.nullVk;
   let current: VersionRecord | undefined = latest;
   if (!isIdentified(v)) {
-    // One null version per key: the newer one stays.
-    if (!isIdentified(latest) && !isDeleteMarker(latest)) {
+    // One null version per key (an object or a null marker): the newer one stays.
+    if (!isIdentified(latest)) {
       if (!newer(v, latest)) return 'older-null';
       replaced.push(latest);
       current = undefined; // v takes the latest entry's place
     } else if (nullVk !== undefined) {
       const row = await index.get(versionsPk(v.bucket, v.key), nullVk);
       const old = row ? noncurrentFromItem(row) : undefined;
-      if (old && !isDeleteMarker(old)) {
+      const oldId = old ? versionObjectId(old) : undefined;
+      if (old) {
         if (!newer(v, old)) return 'older-null';
-        ops.push({ op: 'delete', pk: versionsPk(v.bucket, v.key), sk: nullVk, condition: { kind: 'equals', attr: 'objectId', value: old.objectId } });
+        ops.push({ op: 'delete', pk: versionsPk(v.bucket, v.key), sk: nullVk, condition: oldId !== undefined ? { kind: 'equals', attr: 'objectId', value: oldId } : { kind: 'present' } });
         replaced.push(old);
         noncurrent--;
       }
@@ -165,7 +169,7 @@ async function placeVersion(index: RecordIndex, v: ObjectRecord, latest: Version
     // v is the newest: the latest entry moves to the version partition.
     const { latest: _state, ...moved } = current;
     ops.push({ op: 'put', item: versionItem(moved), condition: { kind: 'absent' } });
-    const movedNull = !isIdentified(current) && !isDeleteMarker(current) ? { nullVk: versionKeyOf(current) } : nullVk !== undefined ? { nullVk } : {};
+    const movedNull = !isIdentified(current) ? { nullVk: versionKeyOf(current) } : nullVk !== undefined ? { nullVk } : {};
     ops.push({ op: 'put', item: latestItem({ ...v, latest: { rev, noncurrent: noncurrent + 1, ...movedNull } }), condition: sameEntry });
     return { ops, replaced };
   }
@@ -177,20 +181,20 @@ async function placeVersion(index: RecordIndex, v: ObjectRecord, latest: Version
 }
 
 /** The same words whichever of the two writes the scan met first, so a replayed run reports what a clean one does. */
-function supersededEntry(old: ObjectRecord): ReportEntry {
+function supersededEntry(old: VersionRecord): ReportEntry {
   return {
     blobId: reportBlobOf(old),
     reason: 'superseded',
     detail: `a write of the key (LastModified ${old.lastModified.toISOString()}) older than the one restored (another write of the null version): its blobs are garbage again and the sweep shreds them`,
     bucket: old.bucket,
     key: old.key,
-    objectId: old.objectId,
+    ...(versionObjectId(old) !== undefined ? { objectId: versionObjectId(old) } : {}),
   };
 }
 
 /** A write older than the key's null version: reported, and its blobs (never live in this index) listed as garbage. */
-async function retire(d: PublishDeps, old: ObjectRecord, now: Date): Promise<void> {
-  const blobIds = [...old.parts.map((p) => p.blobId), ...extraBlobIds(old)];
+async function retire(d: PublishDeps, old: VersionRecord, now: Date): Promise<void> {
+  const blobIds = isDeleteMarker(old) ? markerBlobIds(old) : [...old.parts.map((p) => p.blobId), ...extraBlobIds(old)];
   for (let start = 0; start < blobIds.length; start += 100) {
     await d.index.transact(blobIds.slice(start, start + 100).map((blobId): WriteOp => ({ op: 'put', item: ledgerItem({ blobId, kind: 'garbage', createdAt: now }) })));
   }

@@ -8,8 +8,9 @@ import { computeObjectMac, decodeManifestBody, HEADER_SIZE, MANIFEST_PART_NUMBER
 import { nameTag } from '../name-binding';
 import { sealChecksum, type StoredChecksum } from '../object-checksum';
 import type { BlobStore } from '../ports';
-import { isVersionKey } from '../version-ids';
-import { STORED_HEADER_NAMES, type ObjectRecord, type PartRecord, type StoredHeaderName, type StoredHeaders } from '../records';
+import { isVersionKey, legacyVersionKey, NULL_VERSION_ID } from '../version-ids';
+import { markerNameTag } from '../marker-writer';
+import { STORED_HEADER_NAMES, type DeleteMarkerRecord, type ObjectRecord, type PartRecord, type StoredHeaderName, type StoredHeaders } from '../records';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
   const pieces: Buffer[] = [];
@@ -93,5 +94,35 @@ export async function multipartObject(blobs: BlobStore, opened: OpenedBlob, data
     parts,
     mac: computeObjectMac(dataKey, r.bucket, r.objectId, parts),
     manifestBlobId: blobId,
+  };
+}
+
+/**
+ * A delete marker from its record-only blob (marker-writer.ts builds the same row): its version id ('' in the record:
+ * the null marker, written while Suspended), its sort key (an Enabled marker's id; a null marker's from its record's
+ * createdAt, the time it was minted at, as a null write's is derived when no id is sealed) and its blob.
+ */
+export function deleteMarker(opened: OpenedBlob, dataKey: Buffer, blobId: string): DeleteMarkerRecord {
+  const r = opened.record;
+  if (r.partNumber !== 1 || r.partCount !== 1 || r.plaintextSize !== 0) throw new IntegrityError(`blob ${blobId} is a marker record of part ${r.partNumber} with ${r.plaintextSize} bytes`);
+  if (r.versionId !== '' && !isVersionKey(r.versionId)) throw new IntegrityError(`record names version id ${JSON.stringify(r.versionId)}, not one this store makes`);
+  const versionId = r.versionId === '' ? NULL_VERSION_ID : r.versionId;
+  return {
+    deleteMarker: true,
+    bucket: r.bucket,
+    key: r.key,
+    versionId,
+    vk: versionId === NULL_VERSION_ID ? legacyVersionKey(r.createdAt, r.objectId) : versionId,
+    lastModified: r.createdAt,
+    sealed: {
+      objectId: r.objectId,
+      keyId: opened.keyId,
+      keyMaterialId: opened.keyMaterialId,
+      wrappedKey: opened.wrappedKey,
+      wrappedAt: r.writtenAt,
+      blobId,
+      nameTag: markerNameTag(dataKey, r.bucket, r.key, r.objectId, versionId),
+      ...(r.keyChosen ? { keyChosen: true } : {}),
+    },
   };
 }

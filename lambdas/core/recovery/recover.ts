@@ -17,8 +17,9 @@ import { walk, walkGsi1 } from '../index-walk';
 import type { Logger } from '../logger';
 import { loadParts } from '../manifest';
 import type { BlobMetadata, BlobStore, IndexItem, KeyVault, RecordIndex } from '../ports';
-import { BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, anyVersionFromItem, bucketFromItem, isDeleteMarker, objectsPk, versionsPk, type ObjectRecord } from '../records';
-import { multipartObject, singlePartObject } from './rebuild-row';
+import { BUCKETS_GSI1PK, LEGACY_BUCKETS_PK, anyVersionFromItem, bucketFromItem, isDeleteMarker, objectsPk, versionIdOf, versionsPk, type ObjectRecord, type VersionRecord } from '../records';
+import { deleteMarker, multipartObject, singlePartObject } from './rebuild-row';
+import { NULL_VERSION_ID } from '../version-ids';
 import { ensureBucket, publishVersion } from './publish';
 import {
   CHECKPOINT_SK,
@@ -70,7 +71,7 @@ export interface ReportPage {
 }
 
 /** What one blob turned out to be, built while its data key was open. */
-type Rebuilt = { readonly kind: 'object'; readonly record: ObjectRecord; readonly keyId: string } | { readonly kind: 'part'; readonly part: StagedPart; readonly keyId: string };
+type Rebuilt = { readonly kind: 'object'; readonly record: VersionRecord; readonly keyId: string } | { readonly kind: 'part'; readonly part: StagedPart; readonly keyId: string };
 
 export class IndexRecovery {
   private readonly registered = new Set<string>();
@@ -157,6 +158,7 @@ export class IndexRecovery {
         if (r.kind === 'upload-part') {
           return { kind: 'part', keyId: opened.keyId, part: { blobId, bucket: r.bucket, key: r.key, objectId: r.objectId, uploadId: r.uploadId, partNumber: r.partNumber } };
         }
+        if (r.kind === 'marker') return { kind: 'object', keyId: opened.keyId, record: deleteMarker(opened, dataKey, blobId) };
         const record = r.kind === 'object' ? singlePartObject(opened, dataKey, blobId) : await multipartObject(this.d.blobs, opened, dataKey, blobId);
         return { kind: 'object', keyId: opened.keyId, record };
       });
@@ -176,12 +178,15 @@ export class IndexRecovery {
       return;
     }
     const { record } = rebuilt;
-    await ensureBucket(this.d.index, this.buckets, record.bucket, record.lastModified, record.versionId !== undefined);
+    // A version with an id proves versioning was Enabled; a null marker only that the bucket had versioning (its row
+    // then carries version state, which the write path reads as at least Suspended).
+    await ensureBucket(this.d.index, this.buckets, record.bucket, record.lastModified, versionIdOf(record) !== NULL_VERSION_ID);
     const outcome = await publishVersion({ index: this.d.index, garbage: this.d.garbage, now: this.d.now }, record);
     if (outcome === 'superseded') {
       counters.reported.superseded++;
       return;
     }
+    if (isDeleteMarker(record)) return; // not an object: finish() counts objects and versions only
     counters.objects++;
     if (record.manifestBlobId !== undefined) counters.multipart++;
     if (record.versionId !== undefined) counters.versions++;
