@@ -1,7 +1,8 @@
-// KMS quotas are shared per account: exactly one GenerateDataKey per PUT and at most one Decrypt per GET.
+// KMS quotas are shared per account: exactly one GenerateDataKey per PUT (and per delete marker) and at most one
+// Decrypt per GET.
 // Counted on the wire for the AWS backend (SDK middleware on the real KMS client, against moto) and at the
 // port for the embedded vault.
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,11 @@ async function exercise(backend: Backend, counts: Counts): Promise<void> {
     // Ten GETs (whole and ranged), five HEADs: one Decrypt per GET, none for HEAD, no new data keys.
     expect(counts['Decrypt']).toBe(10);
     expect(counts['GenerateDataKey'] ?? 0).toBe(0);
+    // A delete marker is a record-only blob under a data key of its own: one GenerateDataKey per marker DELETE, as a PUT.
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'counted', VersioningConfiguration: { Status: 'Enabled' } }));
+    for (const k of Object.keys(counts)) delete counts[k];
+    for (let i = 0; i < 3; i++) expect((await s3.send(new DeleteObjectCommand({ Bucket: 'counted', Key: `k${i}` }))).DeleteMarker).toBe(true);
+    expect([counts['GenerateDataKey'], counts['Decrypt'] ?? 0]).toEqual([3, 0]);
   } finally {
     s3.destroy();
     await server.close();
