@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedBackend } from '../../lambdas/adapters/embedded';
 import { composeCore } from '../../lambdas/compose-store';
-import { BlobNotFoundError } from '../../lambdas/core/errors';
+import { BlobNotFoundError, NoSuchKeyError } from '../../lambdas/core/errors';
+import { Garbage } from '../../lambdas/core/garbage';
+import { ObjectCommitter } from '../../lambdas/core/object-commit';
 import { S3_LIMITS } from '../../lambdas/core/limits';
 import { isDeleteMarker, latestFromItem, manifestPk, objectsPk, versionsPk } from '../../lambdas/core/records';
 import { bytes } from '../support/bytes';
@@ -49,6 +51,27 @@ describe('key lifecycle over object versions (embedded backend)', () => {
     if (!isDeleteMarker(marker) || marker.sealed === undefined) throw new Error('expected a sealed delete marker');
     expect(marker.sealed.keyId).not.toBe(from);
     expect((await h.backend.blobs.head(marker.sealed.blobId)).metadata['sealstore-key-id']).toBe(marker.sealed.keyId);
+  });
+
+  it('keeps markers written before markers were sealed (index-only rows) readable, deletable and out of the key walks', async () => {
+    await h.service.createBucket('vlegacy');
+    await h.service.setBucketVersioning('vlegacy', 'Enabled');
+    const kept = await h.service.putObject({ bucket: 'vlegacy', key: 'k', body: bytes('kept') });
+    // A committer without a marker writer writes markers as they were before: index rows only.
+    const legacy = await new ObjectCommitter(h.index, new Garbage(h.backend.blobs, h.index), h.now).remove('vlegacy', 'k', {}, { versioning: 'Enabled' });
+    const row = latestFromItem((await h.index.get(objectsPk('vlegacy'), 'k'))!);
+    expect(isDeleteMarker(row) && row.sealed === undefined && row.versionId === legacy.versionId).toBe(true);
+    await expect(h.service.headObject('vlegacy', 'k')).rejects.toBeInstanceOf(NoSuchKeyError);
+    const listed = await h.service.listObjectVersions({ bucket: 'vlegacy', maxKeys: 10 });
+    expect(listed.versions.map((e) => [e.version.versionId, isDeleteMarker(e.version) ? 'marker' : 'version', e.isLatest])).toEqual([
+      [legacy.versionId, 'marker', true],
+      [kept.versionId, 'version', false],
+    ]);
+    await h.lifecycle.create({ alias: 'vlegacy-next' });
+    await h.lifecycle.rollover('vlegacy-next');
+    expect(await h.lifecycle.runJob()).toMatchObject({ remaining: 0, errors: 0 });
+    expect(await h.service.deleteObject('vlegacy', 'k', {}, legacy.versionId)).toEqual({ versionId: legacy.versionId, deleteMarker: true });
+    expect(await read('vlegacy', 'k')).toBe('kept');
   });
 
   it('shreds one version: its index row and its blob (both copies of its wrapped key) are gone, the others read', async () => {
