@@ -144,6 +144,18 @@ describe('deletion impact of a CMK (embedded backend)', () => {
     await h.lifecycle.enable(cmk.keyId);
   });
 
+  it('lists a delete marker sealed under the key (a bucket default): without it a rebuilt index would bring the key back', async () => {
+    const cmk = await h.lifecycle.create({ alias: 'impact-markers' });
+    await h.service.createBucket('marked');
+    await h.service.setBucketVersioning('marked', 'Enabled');
+    await h.service.putObject({ bucket: 'marked', key: 'gone', body: bytes('under the active key') });
+    await h.service.setBucketDefaultKey('marked', cmk.keyId);
+    const marker = await h.service.deleteObject('marked', 'gone');
+    const { objects } = await dryRun('alias/impact-markers', 5);
+    expect(objects).toEqual([expect.objectContaining({ bucket: 'marked', key: 'gone', versionId: marker.versionId, isLatest: true, size: 0, keyChosen: true, deleteMarker: true })]);
+    expect((await h.lifecycle.scheduleDeletion(cmk.keyId, { force: true })).impact).toEqual({ objects: 1, bytes: 0, capped: false });
+  });
+
   it('lists nothing for a key nothing is sealed under, and the command then needs no --force', async () => {
     const idle = await h.lifecycle.create({ alias: 'impact-idle' });
     const { pages, objects } = await dryRun('alias/impact-idle', 5);
