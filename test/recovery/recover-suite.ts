@@ -191,6 +191,11 @@ async function fill(r: Running): Promise<void> {
     await c.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'doc' }));
     await c.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'other' }));
     await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'other', Body: 'written again after its marker' }));
+    // A null marker (written while Suspended) over a version with an id; versioning Enabled again, as a rebuild brings it back.
+    await c.send(new PutObjectCommand({ Bucket: 'vers', Key: 'nulled', Body: 'under a null marker' }));
+    await c.send(new PutBucketVersioningCommand({ Bucket: 'vers', VersioningConfiguration: { Status: 'Suspended' } }));
+    await c.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'nulled' }));
+    await c.send(new PutBucketVersioningCommand({ Bucket: 'vers', VersioningConfiguration: { Status: 'Enabled' } }));
     // An upload never completed: its part is reported, not restored.
     const open = await c.send(new CreateMultipartUploadCommand({ Bucket: 'beta', Key: 'never-finished' }));
     await c.send(new UploadPartCommand({ Bucket: 'beta', Key: 'never-finished', UploadId: open.UploadId, PartNumber: 1, Body: randomBytes(100) }));
@@ -261,8 +266,8 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       original = await snapshot(r);
       expect(Object.keys(original).sort()).toEqual(['alpha', 'beta', 'vers', 'vers (markers)', 'vers (versions)']);
       const ids = (list: Seen[] | undefined) => list?.map((v) => v.key.replace(/ [0-9a-f]{28}/, ' <id>'));
-      expect(ids(original['vers (versions)'])).toEqual(['doc <id>', 'doc <id>', 'doc <id>', 'doc null', 'other <id> latest', 'other <id>']);
-      expect(ids(original['vers (markers)'])).toEqual(['doc <id> latest marker', 'other <id> marker']);
+      expect(ids(original['vers (versions)'])).toEqual(['doc <id>', 'doc <id>', 'doc <id>', 'doc null', 'nulled <id>', 'other <id> latest', 'other <id>']);
+      expect(ids(original['vers (markers)'])).toEqual(['doc <id> latest marker', 'nulled null latest marker', 'other <id> marker']);
       expect(original['vers (markers)']?.[0]?.metadata).toEqual({ get: 'NoSuchKey 404 delete-marker=true' });
       expect(original['vers']?.map((o) => o.key)).toEqual(['other']);
       expect(original['alpha']?.map((o) => o.key)).toEqual(['docs/over.txt', 'docs/single.txt', 'media/big.bin', 'plain']);
@@ -282,7 +287,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(stopped.err).toContain('run `sealstore recover --rebuild-index` again to resume');
       const resumed: CliResult = await cli(r, 'recover', '--rebuild-index', '--batch', '3');
       expect(resumed.code).toBe(0);
-      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 12 object\(s\) restored \(3 multipart\); not restored: unfinished-upload 1$/m);
+      expect(resumed.out).toMatch(/^done: \d+ blob\(s\) scanned, 13 object\(s\) restored \(3 multipart\); not restored: unfinished-upload 1$/m);
       expect(notRestored(resumed.out)).toEqual([expect.stringMatching(/^not restored \(unfinished-upload\): blob \w+ in beta\/never-finished: part 1 of multipart upload/)]);
       expectSameStore(await snapshot(r), original);
 
@@ -298,7 +303,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       expect(denied.err).toContain('AccessDenied');
       const again = await cli(r, 'recover', '--rebuild-index', '--json');
       expect(again.code).toBe(0);
-      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 12, versions: 5 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
+      expect(JSON.parse(again.out)).toMatchObject({ progress: { done: true, objects: 13, versions: 6 }, notRestored: [expect.objectContaining({ reason: 'unfinished-upload' })] });
       await h.stop();
     });
 
@@ -348,7 +353,7 @@ export function describeRecovery(name: string, harness: () => Promise<RecoveryHa
       for (const e of by('key-unavailable')) expect(e.bucket).toBe('gamma');
       // The manifest did not open, so its three parts are an upload no completed object names (with the open upload's).
       expect(by('unfinished-upload').map((e) => `${e.bucket}/${e.key}`).sort()).toEqual(['alpha/media/big.bin', 'alpha/media/big.bin', 'alpha/media/big.bin', 'beta/never-finished']);
-      expect(result.progress).toMatchObject({ done: true, objects: 10, multipart: 2, versions: 5 });
+      expect(result.progress).toMatchObject({ done: true, objects: 11, multipart: 2, versions: 6 });
 
       // Everything else reads as it did.
       const now = await snapshot(r);
