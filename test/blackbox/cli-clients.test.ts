@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type EmbeddedTarget } from '../support/embedded-target';
 import { s3Client } from './s3-suite';
-import { awsCliVersion, curlVersion, resolveTool, warnIfMissing } from '../support/tools';
+import { awsCliVersion, curlVersion, isolatedAwsCliEnv, resolveTool, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -40,21 +40,8 @@ describe('third-party S3 clients against the embedded server', () => {
     target = await startEmbedded();
     s3 = s3Client(target);
     work = await mkdtemp(join(tmpdir(), 'sealstore-cli-'));
-    const config = join(work, 'aws-config');
     // The CLI's own transfer settings (8 MB threshold and parts): the embedded server takes S3's limits.
-    // CLI v1 presigns with SigV2 unless told otherwise; the store speaks SigV4 only.
-    await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n');
-    env = {
-      PATH: process.env['PATH'],
-      HOME: work,
-      AWS_ACCESS_KEY_ID: target.creds.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: target.creds.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: config,
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = { ...(await isolatedAwsCliEnv(work, target.creds)), AWS_MAX_ATTEMPTS: '1' };
   }, 60_000);
   afterAll(async () => {
     s3?.destroy();

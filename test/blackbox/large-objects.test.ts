@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { declaredOnly, s3Client } from './s3-suite';
 import { s3Path, signedHeaders, type Creds } from '../support/signed-fetch';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
-import { awsCliVersion, boto3Version, resolveTool, warnIfMissing } from '../support/tools';
+import { awsCliVersion, boto3Version, isolatedAwsCliEnv, resolveTool, warnIfMissing } from '../support/tools';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -183,19 +183,7 @@ describe('the embedded server with large bodies and unmodified clients (npm star
   describeCli(`the AWS CLI with its default settings (${awsVersion ?? 'not installed'})`, () => {
     let env: NodeJS.ProcessEnv;
     beforeAll(async () => {
-      const config = join(work, 'aws-config');
-      // Only what any endpoint other than AWS needs: path-style addressing, and SigV4 for presigning in CLI v1.
-      await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n');
-      env = {
-        PATH: process.env['PATH'],
-        HOME: work,
-        AWS_ACCESS_KEY_ID: creds.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: config,
-        AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-        AWS_EC2_METADATA_DISABLED: 'true',
-      };
+      env = await isolatedAwsCliEnv(work, creds);
     });
     const aws = async (...args: string[]) => (await run(resolveTool('aws'), [...args, '--endpoint-url', server.url, '--only-show-errors'], { env, cwd: work, maxBuffer: 16 * MiB })).stdout;
 

@@ -21,12 +21,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errorCode, s3Path, signedRequest } from '../support/signed-fetch';
-import { awsCliVersion, missingReason, resolveTool } from '../support/tools';
+import { awsCliVersion, isolatedAwsCliEnv, missingReason, resolveTool } from '../support/tools';
 import type { RunningServer } from '../../local/server';
 import { expectS3Error, s3Client, type S3Target } from './s3-suite';
 
@@ -394,19 +394,7 @@ export function describeVersioningSuite(backend: string, setup: () => Promise<Ve
     (awsVersion ? it : it.skip)(`drives versioning with the AWS CLI${awsVersion ? '' : ` — skipped: ${missingReason('aws --version', 'the AWS CLI')}`}`, async () => {
       const work = await mkdtemp(join(tmpdir(), 'sealstore-ver-cli-'));
       try {
-        const config = join(work, 'aws-config');
-        await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n');
-        const env = {
-          PATH: process.env['PATH'],
-          HOME: work,
-          AWS_ACCESS_KEY_ID: target.creds.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: target.creds.secretAccessKey,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: config,
-          AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_MAX_ATTEMPTS: '1',
-        };
+        const env = { ...(await isolatedAwsCliEnv(work, target.creds)), AWS_MAX_ATTEMPTS: '1' };
         const aws = async (...args: string[]): Promise<string> => {
           try {
             return (await run(resolveTool('aws'), [...args, '--endpoint-url', target.url, '--output', 'json'], { env, cwd: work })).stdout;

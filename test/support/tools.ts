@@ -2,6 +2,7 @@
 // suite that needs it skips with its reason instead of passing.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { delimiter, join, sep } from 'node:path';
 
 const executable = (file: string): boolean => {
@@ -57,4 +58,24 @@ export const missingReason = (probe: string, tool: string): string => `\`${probe
 /** Warns that `what` is skipped and why, when `version` says the tool is missing. */
 export function warnIfMissing(version: string | undefined, what: string, probe: string, tool: string): void {
   if (!version) console.warn(`${what} SKIPPED: ${missingReason(probe, tool)}.`);
+}
+
+/**
+ * An AWS CLI that sees only `home`: the given credentials, us-east-1, and the one config any endpoint other than AWS
+ * needs (path-style addressing; SigV4, which CLI v1 does not use for presigning unless told). Nothing from the
+ * user's ~/.aws or an instance profile leaks in.
+ */
+export async function isolatedAwsCliEnv(home: string, creds: { readonly accessKeyId: string; readonly secretAccessKey: string }): Promise<NodeJS.ProcessEnv> {
+  const config = join(home, 'aws-config');
+  await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n  signature_version = s3v4\n');
+  return {
+    PATH: process.env['PATH'],
+    HOME: home,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
 }
